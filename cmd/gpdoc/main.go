@@ -1,0 +1,103 @@
+// Command gpdoc prepares clinical documents and delivers them to a patient's
+// GP practice through the conneQt messaging API.
+//
+// Run `gpdoc --help` for the commands. Each command lives in its own file of
+// this package and registers itself with addCommand in an init function, so
+// that commands can be added without touching this file.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, shared by every command.
+const (
+	exitOK          = 0
+	exitFailed      = 1   // some message ended invalid or failed
+	exitUsage       = 2   // bad flags, arguments or set-up
+	exitInterrupted = 130 // stopped by SIGINT/SIGTERM
+)
+
+// exitError carries an exit code out of a command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+func (e *exitError) Unwrap() error { return e.err }
+
+// withCode wraps err so that gpdoc exits with code. A nil err with a non-zero
+// code exits silently (the command has already said why).
+func withCode(code int, err error) error { return &exitError{code: code, err: err} }
+
+// usageError is a set-up or usage error (exit 2).
+func usageError(format string, args ...any) error {
+	return withCode(exitUsage, fmt.Errorf(format, args...))
+}
+
+var commands []func() *cobra.Command
+
+// addCommand registers a sub-command constructor; call it from init.
+func addCommand(c func() *cobra.Command) { commands = append(commands, c) }
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "gpdoc",
+		Short: "Prepare clinical documents and deliver them to GP practices through conneQt",
+		Long: `gpdoc turns a sending system's documents (PDFs, photos, text notes, SNOMED-coded
+readings) into conneQt messages that GP systems accept, and delivers them on the
+standard, instant or GP Connect route without losing or duplicating any.
+
+Input is a JSON Lines manifest: one message a line, in the API's own JSON, where
+an attachment may give a "path" instead of "content". See README.md.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	for _, c := range commands {
+		root.AddCommand(c())
+	}
+	return root
+}
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+// run executes the command line and returns the exit code.
+func run(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := newRoot()
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(os.Stderr, "gpdoc:", ee.err)
+		}
+		return ee.code
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(os.Stderr, "gpdoc: interrupted")
+		return exitInterrupted
+	}
+	// Errors from cobra itself (unknown command, bad flag) are usage errors.
+	fmt.Fprintln(os.Stderr, "gpdoc:", err)
+	return exitUsage
+}

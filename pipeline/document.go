@@ -1,0 +1,158 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"io"
+	"slices"
+	"sync"
+)
+
+// Document is one unit of work: one message on one route, plus everything
+// gpdoc records about it on the way. Attachment stages run concurrently on
+// different attachments of the same Document: they may change only their own
+// *Attachment, and must record problems, warnings and changes through the
+// Add* methods, which are safe for concurrent use.
+type Document struct {
+	// Line is the 1-based manifest line this document came from (0 if none).
+	Line int
+	// SourceID is the sending system's own id for the document, if given.
+	SourceID string
+	// Route holds the rules of the route the message is sent on.
+	Route *Route
+	// Message is the wire message.
+	Message *Message
+	// Consultation is the manifest's "consultation" object, the input of the
+	// render stage; nil when there is none.
+	Consultation json.RawMessage
+
+	// Payload is the assembled wire body, set by the assemble stage.
+	Payload Payload
+	// StatusEndpoint is the messageStatusEndpoint the service returned.
+	StatusEndpoint string
+
+	mu       sync.Mutex
+	problems []Problem
+	warnings []Problem
+	changes  []Change
+}
+
+// Payload is an assembled message body: its exact size is known up front and
+// it can be read any number of times (once per send attempt).
+type Payload interface {
+	// Size is the exact number of bytes every reader yields.
+	Size() int64
+	// NewReader returns a reader positioned at the start of the body.
+	NewReader() io.Reader
+}
+
+// ID names the document in logs and errors: its SourceID if it has one,
+// else its messageId.
+func (d *Document) ID() string {
+	if d.SourceID != "" {
+		return d.SourceID
+	}
+	if d.Message != nil {
+		return d.Message.MessageID
+	}
+	return ""
+}
+
+// AddProblem records problems. Safe for concurrent use.
+func (d *Document) AddProblem(p ...Problem) {
+	d.mu.Lock()
+	d.problems = append(d.problems, p...)
+	d.mu.Unlock()
+}
+
+// AddWarning records things the spec says "should" about. Warnings never stop
+// a document. Safe for concurrent use.
+func (d *Document) AddWarning(p ...Problem) {
+	d.mu.Lock()
+	d.warnings = append(d.warnings, p...)
+	d.mu.Unlock()
+}
+
+// AddChange records a change a stage made. Safe for concurrent use.
+func (d *Document) AddChange(c ...Change) {
+	d.mu.Lock()
+	d.changes = append(d.changes, c...)
+	d.mu.Unlock()
+}
+
+// Problems returns a copy of the problems recorded so far, sorted by path so
+// that concurrent stages give a stable report.
+func (d *Document) Problems() []Problem {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return sortedProblems(d.problems)
+}
+
+// Warnings returns a copy of the warnings recorded so far, sorted by path.
+func (d *Document) Warnings() []Problem {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return sortedProblems(d.warnings)
+}
+
+// Changes returns a copy of the changes recorded so far, sorted by path
+// (stable, so changes to one field keep the order they were made in).
+func (d *Document) Changes() []Change {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	c := slices.Clone(d.changes)
+	slices.SortStableFunc(c, func(a, b Change) int { return comparePaths(a.Name, b.Name) })
+	return c
+}
+
+// Err returns a *ValidationError with every problem recorded, or nil.
+func (d *Document) Err() error { return NewValidationError(d.Problems()) }
+
+func (d *Document) hasProblems() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.problems) > 0
+}
+
+func sortedProblems(ps []Problem) []Problem {
+	c := slices.Clone(ps)
+	slices.SortStableFunc(c, func(a, b Problem) int { return comparePaths(a.Name, b.Name) })
+	return c
+}
+
+// comparePaths orders JSON paths so that attachments[2] sorts before
+// attachments[10].
+func comparePaths(a, b string) int {
+	for a != "" && b != "" {
+		if isDigit(a[0]) && isDigit(b[0]) {
+			na, ra := leadingNumber(a)
+			nb, rb := leadingNumber(b)
+			if na != nb {
+				if na < nb {
+					return -1
+				}
+				return 1
+			}
+			a, b = ra, rb
+			continue
+		}
+		if a[0] != b[0] {
+			if a[0] < b[0] {
+				return -1
+			}
+			return 1
+		}
+		a, b = a[1:], b[1:]
+	}
+	return len(a) - len(b)
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func leadingNumber(s string) (int, string) {
+	n, i := 0, 0
+	for i < len(s) && isDigit(s[i]) && i < 9 {
+		n = n*10 + int(s[i]-'0')
+		i++
+	}
+	return n, s[i:]
+}

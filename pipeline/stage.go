@@ -1,0 +1,154 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"slices"
+)
+
+// Stage is anything with a name that the Runner can run: a MessageStage, an
+// AttachmentStage, or both.
+type Stage interface {
+	// Name identifies the stage in events, errors and Pipeline edits.
+	Name() string
+}
+
+// MessageStage works on a whole message (validate the envelope, render a
+// report, assemble, send). It is called once per document; different
+// documents may be processed concurrently, so implementations must be safe for
+// concurrent use. It must return promptly once ctx is done.
+type MessageStage interface {
+	Stage
+	ProcessMessage(ctx context.Context, doc *Document) error
+}
+
+// AttachmentStage works on one attachment, doc.Message.Attachments[i]. The
+// Runner calls it concurrently for the attachments of one document (and of
+// many documents): it may change only that attachment, and must record
+// problems and changes through doc's Add* methods.
+type AttachmentStage interface {
+	Stage
+	ProcessAttachment(ctx context.Context, doc *Document, i int) error
+}
+
+// ProblemCollector is implemented by stages that keep examining a document
+// that already has problems, so that one report lists every problem (the
+// validate and sanitise stages). The Runner stops a document with problems
+// before the first stage that is not a ProblemCollector. An attachment stage
+// that is a ProblemCollector is still not called for an attachment that an
+// earlier stage found a problem in.
+type ProblemCollector interface {
+	CollectsProblems() bool
+}
+
+func collectsProblems(s Stage) bool {
+	pc, ok := s.(ProblemCollector)
+	return ok && pc.CollectsProblems()
+}
+
+type messageFunc struct {
+	name string
+	fn   func(context.Context, *Document) error
+}
+
+func (s messageFunc) Name() string { return s.name }
+func (s messageFunc) ProcessMessage(ctx context.Context, d *Document) error {
+	return s.fn(ctx, d)
+}
+
+// MessageFunc turns a function into a MessageStage.
+func MessageFunc(name string, fn func(ctx context.Context, doc *Document) error) MessageStage {
+	return messageFunc{name, fn}
+}
+
+type attachmentFunc struct {
+	name string
+	fn   func(context.Context, *Document, int) error
+}
+
+func (s attachmentFunc) Name() string { return s.name }
+func (s attachmentFunc) ProcessAttachment(ctx context.Context, d *Document, i int) error {
+	return s.fn(ctx, d, i)
+}
+
+// AttachmentFunc turns a function into an AttachmentStage.
+func AttachmentFunc(name string, fn func(ctx context.Context, doc *Document, i int) error) AttachmentStage {
+	return attachmentFunc{name, fn}
+}
+
+// Pipeline is an ordered list of stages. The edit methods return a new
+// Pipeline and leave the receiver unchanged.
+type Pipeline []Stage
+
+// Names lists the stage names in order.
+func (p Pipeline) Names() []string {
+	out := make([]string, len(p))
+	for i, s := range p {
+		out[i] = s.Name()
+	}
+	return out
+}
+
+func (p Pipeline) index(name string) (int, error) {
+	for i, s := range p {
+		if s.Name() == name {
+			return i, nil
+		}
+	}
+	return -1, fmt.Errorf("pipeline: no stage named %q (have %v)", name, p.Names())
+}
+
+// InsertAfter returns p with stages inserted right after the stage called name.
+func (p Pipeline) InsertAfter(name string, stages ...Stage) (Pipeline, error) {
+	i, err := p.index(name)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Insert(slices.Clone(p), i+1, stages...), nil
+}
+
+// InsertBefore returns p with stages inserted right before the stage called name.
+func (p Pipeline) InsertBefore(name string, stages ...Stage) (Pipeline, error) {
+	i, err := p.index(name)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Insert(slices.Clone(p), i, stages...), nil
+}
+
+// Replace returns p with the stage called name replaced by s.
+func (p Pipeline) Replace(name string, s Stage) (Pipeline, error) {
+	i, err := p.index(name)
+	if err != nil {
+		return nil, err
+	}
+	q := slices.Clone(p)
+	q[i] = s
+	return q, nil
+}
+
+// Without returns p without the stages called names (names it lacks are ignored).
+func (p Pipeline) Without(names ...string) Pipeline {
+	return slices.DeleteFunc(slices.Clone(p), func(s Stage) bool { return slices.Contains(names, s.Name()) })
+}
+
+// Has reports whether p has a stage called name.
+func (p Pipeline) Has(name string) bool { _, err := p.index(name); return err == nil }
+
+// Validate checks that every stage is a MessageStage or an AttachmentStage and
+// that names are unique.
+func (p Pipeline) Validate() error {
+	seen := map[string]bool{}
+	for _, s := range p {
+		_, m := s.(MessageStage)
+		_, a := s.(AttachmentStage)
+		if !m && !a {
+			return fmt.Errorf("pipeline: stage %q is neither a MessageStage nor an AttachmentStage", s.Name())
+		}
+		if seen[s.Name()] {
+			return fmt.Errorf("pipeline: two stages named %q", s.Name())
+		}
+		seen[s.Name()] = true
+	}
+	return nil
+}
