@@ -152,3 +152,36 @@ func (p Pipeline) Validate() error {
 	}
 	return nil
 }
+
+// CollectingProblems returns s marked as a ProblemCollector, so that it runs
+// on a document that already has problems (for a user's own checking stage).
+// The result implements the same stage interfaces as s.
+func CollectingProblems(s Stage) Stage {
+	ms, isMsg := s.(MessageStage)
+	as, isAtt := s.(AttachmentStage)
+	switch {
+	case isMsg && isAtt:
+		return collectingBoth{collectingMessage{ms}, collectingAttachment{as}}
+	case isMsg:
+		return collectingMessage{ms}
+	case isAtt:
+		return collectingAttachment{as}
+	}
+	return s
+}
+
+type collectingMessage struct{ MessageStage }
+
+func (collectingMessage) CollectsProblems() bool { return true }
+
+type collectingAttachment struct{ AttachmentStage }
+
+func (collectingAttachment) CollectsProblems() bool { return true }
+
+type collectingBoth struct {
+	collectingMessage
+	collectingAttachment
+}
+
+func (c collectingBoth) Name() string { return c.collectingMessage.Name() }
+func (collectingBoth) CollectsProblems() bool { return true }
