@@ -183,5 +183,5 @@ type collectingBoth struct {
 	collectingAttachment
 }
 
-func (c collectingBoth) Name() string { return c.collectingMessage.Name() }
+func (c collectingBoth) Name() string         { return c.collectingMessage.Name() }
 func (collectingBoth) CollectsProblems() bool { return true }

@@ -197,12 +197,12 @@ func parse(raw []byte, baseDir string) (*pipeline.Document, error) {
 		return nil, err
 	}
 	msg := &pipeline.Message{
-		MessageID:      in.MessageID,
-		Type:           in.Type,
-		Topic:          in.Topic,
-		Recipient:      in.Recipient,
-		Subject:        in.Subject,
-		ExpiryDateTime: in.ExpiryDateTime,
+		MessageID:                      in.MessageID,
+		Type:                           in.Type,
+		Topic:                          in.Topic,
+		Recipient:                      in.Recipient,
+		Subject:                        in.Subject,
+		ExpiryDateTime:                 in.ExpiryDateTime,
 		GPConnectAdditionalInformation: in.GPConnectAdditionalInformation,
 	}
 	if msg.Type == "" {
