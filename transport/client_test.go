@@ -418,7 +418,7 @@ func TestUnexpectedAnswers(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Status != 502 || ae.Problem != nil || !strings.HasPrefix(ae.BodyPrefix, "<html><body>upstream") || len(ae.BodyPrefix) > 512 || ae.Attempts != 3 {
 		t.Fatalf("err %v", err)
 	}
-	if !strings.Contains(err.Error(), "502") || !strings.Contains(err.Error(), "upstream") {
+	if !strings.Contains(err.Error(), "POST /api/v1/messages") || !strings.Contains(err.Error(), "502") || !strings.Contains(err.Error(), "upstream") {
 		t.Errorf("message %q", err)
 	}
 
