@@ -664,8 +664,9 @@ func prefix(data []byte) string {
 		data = data[:maxBodyPrefix]
 	}
 	s := strings.ToValidUTF8(string(data), "\uFFFD")
-	for !utf8.ValidString(s) {
-		s = s[:len(s)-1]
+	for len(s) > maxBodyPrefix || !utf8.ValidString(s) {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
 	}
 	return s
 }
