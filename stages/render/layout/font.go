@@ -84,6 +84,13 @@ func NewFont(name string, ttf []byte) (*Font, error) {
 			f.toRune[g] = r
 		}
 	}
+	// Fonts made for code (Go's among them) draw '-' as wide as a minus
+	// sign, which looks wrong in dates and words; their soft hyphen is a
+	// proper hyphen, so use it for '-' (text extraction still gives '-').
+	if h, sh := f.gid['-'], f.gid[0xAD]; h != 0 && sh != 0 && f.advance[sh] < f.advance[h] {
+		f.gid['-'] = sh
+		f.toRune[sh] = '-'
+	}
 	f.space = f.gid[' ']
 	f.replace = f.gid['?']
 	if f.space == 0 || f.replace == 0 {
