@@ -2,8 +2,8 @@ package render
 
 import (
 	"bufio"
-	"context"
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"

@@ -117,7 +117,7 @@ func TestRenderThreePages(t *testing.T) {
 }
 
 // runningText matches the header and footer lines of a report on the example patient.
-var runningText = regexp.MustCompile(`CONSULTATION REPORT|- Confidential: personal data -|Confidential: personal data|Version 1|Number of related documents: 0|Ó'BRIEN, Zoë \(Ms\)|NHS No 969 093 7286|Page \d+ of \d+`)
+var runningText = regexp.MustCompile(`CONSULTATION REPORT|- Confidential: personal data -|Confidential: personal data|Version 1|Number of related documents: 0|Ó'BRIEN, Zoë \(Ms\)|NHS No 969 093 7286|History \(continued\)|Page \d+ of \d+`)
 
 func noSpace(s string) string { return strings.Join(strings.Fields(s), "") }
 
@@ -137,6 +137,9 @@ func TestRenderLongNotesLoseNothing(t *testing.T) {
 	// Every character of the notes comes out, in order, once the running
 	// header and footer and the white space are taken out.
 	body := pdftotext(t, rep.PDF, 0, 0, "-layout")
+	if strings.Count(body, "History (continued)") != rep.Pages-1 {
+		t.Errorf("%q not on every continuation page", "History (continued)")
+	}
 	body = runningText.ReplaceAllString(body, "")
 	if !strings.Contains(noSpace(body), "History"+noSpace(notes)) {
 		t.Error("the extracted text does not hold the notes, complete and in order")

@@ -210,7 +210,7 @@ func (r *report) datesBlock() {
 // noteRow is a clinical-note row: a bold title, tab-aligned notes.
 func (r *report) noteRow(title, text string) {
 	r.d.Row([]layout.Cell{
-		{Text: title, Style: r.st.bold, Width: labelWidth + 8},
+		{Text: title, Style: r.st.bold, Width: labelWidth + 8, Continued: title + " (continued)"},
 		{Text: text, Style: r.st.body, Width: r.contentW - labelWidth - 8},
 	}, layout.RowOptions{Padding: 3})
 }

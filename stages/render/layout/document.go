@@ -264,6 +264,10 @@ type Cell struct {
 	Width float64 // column width, padding included
 	Right bool    // align right
 	Fill  *Color  // background, if any
+	// Continued, if set, is shown in the cell on the later parts of a row
+	// split over pages, once the cell's own text is done (e.g. "History
+	// (continued)" beside the rest of the notes).
+	Continued string
 }
 
 // RowOptions control how a Row is drawn.
@@ -287,9 +291,13 @@ func (d *Document) Row(cells []Cell, o RowOptions) {
 		x0 = d.Margins.Left
 	}
 	lines := make([][]string, len(cells))
+	cont := make([][]string, len(cells))
 	pitch, n := 0.0, 0
 	for i, c := range cells {
 		lines[i] = Wrap(c.Style.Font, c.Style.Size, max(c.Width-2*o.Padding, 1), Clean(c.Text))
+		if c.Continued != "" {
+			cont[i] = Wrap(c.Style.Font, c.Style.Size, max(c.Width-2*o.Padding, 1), Clean(c.Continued))
+		}
 		pitch = max(pitch, c.Style.LineHeight())
 		n = max(n, len(lines[i]))
 	}
@@ -324,12 +332,16 @@ func (d *Document) Row(cells []Cell, o RowOptions) {
 			if c.Fill != nil {
 				p.FillRect(x, d.y, c.Width, h, *c.Fill)
 			}
-			for k := from; k < to && k < len(lines[i]); k++ {
-				y := d.y + o.Padding + float64(k-from)*pitch + (pitch-c.Style.LineHeight())/2
+			show, first := lines[i], from
+			if from > 0 && from >= len(lines[i]) && cont[i] != nil {
+				show, first = cont[i], 0
+			}
+			for k := first; k < first+to-from && k < len(show); k++ {
+				y := d.y + o.Padding + float64(k-first)*pitch + (pitch-c.Style.LineHeight())/2
 				if c.Right {
-					p.TextRight(x+c.Width-o.Padding, y, c.Style, lines[i][k])
+					p.TextRight(x+c.Width-o.Padding, y, c.Style, show[k])
 				} else {
-					p.Text(x+o.Padding, y, c.Style, lines[i][k])
+					p.Text(x+o.Padding, y, c.Style, show[k])
 				}
 			}
 			x += c.Width
