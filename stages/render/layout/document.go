@@ -286,6 +286,9 @@ type RowOptions struct {
 // the cursor below the tallest. A row that does not fit moves to a new page;
 // a row taller than a whole page is split between lines.
 func (d *Document) Row(cells []Cell, o RowOptions) {
+	if d.err != nil {
+		return // over MaxPages: PDF reports it
+	}
 	x0 := o.X
 	if x0 == 0 {
 		x0 = d.Margins.Left
@@ -311,7 +314,7 @@ func (d *Document) Row(cells []Cell, o RowOptions) {
 			o.OnNewPage()
 		}
 	}
-	for from := 0; from < n; {
+	for from := 0; from < n && d.err == nil; {
 		fit := int((d.Remaining() - 2*o.Padding) / pitch)
 		if fit < 1 {
 			if d.AtTop() {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -96,7 +97,7 @@ func (d *Document) PDF(info Info) (out []byte, err error) {
 				fontRefs[f] = ir
 				fonts[f.name] = model.FontResource{Res: model.Resource{IndRef: ir}}
 			}
-			mp.Fm[f.name] = model.FontResource{Res: model.Resource{ID: "F" + itoa(k), IndRef: ir}}
+			mp.Fm[f.name] = model.FontResource{Res: model.Resource{ID: "F" + strconv.Itoa(k), IndRef: ir}}
 		}
 		pages[i] = &mp
 	}
@@ -142,8 +143,6 @@ func (d *Document) PDF(info Info) (out []byte, err error) {
 	}
 	return b, nil
 }
-
-func itoa(i int) string { return fmt.Sprint(i) }
 
 func asciiOnly(s string) string {
 	return strings.Map(func(r rune) rune {
