@@ -198,6 +198,24 @@ func TestRenderShortReportLayout(t *testing.T) {
 	checkBoxes(t, pdftotext(t, rep.PDF, 0, 0, "-bbox"))
 }
 
+func TestRenderLongNamesStayInPlace(t *testing.T) {
+	c := example(t)
+	c.Patient.Family = strings.Repeat("Montgomery-Featherstonehaugh ", 4)
+	c.Patient.Given = "Anna Maria Josephine Alexandra"
+	c.Organisation.Name = strings.Repeat("Harbourside Online Clinic ", 8)
+	c.Sections = []Section{{Title: "A very long section title that needs to wrap over lines", Notes: longNotes(30)}}
+	c.CodedItems[0].Display = strings.Repeat("Sitting systolic blood pressure ", 6)
+	rep := render(t, newStage(t, Options{Deterministic: true}), c)
+	if rep.Pages < 2 {
+		t.Fatalf("pages = %d, want 2 or more", rep.Pages)
+	}
+	validateStrict(t, rep.PDF)
+	checkBoxes(t, pdftotext(t, rep.PDF, 0, 0, "-bbox"))
+	if !strings.Contains(pdftotext(t, rep.PDF, 2, 2), "…") {
+		t.Error("the patient in the page 2 header is not shortened")
+	}
+}
+
 func TestRenderConfidential(t *testing.T) {
 	c := example(t)
 	c.Confidential = true

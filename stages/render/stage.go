@@ -145,7 +145,8 @@ func (s *Stage) Render(ctx context.Context, c *Consultation) (rep *Report, err e
 }
 
 // ProcessMessage renders doc.Consultation, if the document has one, and
-// inserts the report as attachment 0 (the other attachments move up one).
+// inserts the report as attachment 0 (the other attachments move up one;
+// if attachment 0 is already a generated report, it is replaced).
 // Problems with the consultation are returned as a *pipeline.ValidationError
 // with paths under "consultation".
 func (s *Stage) ProcessMessage(ctx context.Context, doc *pipeline.Document) error {
@@ -161,13 +162,18 @@ func (s *Stage) ProcessMessage(ctx context.Context, doc *pipeline.Document) erro
 	if err != nil {
 		return err
 	}
-	doc.Message.Attachments = append([]*pipeline.Attachment{{
+	att := &pipeline.Attachment{
 		FileName:     rep.FileName,
 		MIMEType:     pipeline.MIMEPDF,
 		Data:         rep.PDF,
 		DetectedMIME: pipeline.MIMEPDF,
 		Generated:    true,
-	}}, doc.Message.Attachments...)
+	}
+	if atts := doc.Message.Attachments; len(atts) > 0 && atts[0].Generated {
+		atts[0] = att // rendered before (a re-run): replace, never duplicate
+	} else {
+		doc.Message.Attachments = append([]*pipeline.Attachment{att}, atts...)
+	}
 	doc.AddChange(pipeline.Change{
 		Name:   pipeline.AttachmentField(0, ""),
 		Stage:  StageName,

@@ -155,6 +155,10 @@ func TestStageProcessMessage(t *testing.T) {
 	if len(ch) != 1 || ch[0].Name != "attachments[0]" || ch[0].Stage != "render" || ch[0].After != a.FileName {
 		t.Errorf("changes = %+v", ch)
 	}
+	// A second run replaces the report rather than adding another.
+	if err := s.ProcessMessage(t.Context(), doc); err != nil || len(doc.Message.Attachments) != 2 {
+		t.Errorf("second run: err %v, %d attachments, want 2", err, len(doc.Message.Attachments))
+	}
 	if s.Name() != "render" {
 		t.Errorf("Name() = %q", s.Name())
 	}

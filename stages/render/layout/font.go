@@ -210,6 +210,23 @@ func (f *Font) RuneWidth(r rune, size float64) float64 {
 	return float64(f.advance[g]) * size / f.unitsPerEm
 }
 
+// Truncate shortens s, ending it with "…", so that it is at most width
+// points wide at size points; s is returned unchanged if it fits.
+func (f *Font) Truncate(s string, size, width float64) string {
+	if f.Width(s, size) <= width {
+		return s
+	}
+	ell := f.RuneWidth('…', size)
+	w := 0.0
+	for i, r := range s {
+		w += f.RuneWidth(r, size)
+		if w+ell > width {
+			return strings.TrimRight(s[:i], " ") + "…"
+		}
+	}
+	return s
+}
+
 // Ascent is the height above the baseline at size points.
 func (f *Font) Ascent(size float64) float64 { return f.ascent * size / f.unitsPerEm }
 

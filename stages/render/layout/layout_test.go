@@ -249,3 +249,25 @@ func ExampleWrap() {
 	// ""
 	// "Review in 7 days."
 }
+
+func TestTruncate(t *testing.T) {
+	reg, _ := fonts(t)
+	tests := []struct {
+		s     string
+		width float64
+		want  string
+	}{
+		{"short", 100, "short"},
+		{"Ó'BRIEN, Zoë (Ms)   NHS No 969 093 7286", 60, "Ó'BRIEN,…"},
+		{"abc", 0, "…"},
+	}
+	for _, tt := range tests {
+		got := reg.Truncate(tt.s, 10, tt.width)
+		if got != tt.want {
+			t.Errorf("Truncate(%q, %v) = %q, want %q", tt.s, tt.width, got, tt.want)
+		}
+		if got != "…" && reg.Width(got, 10) > tt.width {
+			t.Errorf("Truncate(%q) = %q is too wide", tt.s, got)
+		}
+	}
+}
