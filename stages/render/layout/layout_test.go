@@ -109,7 +109,7 @@ func TestFont(t *testing.T) {
 	if reg.Name() != "GoRegular" || bold.Name() != "GoBold" {
 		t.Errorf("names %q %q", reg.Name(), bold.Name())
 	}
-	for _, r := range "Zoë Ó'Brien – Ærøskøbing µg °C ŁłŐőŘřŠšŽžĞğİı€" {
+	for _, r := range "Zoë Ó'Brien – Ærøskøbing µg °C ŁłŐőŘřŠšŽžĞğİı€ Ωλ Жж" {
 		if !reg.Covers(r) || !bold.Covers(r) {
 			t.Errorf("font lacks %q", r)
 		}
