@@ -48,7 +48,16 @@ type Stage struct {
 	reg, bold *layout.Font
 }
 
-var _ pipeline.MessageStage = (*Stage)(nil)
+var (
+	_ pipeline.MessageStage     = (*Stage)(nil)
+	_ pipeline.ProblemCollector = (*Stage)(nil)
+)
+
+// CollectsProblems reports true: the Runner calls the stage even for a
+// document that already has problems, so that problems with the
+// consultation are listed with the others; such a document is checked but
+// not rendered.
+func (s *Stage) CollectsProblems() bool { return true }
 
 // New returns a render stage. It fails only if the embedded fonts cannot be
 // loaded or the time zone is unknown.
@@ -157,6 +166,9 @@ func (s *Stage) ProcessMessage(ctx context.Context, doc *pipeline.Document) erro
 	c, err := Parse(raw, s.opts.Now())
 	if err != nil {
 		return err
+	}
+	if len(doc.Problems()) > 0 {
+		return nil // the document stops after this stage: do not render
 	}
 	rep, err := s.Render(ctx, c)
 	if err != nil {

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -203,6 +204,43 @@ func TestStageInRunner(t *testing.T) {
 		t.Fatalf("%d attachments, want 1", len(doc.Message.Attachments))
 	}
 }
+
+// TestStageCollectsProblems: with a problem found by an earlier stage, the
+// consultation's own problems are added to the same report, and nothing is
+// rendered.
+func TestStageCollectsProblems(t *testing.T) {
+	earlier := pipeline.MessageFunc("validate", func(_ context.Context, doc *pipeline.Document) error {
+		return pipeline.NewValidationError([]pipeline.Problem{{Name: "subject.id.value", Reason: "bad"}})
+	})
+	r := &pipeline.Runner{Stages: pipeline.Pipeline{collecting{earlier}, newStage(t, Options{})}}
+	for _, tt := range []struct {
+		consultation string
+		want         []string
+	}{
+		{`{"version": 0}`, []string{"consultation.clinician.name", "subject.id.value"}},
+		{string(exampleRaw(t)), []string{"subject.id.value"}},
+	} {
+		doc := &pipeline.Document{Route: &pipeline.Route{}, Message: &pipeline.Message{}, Consultation: json.RawMessage(tt.consultation)}
+		err := r.Process(t.Context(), doc)
+		var ve *pipeline.ValidationError
+		if !errors.As(err, &ve) {
+			t.Fatalf("err = %v", err)
+		}
+		var got []string
+		for _, p := range ve.Problems {
+			if slices.Contains(tt.want, p.Name) && !slices.Contains(got, p.Name) {
+				got = append(got, p.Name)
+			}
+		}
+		if len(got) != len(tt.want) || len(doc.Message.Attachments) != 0 {
+			t.Errorf("problems %v (want %v among them), %d attachments (want 0)", ve.Problems, tt.want, len(doc.Message.Attachments))
+		}
+	}
+}
+
+type collecting struct{ pipeline.MessageStage }
+
+func (collecting) CollectsProblems() bool { return true }
 
 func TestFormatters(t *testing.T) {
 	tests := []struct{ got, want string }{
