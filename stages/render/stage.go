@@ -103,9 +103,9 @@ type Report struct {
 	Missing []rune
 }
 
-// Render lays out and writes the report for a parsed, valid consultation
-// (see Parse). A report longer than Options.MaxPages is a
-// *pipeline.ValidationError.
+// Render lays out and writes the report for a consultation. An invalid
+// consultation (see Parse and Consultation.Validate), or one whose report
+// would be longer than Options.MaxPages, is a *pipeline.ValidationError.
 func (s *Stage) Render(ctx context.Context, c *Consultation) (rep *Report, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -117,19 +117,17 @@ func (s *Stage) Render(ctx context.Context, c *Consultation) (rep *Report, err e
 			rep, err = nil, &pipeline.PanicError{Value: v, Stack: debug.Stack()}
 		}
 	}()
-	consulted, err := time.Parse(time.RFC3339, c.ConsultationDateTime)
-	if err != nil {
-		return nil, pipeline.NewValidationError([]pipeline.Problem{{Name: "consultation.consultationDateTime", Reason: "must be an RFC 3339 date and time", Value: c.ConsultationDateTime}})
+	now := s.opts.Now()
+	if err := c.Validate(now); err != nil {
+		return nil, err
 	}
-	sent := s.opts.Now()
+	consulted, _ := time.Parse(time.RFC3339, c.ConsultationDateTime)
+	sent, created := now, now
 	if c.SentDateTime != "" {
-		if t, err := time.Parse(time.RFC3339, c.SentDateTime); err == nil {
-			sent = t
-		}
+		sent, _ = time.Parse(time.RFC3339, c.SentDateTime)
 	} else if s.opts.Deterministic {
 		sent = consulted
 	}
-	created := s.opts.Now()
 	if s.opts.Deterministic {
 		created = sent
 	}

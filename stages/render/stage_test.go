@@ -276,3 +276,13 @@ func ExampleParse() {
 	// consultation.receivingPractice.name
 	// consultation.consultationDateTime
 }
+
+func TestRenderValidates(t *testing.T) {
+	c := example(t)
+	c.Patient.NHSNumber = "123"
+	_, err := newStage(t, Options{}).Render(t.Context(), c)
+	var ve *pipeline.ValidationError
+	if !errors.As(err, &ve) || ve.Problems[0].Name != "consultation.patient.nhsNumber" {
+		t.Errorf("err = %v, want a problem at consultation.patient.nhsNumber", err)
+	}
+}
