@@ -283,8 +283,9 @@ type RowOptions struct {
 }
 
 // Row lays out cells side by side, each wrapped to its width, and advances
-// the cursor below the tallest. A row that does not fit moves to a new page;
-// a row taller than a whole page is split between lines.
+// the cursor below the tallest. A short row (up to a quarter of the page
+// body) that does not fit moves to a new page; a taller one is split
+// between lines, leaving at least two lines on each page.
 func (d *Document) Row(cells []Cell, o RowOptions) {
 	if d.err != nil {
 		return // over MaxPages: PDF reports it
@@ -308,7 +309,12 @@ func (d *Document) Row(cells []Cell, o RowOptions) {
 		return
 	}
 	height := float64(n)*pitch + 2*o.Padding
-	if d.Remaining() < height && !d.AtTop() && height <= d.bottom()-d.top {
+	// A short row that does not fit moves to the next page whole; a tall one
+	// is split, but leaves at least two lines (or all of them) behind.
+	short := height <= (d.bottom()-d.top)/4
+	minLines := min(n, 2)
+	if d.Remaining() < height && !d.AtTop() &&
+		(short || int((d.Remaining()-2*o.Padding)/pitch) < minLines) {
 		d.NewPage()
 		if o.OnNewPage != nil {
 			o.OnNewPage()
@@ -316,6 +322,9 @@ func (d *Document) Row(cells []Cell, o RowOptions) {
 	}
 	for from := 0; from < n && d.err == nil; {
 		fit := int((d.Remaining() - 2*o.Padding) / pitch)
+		if n-from-fit == 1 && fit > 2 {
+			fit-- // no single line alone at the top of the next page
+		}
 		if fit < 1 {
 			if d.AtTop() {
 				fit = 1 // a page cannot hold one line: overflow rather than loop

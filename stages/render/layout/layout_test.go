@@ -271,3 +271,20 @@ func TestTruncate(t *testing.T) {
 		}
 	}
 }
+
+func TestTallRowSplitsWhereItStarts(t *testing.T) {
+	reg, _ := fonts(t)
+	d := testDoc(t)
+	st := Style{Font: reg, Size: 10}
+	for d.Remaining() > (d.Height-d.Margins.Top-d.Margins.Bottom)/2 {
+		d.Paragraph(st, 0, "filler")
+	}
+	const lines = 60 // more than a quarter of a page, less than a page
+	d.Paragraph(st, 0, strings.Repeat("line\n", lines-1)+"line")
+	if d.Pages() != 2 {
+		t.Fatalf("pages = %d, want 2", d.Pages())
+	}
+	if onPage2 := (d.Y() - d.top) / st.LineHeight(); onPage2 > lines-10 {
+		t.Errorf("%.0f of %d lines on page 2: a tall row should start on page 1", onPage2, lines)
+	}
+}
