@@ -48,10 +48,18 @@ type Stage struct{}
 // New returns the encode stage.
 func New() *Stage { return &Stage{} }
 
-var _ pipeline.AttachmentStage = (*Stage)(nil)
+var (
+	_ pipeline.AttachmentStage  = (*Stage)(nil)
+	_ pipeline.ProblemCollector = (*Stage)(nil)
+)
 
 // Name returns "encode".
 func (*Stage) Name() string { return Name }
+
+// CollectsProblems reports true: the check is cheap and pure, so it runs on
+// every attachment even once another has a problem, and one report lists
+// every attachment that is too large.
+func (*Stage) CollectsProblems() bool { return true }
 
 // ProcessAttachment reports attachment i as a problem if it is larger than
 // its route allows. It reads only the attachment's length.
