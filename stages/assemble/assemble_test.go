@@ -385,10 +385,14 @@ func TestReaders(t *testing.T) {
 		}
 		wg.Wait()
 	})
-	t.Run("zero reader", func(t *testing.T) {
+	t.Run("zero values", func(t *testing.T) {
 		var r assemble.Reader
 		if n, err := r.Read(make([]byte, 4)); n != 0 || err != io.EOF {
 			t.Errorf("zero Reader: %d, %v", n, err)
+		}
+		var p assemble.Payload
+		if b, err := io.ReadAll(p.NewReader()); len(b) != 0 || err != nil || p.Size() != 0 {
+			t.Errorf("zero Payload: %q, %v, size %d", b, err, p.Size())
 		}
 	})
 }

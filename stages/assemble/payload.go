@@ -193,7 +193,9 @@ type Reader struct {
 
 func (r *Reader) reset(p *Payload) {
 	*r = Reader{p: p}
-	r.lit = p.segs[0]
+	if len(p.segs) > 0 { // the zero Payload is an empty body
+		r.lit = p.segs[0]
+	}
 }
 
 // next moves to the next segment and reports whether there is one.
