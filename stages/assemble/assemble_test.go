@@ -264,6 +264,7 @@ func TestMatchesMarshal(t *testing.T) {
 			m.Attachments = append(m.Attachments, &pipeline.Attachment{FileName: "g", Data: sample(98_305, 10)})
 		}},
 		{"no attachments", func(m *pipeline.Message) { m.Attachments = []*pipeline.Attachment{} }},
+		{"nil attachments", func(m *pipeline.Message) { m.Attachments = nil }},
 		{"gpdoc's own fields never sent", func(m *pipeline.Message) {
 			a := m.Attachments[0]
 			a.Path, a.DetectedMIME, a.Generated = "/tmp/x.pdf", "application/pdf", true

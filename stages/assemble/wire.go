@@ -32,6 +32,9 @@ func wire(r *pipeline.Route, m *pipeline.Message, w *pipeline.Message) error {
 	if w.Type == "" {
 		w.Type = r.MessageType
 	}
+	if w.Attachments == nil {
+		w.Attachments = []*pipeline.Attachment{} // an array, never null
+	}
 	if w.Body != nil && *w.Body == (pipeline.Body{}) {
 		w.Body = nil
 	}
