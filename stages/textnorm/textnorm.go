@@ -264,10 +264,15 @@ func xmlEncoding(b []byte) (string, encoding.Encoding) {
 // multi-byte encoding such as Shift_JIS or GB 18030 (where most bytes of a
 // line are high) or binary data.
 func plausible1252(b []byte) error {
-	high, nul, paired := 0, 0, 0
-	for i, c := range b {
-		if c >= 0x80 && ((i > 0 && b[i-1] >= 0x80) || (i+1 < len(b) && b[i+1] >= 0x80)) {
-			paired++
+	high, nul, inRuns, run := 0, 0, 0, 0
+	for _, c := range b {
+		if c >= 0x80 {
+			run++
+		} else {
+			if run >= 4 {
+				inRuns += run
+			}
+			run = 0
 		}
 		switch c {
 		case 0x81, 0x8D, 0x8F, 0x90, 0x9D:
@@ -282,8 +287,14 @@ func plausible1252(b []byte) error {
 	if nul > 0 {
 		return fmt.Errorf("%w: not UTF-8 and contains NUL bytes (binary data?)", ErrEncoding)
 	}
-	if high >= 8 && paired*2 > high {
-		return fmt.Errorf("%w: not UTF-8, and most non-ASCII bytes come in runs, as in a multi-byte encoding (GB 18030, EUC, Big5...), not Windows-1252", ErrEncoding)
+	if run >= 4 {
+		inRuns += run
+	}
+	// Runs of four or more non-ASCII bytes are two or more characters of
+	// a double-byte encoding; Western text rarely has more than two
+	// accented letters in a row ("ção", "üß").
+	if high >= 8 && inRuns*2 > high {
+		return fmt.Errorf("%w: not UTF-8, and most non-ASCII bytes come in long runs, as in a multi-byte encoding (GB 18030, EUC, Big5...), not Windows-1252", ErrEncoding)
 	}
 	if high*3 > len(b) {
 		return fmt.Errorf("%w: not UTF-8, and %d of %d bytes are non-ASCII: too many for Western text in Windows-1252", ErrEncoding, high, len(b))

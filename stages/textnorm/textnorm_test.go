@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/gpdoc/gpdoc/stages/internal/corpustest"
 )
 
 func utf16le(s string, bom bool) []byte {
@@ -111,10 +113,7 @@ func TestCheckUTF8(t *testing.T) {
 // TestCorpus reads the shared corpus's text files: every one decodes except
 // Shift_JIS, which is refused rather than guessed.
 func TestCorpus(t *testing.T) {
-	root := filepath.Join("..", "..", "..", "shared", "corpus", "text")
-	if _, err := os.Stat(root); err != nil {
-		t.Skip("corpus not found beside the repository")
-	}
+	root := corpustest.Dir(t, "text")
 	want := map[string]string{
 		"chardet/utf-8-sig/bom-utf-8.srt":                UTF8BOM,
 		"chardet/UTF-16/bom-utf-16-le.srt":               UTF16LE,
