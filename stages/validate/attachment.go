@@ -108,9 +108,17 @@ func checkAttachment(route *pipeline.Route, i int, att *pipeline.Attachment, opt
 	}
 	isText := declared == pipeline.MIMEText || declared == pipeline.MIMEConsultation
 	detected = Detect(data, declared == pipeline.MIMEPDF)
-	if isText {
-		if text := checkText(data, opts, content, r); text != nil {
-			detected = Detect(text, false)
+	switch {
+	case isText && detected == pipeline.MIMEText:
+		text := checkText(data, opts, content, r)
+		if text == nil {
+			return detected // the text problem says it all
+		}
+		detected = Detect(text, false)
+	case isText && detected == "application/octet-stream" && opts.Sanitise:
+		// BOM-less UTF-16 sniffs as binary; the sanitise stage converts it.
+		if res, err := textnorm.Normalise(data); err == nil && len(res.Text) > 0 {
+			detected = Detect(res.Text, false)
 		}
 	}
 	if declared != "" && !agrees(declared, detected) {
