@@ -162,7 +162,8 @@ func runValidate(ctx context.Context, stdout, stderr io.Writer, path string, f v
 		return withCode(exitFailed, readErr)
 	}
 	valid, invalid, malformed := p.counts()
-	summary := fmt.Sprintf("%d messages: %d valid, %d invalid; %d malformed lines", valid+invalid, valid, invalid, malformed)
+	summary := fmt.Sprintf("%d message%s: %d valid, %d invalid; %d malformed line%s",
+		valid+invalid, plural(valid+invalid), valid, invalid, malformed, plural(malformed))
 	if f.json {
 		fmt.Fprintln(stderr, summary)
 	} else {

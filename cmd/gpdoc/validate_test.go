@@ -65,7 +65,7 @@ func TestValidateCommand(t *testing.T) {
 				"line 2: malformed: not valid JSON",
 				"line 4 (sourceId a-2",
 				"problem  subject.id.value: not a valid NHS number: the Modulus 11 check digit is wrong (got \"943***5918\")",
-				"2 messages: 1 valid, 1 invalid; 1 malformed lines",
+				"2 messages: 1 valid, 1 invalid; 1 malformed line",
 			}},
 		{name: "no manifest", args: []string{"validate"}, code: exitUsage},
 		{name: "missing file", args: []string{"validate", filepath.Join(t.TempDir(), "none.jsonl")}, code: exitUsage},
