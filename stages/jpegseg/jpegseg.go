@@ -350,6 +350,9 @@ func Strip(data []byte) (Result, error) {
 		return Result{}, err
 	}
 	writeOrientation()
+	if bytes.Equal(out, data) {
+		return res, nil // already stripped: only the orientation segment
+	}
 	res.Data = out
 	res.Removed = append(res.Removed, info.Metadata...)
 	if info.Trailing > 0 {

@@ -65,6 +65,8 @@ func TestAttachments(t *testing.T) {
 			warnings: []pipeline.Problem{p(c0, "is "+itoa(len(jpg))+" bytes, more than the limit of 100: the downsample stage reduces it", "")}},
 		{name: "text too large before downsample", opts: Options{MaxAttachmentBytes: 10, Downsample: true}, atts: []*pipeline.Attachment{att("note.txt", pipeline.MIMEText, []byte("twenty bytes of text"))},
 			problems: []pipeline.Problem{p(c0, "too large: 20 bytes, more than the limit of 10 bytes per attachment", "")}},
+		{name: "UTF-16 counted once converted", opts: Options{MaxAttachmentBytes: 12, Sanitise: true},
+			atts: []*pipeline.Attachment{att("note.txt", pipeline.MIMEText, []byte("\xff\xfeC\x00h\x00e\x00s\x00t\x00 \x00c\x00l\x00e\x00a\x00r\x00"))}},
 		{name: "EICAR", atts: []*pipeline.Attachment{att("eicar.txt", pipeline.MIMEText, []byte(eicar))},
 			problems: []pipeline.Problem{p(c0, "is the EICAR anti-virus test file: the service's virus scan refuses it (406), and it must never be resent", "")}},
 		// text encodings
