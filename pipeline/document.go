@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"io"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -155,4 +157,72 @@ func leadingNumber(s string) (int, string) {
 		i++
 	}
 	return n, s[i:]
+}
+
+// AttachmentOK reports whether no problem has been recorded for attachment i
+// (at "attachments[i]" or any field below it). Attachment stages are not
+// called for an attachment that is not OK; message stages that work per
+// attachment should skip it too. Safe for concurrent use.
+func (d *Document) AttachmentOK(i int) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, p := range d.problems {
+		if j, ok := attachmentIndex(p.Name); ok && j == i {
+			return false
+		}
+	}
+	return true
+}
+
+// InsertAttachment inserts a at index i of the message's attachments and
+// renumbers the paths of problems, warnings and changes already recorded for
+// the attachments it moves, so that every report names the attachment's
+// final position. It must not run concurrently with attachment stages of the
+// same document (call it from a message stage).
+func (d *Document) InsertAttachment(i int, a *Attachment) {
+	d.Message.Attachments = slices.Insert(d.Message.Attachments, i, a)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for k := range d.problems {
+		d.problems[k].Name = shiftAttachmentPath(d.problems[k].Name, i)
+	}
+	for k := range d.warnings {
+		d.warnings[k].Name = shiftAttachmentPath(d.warnings[k].Name, i)
+	}
+	for k := range d.changes {
+		d.changes[k].Name = shiftAttachmentPath(d.changes[k].Name, i)
+	}
+}
+
+const attachmentsPrefix = "attachments["
+
+// attachmentIndex parses the index of an "attachments[N]..." path.
+func attachmentIndex(path string) (int, bool) {
+	if !strings.HasPrefix(path, attachmentsPrefix) {
+		return 0, false
+	}
+	rest := path[len(attachmentsPrefix):]
+	end := strings.IndexByte(rest, ']')
+	if end <= 0 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(rest[:end])
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	if tail := rest[end+1:]; tail != "" && tail[0] != '.' {
+		return 0, false
+	}
+	return n, true
+}
+
+// shiftAttachmentPath adds one to the index of an attachment path at or
+// after from.
+func shiftAttachmentPath(path string, from int) string {
+	n, ok := attachmentIndex(path)
+	if !ok || n < from {
+		return path
+	}
+	rest := path[len(attachmentsPrefix):]
+	return AttachmentField(n+1, "") + rest[strings.IndexByte(rest, ']')+1:]
 }

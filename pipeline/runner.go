@@ -204,9 +204,8 @@ func (r *Runner) runAttachmentStages(ctx context.Context, doc *Document, stages 
 	g.SetLimit(limit)
 	for i := range doc.Message.Attachments {
 		g.Go(func() error {
-			failed := false
 			for _, s := range stages {
-				if failed || (doc.hasProblems() && !collectsProblems(s)) {
+				if !doc.AttachmentOK(i) || (doc.hasProblems() && !collectsProblems(s)) {
 					return nil
 				}
 				if err := gctx.Err(); err != nil {
@@ -219,9 +218,6 @@ func (r *Runner) runAttachmentStages(ctx context.Context, doc *Document, stages 
 				err := safely(func() error { return as.ProcessAttachment(gctx, doc, i) })
 				r.observe(Event{Kind: StageFinished, DocumentID: doc.ID(), Stage: s.Name(), Attachment: i,
 					BytesIn: in, BytesOut: int64(len(doc.Message.Attachments[i].Data)), Elapsed: time.Since(start), Err: err})
-				var ve *ValidationError
-				var pe *PanicError
-				failed = err != nil && (errors.As(err, &ve) || errors.As(err, &pe))
 				if err := r.classify(gctx, doc, s.Name(), i, err); err != nil {
 					return err
 				}

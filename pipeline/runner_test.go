@@ -389,3 +389,65 @@ func isAbsoluteURI(s string) bool {
 	}
 	return i > 0 && i < len(s) && s[i] == ':'
 }
+
+func TestFailedAttachmentSkippedAcrossStageBatches(t *testing.T) {
+	// check is both a message and an attachment stage (like validate), so
+	// the next attachment stage starts a new batch: the failure must carry.
+	check := both{
+		pipeline.MessageFunc("check", func(context.Context, *pipeline.Document) error { return nil }),
+		pipeline.AttachmentFunc("check", func(_ context.Context, d *pipeline.Document, i int) error {
+			if i == 1 {
+				d.AddProblem(pipeline.Problem{Name: pipeline.AttachmentField(1, "content"), Reason: "corrupt"})
+			}
+			return nil
+		}),
+	}
+	var mu sync.Mutex
+	var fixed []int
+	fix := pipeline.CollectingProblems(pipeline.AttachmentFunc("fix", func(_ context.Context, _ *pipeline.Document, i int) error {
+		mu.Lock()
+		fixed = append(fixed, i)
+		mu.Unlock()
+		return nil
+	}))
+	p := pipeline.Pipeline{pipeline.CollectingProblems(check), fix}
+	err := (&pipeline.Runner{Stages: p}).Process(context.Background(), newDoc(3))
+	if !errors.Is(err, pipeline.ErrInvalid) {
+		t.Fatalf("err = %v", err)
+	}
+	slices.Sort(fixed)
+	if !slices.Equal(fixed, []int{0, 2}) {
+		t.Errorf("fix ran on attachments %v; want [0 2] (not the failed one)", fixed)
+	}
+}
+
+func TestInsertAttachmentRenumbersReports(t *testing.T) {
+	doc := newDoc(2)
+	doc.AddProblem(pipeline.Problem{Name: "attachments[1].fileName", Reason: "x"}, pipeline.Problem{Name: "subject.id.value", Reason: "y"})
+	doc.AddChange(pipeline.Change{Name: "attachments[0].fileName", Action: "rename"})
+	doc.AddWarning(pipeline.Problem{Name: "attachments[10]", Reason: "z"}, pipeline.Problem{Name: "attachments[1x]", Reason: "not a path"})
+	doc.InsertAttachment(0, &pipeline.Attachment{FileName: "report.pdf"})
+
+	if got := doc.Message.Attachments[0].FileName; got != "report.pdf" || len(doc.Message.Attachments) != 3 {
+		t.Fatalf("attachments: %q, %d", got, len(doc.Message.Attachments))
+	}
+	if ps := doc.Problems(); ps[0].Name != "attachments[2].fileName" || ps[1].Name != "subject.id.value" {
+		t.Errorf("problems %v", ps)
+	}
+	if cs := doc.Changes(); cs[0].Name != "attachments[1].fileName" {
+		t.Errorf("changes %v", cs)
+	}
+	if ws := doc.Warnings(); ws[0].Name != "attachments[11]" || ws[1].Name != "attachments[1x]" {
+		t.Errorf("warnings %v", ws)
+	}
+	if doc.AttachmentOK(2) || !doc.AttachmentOK(1) || !doc.AttachmentOK(0) {
+		t.Error("AttachmentOK does not follow the renumbered problem")
+	}
+}
+
+type both struct {
+	pipeline.MessageStage
+	pipeline.AttachmentStage
+}
+
+func (b both) Name() string { return b.MessageStage.Name() }

@@ -34,9 +34,9 @@ type AttachmentStage interface {
 // ProblemCollector is implemented by stages that keep examining a document
 // that already has problems, so that one report lists every problem (the
 // validate and sanitise stages). The Runner stops a document with problems
-// before the first stage that is not a ProblemCollector. An attachment stage
-// that is a ProblemCollector is still not called for an attachment that an
-// earlier stage found a problem in.
+// before the first stage that is not a ProblemCollector. An attachment stage,
+// even a ProblemCollector, is not called for an attachment that already has a
+// problem (see Document.AttachmentOK), whichever earlier stage found it.
 type ProblemCollector interface {
 	CollectsProblems() bool
 }

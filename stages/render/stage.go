@@ -182,7 +182,7 @@ func (s *Stage) ProcessMessage(ctx context.Context, doc *pipeline.Document) erro
 	if atts := doc.Message.Attachments; len(atts) > 0 && atts[0].Generated {
 		atts[0] = att // rendered before (a re-run): replace, never duplicate
 	} else {
-		doc.Message.Attachments = append([]*pipeline.Attachment{att}, atts...)
+		doc.InsertAttachment(0, att) // renumbers what earlier stages reported
 	}
 	doc.AddChange(pipeline.Change{
 		Name:   pipeline.AttachmentField(0, ""),
