@@ -437,7 +437,7 @@ func TestInsertAttachmentRenumbersReports(t *testing.T) {
 	if cs := doc.Changes(); cs[0].Name != "attachments[1].fileName" {
 		t.Errorf("changes %v", cs)
 	}
-	if ws := doc.Warnings(); ws[0].Name != "attachments[11]" || ws[1].Name != "attachments[1x]" {
+	if ws := doc.Warnings(); ws[0].Name != "attachments[1x]" || ws[1].Name != "attachments[11]" {
 		t.Errorf("warnings %v", ws)
 	}
 	if doc.AttachmentOK(2) || !doc.AttachmentOK(1) || !doc.AttachmentOK(0) {
