@@ -47,7 +47,7 @@ func BenchmarkDecodeAndCheck(b *testing.B) {
 		if err != nil || len(probs) > 0 {
 			b.Fatal(err, probs)
 		}
-		if ps := conneqttest.CheckEnvelope(route, m, now); len(ps) > 0 {
+		if ps := conneqttest.CheckMessage(route, m, now); len(ps) > 0 {
 			b.Fatal(ps)
 		}
 	}

@@ -205,7 +205,8 @@ func TestInvalidParametersSurfaceEveryEntry(t *testing.T) {
 	m.Attachments = append(m.Attachments, &pipeline.Attachment{FileName: "bad|name.pdf", MIMEType: "application/zip", Data: []byte("PK")})
 	m.CodedDataItems[0].Code = "123"
 	_, err := c.Send(context.Background(), pipeline.MustRoute(pipeline.Standard), m.MessageID, payload(m))
-	want := []string{"attachments[1].fileName", "attachments[1].mimeType", "body.mimeType", "codedDataItems[0].code", "subject.id.type"}
+	// application/zip is both not allowed and not what the bytes are: two problems.
+	want := []string{"attachments[1].fileName", "attachments[1].mimeType", "attachments[1].mimeType", "body.mimeType", "codedDataItems[0].code", "subject.id.type"}
 	var ve *pipeline.ValidationError
 	if !errors.As(err, &ve) {
 		t.Fatalf("err %v is not a *pipeline.ValidationError", err)

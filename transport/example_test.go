@@ -59,5 +59,5 @@ func ExampleClassify() {
 	}
 	// Output:
 	// invalid
-	// body.mimeType: must be "text/plain"
+	// body.mimeType: must be 'text/plain' on the standard route
 }

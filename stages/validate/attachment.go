@@ -122,10 +122,6 @@ func checkAttachment(route *pipeline.Route, i int, att *pipeline.Attachment, opt
 			detected, size = Detect(res.Text, false), len(res.Text)
 		}
 	}
-	if declared != "" && !agrees(declared, detected) {
-		r.problem(mimeField, mismatch(declared, detected), declared)
-		return detected
-	}
 	if max := opts.maxBytes(route); int64(size) > max {
 		switch detected {
 		case pipeline.MIMEPDF, pipeline.MIMEJPEG, pipeline.MIMEPNG:
@@ -137,6 +133,10 @@ func checkAttachment(route *pipeline.Route, i int, att *pipeline.Attachment, opt
 		default:
 			r.problem(content, fmt.Sprintf("%v: %d bytes, more than the limit of %d bytes per attachment", pipeline.ErrTooLarge, size, max), "")
 		}
+	}
+	if declared != "" && !agrees(declared, detected) {
+		r.problem(mimeField, mismatch(declared, detected), declared)
+		return detected
 	}
 	switch detected {
 	case pipeline.MIMEPDF:

@@ -32,7 +32,7 @@ func FuzzDecodeMessage(f *testing.F) {
 			return
 		}
 		for _, r := range pipeline.RouteNames() {
-			_ = CheckEnvelope(pipeline.MustRoute(r), msg, now)
+			_ = CheckMessage(pipeline.MustRoute(r), msg, now)
 		}
 		if len(probs) > 0 {
 			return

@@ -68,7 +68,7 @@ const (
 )
 
 // Options configures a Server. The zero value serves the route table with
-// one generated API key, no access tokens, the default topics, CheckEnvelope
+// one generated API key, no access tokens, the default topics, CheckMessage
 // validation and no faults.
 type Options struct {
 	// APIKeys are the keys the server knows (nil: one random key; see
@@ -84,7 +84,7 @@ type Options struct {
 	Recipients []string
 	// Routes are the routes served (nil: the route table's three).
 	Routes []*pipeline.Route
-	// Validate checks a decoded message (nil: CheckEnvelope with the
+	// Validate checks a decoded message (nil: CheckMessage with the
 	// server's clock). Wire gpdoc's validate stage in here to make the
 	// simulator as strict as gpdoc is.
 	Validate func(route *pipeline.Route, msg *pipeline.Message) []pipeline.Problem
@@ -223,7 +223,7 @@ func New(opts Options) *Server {
 	s.validate = opts.Validate
 	if s.validate == nil {
 		s.validate = func(r *pipeline.Route, m *pipeline.Message) []pipeline.Problem {
-			return CheckEnvelope(r, m, s.opts.Now())
+			return CheckMessage(r, m, s.opts.Now())
 		}
 	}
 	routes := opts.Routes
@@ -480,6 +480,17 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 		reject(ve.ProblemDetails(""), &s.stats.Invalid)
 		return
 	}
+	// The virus scan comes first: the service scans every incoming document,
+	// and a 406 (never resend) must win over a validation problem that the
+	// same EICAR content also is for gpdoc's validate stage.
+	for _, a := range msg.Attachments {
+		if a != nil && bytes.Contains(a.Data, []byte(EICAR)) {
+			reject(problem(http.StatusNotAcceptable, VirusProblemType, "Virus Scan Failed",
+				"An attachment failed virus scanning; it must not be resent"), &s.stats.Virus)
+			s.log(r, route, msg.MessageID, http.StatusNotAcceptable)
+			return
+		}
+	}
 	seenProb := map[string]bool{}
 	for _, p := range probs {
 		seenProb[p.Name] = true
@@ -499,14 +510,6 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 		reject((&pipeline.ValidationError{Problems: sorted.Problems()}).ProblemDetails(""), &s.stats.Invalid)
 		s.log(r, route, msg.MessageID, http.StatusBadRequest)
 		return
-	}
-	for _, a := range msg.Attachments {
-		if bytes.HasPrefix(a.Data, []byte(EICAR)) {
-			reject(problem(http.StatusNotAcceptable, VirusProblemType, "Virus Scan Failed",
-				"An attachment failed virus scanning; it must not be resent"), &s.stats.Virus)
-			s.log(r, route, msg.MessageID, http.StatusNotAcceptable)
-			return
-		}
 	}
 
 	canon, _ := json.Marshal(msg)

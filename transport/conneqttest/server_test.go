@@ -393,7 +393,7 @@ func TestOtherEndpoints(t *testing.T) {
 	}
 }
 
-func TestCheckEnvelopeRules(t *testing.T) {
+func TestCheckMessageRules(t *testing.T) {
 	now := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 	mod := func(route pipeline.RouteName, f func(m *pipeline.Message)) *pipeline.Message {
 		m := SampleMessage(route)
@@ -410,14 +410,14 @@ func TestCheckEnvelopeRules(t *testing.T) {
 		{"valid gpconnect", pipeline.GPConnect, SampleMessage(pipeline.GPConnect), nil},
 		{"too many attachments", pipeline.GPConnect, mod(pipeline.GPConnect, func(m *pipeline.Message) {
 			m.Attachments = append(m.Attachments, m.Attachments[0])
-		}), []string{"attachments"}},
+		}), []string{"attachments", "attachments[1].fileName"}}, // a duplicate name too
 		{"png on instant, too big, bad notes", pipeline.Instant, mod(pipeline.Instant, func(m *pipeline.Message) {
 			m.Attachments = []*pipeline.Attachment{
 				{FileName: "a.png", MIMEType: pipeline.MIMEPNG, Data: []byte{1}},
 				{FileName: "b.pdf", MIMEType: pipeline.MIMEPDF, Data: make([]byte, pipeline.DefaultMaxAttachmentBytes+1)},
 				{FileName: "notes ", MIMEType: pipeline.MIMEConsultation, Data: []byte{0xff, 0xfe}},
 			}
-		}), []string{"attachments[0].mimeType", "attachments[1].content", "attachments[2].content", "attachments[2].fileName"}},
+		}), []string{"attachments[0].mimeType", "attachments[0].mimeType", "attachments[1].content", "attachments[1].mimeType", "attachments[2].content", "attachments[2].fileName"}},
 		{"expiry", pipeline.Standard, mod(pipeline.Standard, func(m *pipeline.Message) {
 			m.ExpiryDateTime = now.Add(40 * 24 * time.Hour).Format(time.RFC3339)
 		}), []string{"expiryDateTime"}},
@@ -433,21 +433,21 @@ func TestCheckEnvelopeRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := names(CheckEnvelope(pipeline.MustRoute(tt.route), tt.msg, now))
+			got := names(CheckMessage(pipeline.MustRoute(tt.route), tt.msg, now))
 			if len(got) == 0 {
 				got = nil
 			}
 			if !slices.Equal(got, tt.want) {
-				t.Errorf("problems %v, want %v (%v)", got, tt.want, CheckEnvelope(pipeline.MustRoute(tt.route), tt.msg, now))
+				t.Errorf("problems %v, want %v (%v)", got, tt.want, CheckMessage(pipeline.MustRoute(tt.route), tt.msg, now))
 			}
 		})
 	}
 }
 
-func TestCheckEnvelopeHidesNHSNumber(t *testing.T) {
+func TestCheckMessageHidesNHSNumber(t *testing.T) {
 	m := SampleMessage(pipeline.Standard)
 	m.Subject.ID.Value = "4857773456"
-	for _, p := range CheckEnvelope(pipeline.MustRoute(pipeline.Standard), m, time.Now()) {
+	for _, p := range CheckMessage(pipeline.MustRoute(pipeline.Standard), m, time.Now()) {
 		if strings.Contains(p.Value, "4857773456") {
 			t.Errorf("problem shows the full NHS number: %v", p)
 		}
