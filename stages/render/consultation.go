@@ -12,6 +12,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/stages/validate"
+	"github.com/gpdoc/gpdoc/stages/validate/nhsnumber"
+	"github.com/gpdoc/gpdoc/stages/validate/sctid"
+	"github.com/gpdoc/gpdoc/stages/validate/winname"
 )
 
 // Consultation is the manifest line's "consultation" object: the structured
@@ -233,14 +237,14 @@ func (c *Consultation) Validate(now time.Time) error {
 	} else if dob.After(now) {
 		v.add("patient.dateOfBirth", "must not be in the future", p.DateOfBirth)
 	}
-	if _, ok := normaliseNHSNumber(p.NHSNumber); !ok {
+	if _, err := nhsnumber.Normalise(p.NHSNumber); err != nil {
 		// Never echo the number: it identifies the patient.
 		v.add("patient.nhsNumber", "must be a 10-digit NHS number with a valid check digit (spaces or dashes allowed)", "")
 	}
 	v.text("clinician.name", c.Clinician.Name, true, maxShortText)
 	v.text("organisation.name", c.Organisation.Name, true, maxShortText)
 	v.text("receivingPractice.name", c.ReceivingPractice.Name, true, maxShortText)
-	if code := c.ReceivingPractice.ODSCode; code != "" && !isODSCode(code) {
+	if code := c.ReceivingPractice.ODSCode; code != "" && !validate.IsODSCode(code) {
 		v.add("receivingPractice.odsCode", "must be an ODS code of 1 to 9 letters and digits", code)
 	}
 
@@ -266,8 +270,8 @@ func (c *Consultation) Validate(now time.Time) error {
 		v.add("codedItems", fmt.Sprintf("must have at most %d items", maxItems), "")
 	}
 	for i, it := range c.CodedItems {
-		if !isSCTID(it.Code) {
-			v.add(pipeline.IndexField("codedItems", i, "code"), "must be a SNOMED CT identifier: 6 to 18 digits, no leading zero", it.Code)
+		if err := sctid.CheckConcept(it.Code); err != nil {
+			v.add(pipeline.IndexField("codedItems", i, "code"), "must be a SNOMED CT concept id: "+err.Error(), it.Code)
 		}
 		v.text(pipeline.IndexField("codedItems", i, "display"), it.Display, true, maxShortText)
 		v.text(pipeline.IndexField("codedItems", i, "units"), it.Units, false, maxShortText)
@@ -287,88 +291,11 @@ func (c *Consultation) Validate(now time.Time) error {
 // fileName applies the spec's Windows file-name rule (spec README, "Field
 // decisions") and requires a .pdf extension.
 func (v *validator) fileName(path, name string) {
-	if reason := badFileName(name); reason != "" {
-		v.add(path, reason, name)
+	if errs := winname.Check(name); len(errs) > 0 {
+		v.add(path, "must be a valid Windows file name: "+errors.Join(errs...).Error(), name)
 		return
 	}
 	if !strings.HasSuffix(strings.ToLower(name), ".pdf") {
 		v.add(path, "must end in .pdf", name)
 	}
-}
-
-func badFileName(name string) string {
-	switch {
-	case !utf8.ValidString(name):
-		return "must be valid UTF-8"
-	case utf8.RuneCountInString(name) > 255:
-		return "must be at most 255 characters"
-	case strings.TrimSpace(name) != name || strings.Trim(name, ".") != name:
-		return "must not start or end with a space or a period"
-	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || strings.ContainsRune(`<>:"/\|?*`, r) }):
-		return `must not contain control characters or any of < > : " / \ | ? *`
-	}
-	base := strings.ToUpper(strings.TrimRight(strings.SplitN(name, ".", 2)[0], " "))
-	switch base {
-	case "CON", "PRN", "AUX", "NUL":
-		return "must not be a reserved Windows device name"
-	}
-	if len(base) == 4 && (strings.HasPrefix(base, "COM") || strings.HasPrefix(base, "LPT")) && base[3] >= '0' && base[3] <= '9' {
-		return "must not be a reserved Windows device name"
-	}
-	return ""
-}
-
-// normaliseNHSNumber removes spaces and dashes and checks the Modulus 11
-// check digit (DOMAIN.md section 1).
-func normaliseNHSNumber(s string) (string, bool) {
-	digits := make([]byte, 0, 10)
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c >= '0' && c <= '9':
-			digits = append(digits, c)
-		case c == ' ' || c == '-':
-		default:
-			return "", false
-		}
-	}
-	if len(digits) != 10 {
-		return "", false
-	}
-	sum := 0
-	for i := range 9 {
-		sum += int(digits[i]-'0') * (10 - i)
-	}
-	check := 11 - sum%11
-	if check == 11 {
-		check = 0
-	}
-	if check == 10 || check != int(digits[9]-'0') {
-		return "", false
-	}
-	return string(digits), true
-}
-
-func isODSCode(s string) bool {
-	if len(s) < 1 || len(s) > 9 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
-			return false
-		}
-	}
-	return true
-}
-
-func isSCTID(s string) bool {
-	if len(s) < 6 || len(s) > 18 || s[0] == '0' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gpdoc/gpdoc/stages/render/layout"
+	"github.com/gpdoc/gpdoc/stages/validate/nhsnumber"
 )
 
 // SummaryReason is the fixed "Summary Reason" text of the GP Connect
@@ -75,7 +76,7 @@ type report struct {
 func layoutReport(c *Consultation, reg, bold *layout.Font, loc *time.Location, sent time.Time, maxPages int) *report {
 	r := &report{c: c, st: newStyles(reg, bold), loc: loc, sent: sent}
 	r.patient = PatientName(c.Patient)
-	nhs, _ := normaliseNHSNumber(c.Patient.NHSNumber)
+	nhs, _ := nhsnumber.Normalise(c.Patient.NHSNumber)
 	r.nhs = FormatNHSNumber(nhs)
 	d := layout.New(layout.Margins{Top: marginTop, Right: marginX, Bottom: marginBottom, Left: marginX})
 	d.MaxPages = maxPages

@@ -110,6 +110,10 @@ func countReason(route *pipeline.Route) string {
 	return fmt.Sprintf("the %s route takes %d to %d attachments", route.Name, route.MinAttachments, route.MaxAttachments)
 }
 
+// IsODSCode reports whether s has the shape of an ODS organisation code:
+// 1 to 9 letters and digits (DOMAIN.md §2).
+func IsODSCode(s string) bool { return odsPattern.MatchString(s) }
+
 func checkRecipient(route *pipeline.Route, id pipeline.Identifier, r *report) {
 	if !slices.Contains(route.RecipientIDTypes, id.Type) {
 		r.problem("recipient.id.type", "must be "+quoteList(route.RecipientIDTypes)+" on the "+string(route.Name)+" route", clip(id.Type))
