@@ -1,0 +1,69 @@
+package assemble_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/stages/assemble"
+)
+
+func ExampleNew() {
+	msg := &pipeline.Message{
+		MessageID: "5fd06ef9-8dfd-41de-af35-0d499fdac876",
+		Topic:     "Health",
+		Recipient: pipeline.Party{ID: pipeline.Identifier{Value: "G00001", Type: pipeline.IDOcsClient}},
+		Subject:   pipeline.Party{ID: pipeline.Identifier{Value: "9434765919", Type: pipeline.IDVerifiedNHSNumber}},
+		Body:      &pipeline.Body{MIMEType: pipeline.MIMEText, Content: "Results <attached> & reviewed"},
+		Attachments: []*pipeline.Attachment{
+			{FileName: "note.txt", MIMEType: pipeline.MIMEText, Data: []byte("BP 140/80")},
+		},
+	}
+	p, err := assemble.New(pipeline.MustRoute(pipeline.Standard), msg)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// Size is known before anything is encoded: use it as Content-Length.
+	fmt.Println(p.Size())
+	// Each send attempt reads the body afresh.
+	if _, err := io.Copy(os.Stdout, p.NewReader()); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// 406
+	// {"messageId":"5fd06ef9-8dfd-41de-af35-0d499fdac876","type":"ToolbarMessage","topic":"Health","recipient":{"id":{"value":"G00001","type":"OcsClientIdentifier"}},"subject":{"id":{"value":"9434765919","type":"VerifiedNhsNumber"}},"body":{"mimeType":"text/plain","content":"Results \u003cattached\u003e \u0026 reviewed"},"attachments":[{"fileName":"note.txt","mimeType":"text/plain","content":"QlAgMTQwLzgw"}]}
+}
+
+func ExampleWriteDir() {
+	doc := &pipeline.Document{Route: pipeline.MustRoute(pipeline.Instant), Message: &pipeline.Message{
+		MessageID: "869c3439-fcb8-4546-b372-2af2bf54e197",
+		Topic:     "DispenseEventNotification",
+		Recipient: pipeline.Party{ID: pipeline.Identifier{Value: "GPPRAC001", Type: pipeline.IDOcsClient}},
+		Subject:   pipeline.Party{ID: pipeline.Identifier{Value: "9547852140", Type: pipeline.IDVerifiedNHSNumber}},
+		Attachments: []*pipeline.Attachment{
+			{FileName: "Dispense Notification.pdf", MIMEType: pipeline.MIMEPDF, Data: []byte("%PDF-1.7 ...")},
+		},
+	}}
+	if err := assemble.NewStage().ProcessMessage(context.Background(), doc); err != nil {
+		fmt.Println(err)
+		return
+	}
+	dir, err := os.MkdirTemp("", "dry-run")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	path, err := assemble.WriteDir(dir, doc)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fi, _ := os.Stat(path)
+	fmt.Println(fi.Name(), fi.Size() == doc.Payload.Size())
+	// Output:
+	// 869c3439-fcb8-4546-b372-2af2bf54e197.json true
+}

@@ -1,0 +1,36 @@
+package assemble
+
+import (
+	"context"
+
+	"github.com/gpdoc/gpdoc/pipeline"
+)
+
+// Name is the stage's name in pipelines, events and errors.
+const Name = "assemble"
+
+// Stage is the assemble stage: it sets doc.Payload to the message's streaming
+// wire body. Its zero value is ready to use and it is safe for concurrent use.
+type Stage struct{}
+
+// NewStage returns the assemble stage.
+func NewStage() *Stage { return &Stage{} }
+
+var _ pipeline.MessageStage = (*Stage)(nil)
+
+// Name returns "assemble".
+func (*Stage) Name() string { return Name }
+
+// ProcessMessage assembles doc.Message on doc.Route into doc.Payload. It
+// returns a *pipeline.ValidationError for an attachment without content.
+func (*Stage) ProcessMessage(ctx context.Context, doc *pipeline.Document) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	p, err := New(doc.Route, doc.Message)
+	if err != nil {
+		return err
+	}
+	doc.Payload = p
+	return nil
+}
