@@ -1,0 +1,28 @@
+// Package transport is gpdoc's conneQt client: it sends assembled messages to
+// the three message routes, reads their status and the topics list, and
+// retries only what is safe to retry.
+//
+// # Safety
+//
+// Every attempt of a send carries the same messageId and the same bytes (a
+// fresh reader from the [pipeline.Payload] per attempt), so the service's
+// idempotency on messageId makes a retry of a message that was in fact
+// accepted (a "lost response") harmless. Statuses the service uses for
+// problems with the message itself (400, 401, 403, 406, 409) are never retried;
+// 429, 500, 502, 503, 504, network errors and per-attempt timeouts are, with
+// exponential backoff and full jitter, honouring Retry-After, up to
+// [Options.MaxAttempts] attempts and [Options.MaxElapsed] in total.
+//
+// The API key and access token travel only over HTTPS, or over plain HTTP to a
+// loopback address (the simulator); the client refuses anything else, never
+// follows redirects (a redirect would carry the ApiKey header to wherever it
+// points) and never logs either secret.
+//
+// # Outcomes
+//
+// Failures are typed: an [*APIError] for an HTTP answer (with the parsed RFC
+// 7807 problem), a [*NetworkError] for an attempt that got no answer. [Classify]
+// maps any error (including a [pipeline.Runner] result) to the [Outcome] a
+// delivery ledger records: sent, failed-retryable, failed-permanent,
+// rejected-content or invalid.
+package transport
