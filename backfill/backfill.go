@@ -395,6 +395,9 @@ func (r *run) done(doc *pipeline.Document, err error) {
 	res.Changes = doc.Changes()
 	res.Warnings = doc.Warnings()
 	state := Classify(err)
+	if interrupted(r.ctx, err) {
+		state = ""
+	}
 	var ve *pipeline.ValidationError
 	switch {
 	case errors.As(err, &ve):

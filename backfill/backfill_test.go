@@ -18,6 +18,7 @@ import (
 	"github.com/gpdoc/gpdoc/ledger"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/pipeline/manifest"
+	"github.com/gpdoc/gpdoc/transport"
 )
 
 // testLine is a small standard-route manifest line with inline content.
@@ -93,13 +94,12 @@ func (f *fakeService) count(id string) int {
 	return f.received[id]
 }
 
-type sendError struct {
-	retryable, rejected bool
-}
-
-func (e *sendError) Error() string         { return fmt.Sprintf("send failed (retryable=%v)", e.retryable) }
-func (e *sendError) Retryable() bool       { return e.retryable }
-func (e *sendError) ContentRejected() bool { return e.rejected }
+var (
+	errNetwork  = &transport.NetworkError{Method: "POST", Path: "/api/v1/messages", Err: errors.New("connection reset")}
+	errAuth     = &transport.APIError{Method: "POST", Path: "/api/v1/messages", Status: 401}
+	errVirus    = &transport.APIError{Method: "POST", Path: "/api/v1/messages", Status: 406}
+	errConflict = &transport.APIError{Method: "POST", Path: "/api/v1/messages", Status: 409}
+)
 
 func testPipeline(f *fakeService) pipeline.Pipeline {
 	return pipeline.Pipeline{assemble, f}
@@ -190,9 +190,9 @@ func TestRunOutcomes(t *testing.T) {
 	}{
 		{"src-0", nil, OutcomeSent, OutcomeSkipped},
 		{"src-1", nil, OutcomeInvalid, OutcomeSkipped},
-		{"src-2", &sendError{retryable: true}, OutcomeFailedRetryable, OutcomeSent},
-		{"src-3", &sendError{}, OutcomeFailedPermanent, OutcomeSent},
-		{"src-4", &sendError{rejected: true}, OutcomeRejectedContent, OutcomeSkipped},
+		{"src-2", errNetwork, OutcomeFailedRetryable, OutcomeSent},
+		{"src-3", errAuth, OutcomeFailedPermanent, OutcomeSent},
+		{"src-4", errVirus, OutcomeRejectedContent, OutcomeSkipped},
 		{"src-5", errors.New("disk on fire"), OutcomeFailedPermanent, OutcomeSent},
 	}
 	text := testManifest(len(tests)) + "{not json\n"
@@ -255,7 +255,7 @@ func TestRunOutcomes(t *testing.T) {
 func TestRunChangedLines(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "l.db")
 	fake := newFake()
-	fake.fail["src-1"] = &sendError{retryable: true}
+	fake.fail["src-1"] = errNetwork
 	first := testLine(0, "a") + "\n" + testLine(1, "b") + "\n"
 	changed := testLine(0, "a, corrected") + "\n" + testLine(1, "b, corrected") + "\n"
 	for i, text := range []string{first, changed} {
@@ -472,12 +472,12 @@ func TestClassify(t *testing.T) {
 	}{
 		{nil, ledger.Sent},
 		{pipeline.NewValidationError([]pipeline.Problem{{Name: "x", Reason: "y"}}), ledger.Invalid},
-		{&pipeline.StageError{Stage: "send", Err: &sendError{retryable: true}}, ledger.FailedRetryable},
-		{fmt.Errorf("wrapped: %w", &sendError{}), ledger.FailedPermanent},
-		{&sendError{rejected: true}, ledger.RejectedContent},
+		{&pipeline.StageError{Stage: "send", Err: errNetwork}, ledger.FailedRetryable},
+		{fmt.Errorf("wrapped: %w", errAuth), ledger.FailedPermanent},
+		{errVirus, ledger.RejectedContent},
 		{errors.New("boom"), ledger.FailedPermanent},
-		{context.Canceled, ""},
-		{&pipeline.StageError{Stage: "render", Err: context.DeadlineExceeded}, ""},
+		{errConflict, ledger.FailedPermanent},
+		{&transport.APIError{Status: 400, Problem: &pipeline.ProblemDetails{Status: 400}}, ledger.Invalid},
 	}
 	for _, tt := range tests {
 		if got := Classify(tt.err); got != tt.want {

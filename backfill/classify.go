@@ -8,64 +8,33 @@ import (
 
 	"github.com/gpdoc/gpdoc/ledger"
 	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/transport"
 )
 
-// Retryable is implemented by errors that know whether a later attempt may
-// succeed (the transport's errors: 5xx and network failures are retryable,
-// 401 and 403 are not).
-type Retryable interface {
-	Retryable() bool
-}
-
-// ContentRejecter is implemented by errors for a message the service refused
-// because of its content (406, virus scan failed): it must never be re-sent
-// unchanged.
-type ContentRejecter interface {
-	ContentRejected() bool
-}
-
-// temporary is the older spelling of Retryable (net.Error, rclone, restic).
-type temporary interface {
-	Temporary() bool
-}
-
-// Classify maps a document's outcome to the ledger state it ends in: nil is
-// sent; a *pipeline.ValidationError (or anything matching pipeline.ErrInvalid,
-// such as the service's 400) is invalid; a [ContentRejecter] is
-// rejected-content; a [Retryable] (or Temporary) error is failed-retryable or
-// failed-permanent as it says; anything else is failed-permanent. Both
-// failed states are tried again by a re-run. It returns "" for a
-// cancellation, which leaves the ledger entry as it is (pending or sending,
-// both resumed by a re-run).
+// Classify maps a document's outcome to the ledger state it ends in, as
+// transport.Classify does: nil is sent; a *pipeline.ValidationError or the
+// service's 400 is invalid; a 406 is rejected-content; 429, 5xx and network
+// failures are failed-retryable; 401, 403, 409 and anything else (a stage
+// that failed) are failed-permanent. Both failed states are tried again by a
+// re-run. [Run] handles an interrupted document itself: its ledger entry is
+// left pending or sending, and a re-run resumes it.
 func Classify(err error) ledger.State {
-	if err == nil {
+	switch transport.Classify(err) {
+	case transport.Sent:
 		return ledger.Sent
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		var r Retryable
-		if !errors.As(err, &r) { // a transport timeout says it is retryable itself
-			return ""
-		}
-	}
-	var cr ContentRejecter
-	if errors.As(err, &cr) && cr.ContentRejected() {
-		return ledger.RejectedContent
-	}
-	if errors.Is(err, pipeline.ErrInvalid) {
+	case transport.Invalid:
 		return ledger.Invalid
-	}
-	var r Retryable
-	if errors.As(err, &r) {
-		if r.Retryable() {
-			return ledger.FailedRetryable
-		}
-		return ledger.FailedPermanent
-	}
-	var tmp temporary
-	if errors.As(err, &tmp) && tmp.Temporary() {
+	case transport.RejectedContent:
+		return ledger.RejectedContent
+	case transport.FailedRetryable:
 		return ledger.FailedRetryable
 	}
 	return ledger.FailedPermanent
+}
+
+// interrupted reports whether err is the run's own cancellation.
+func interrupted(ctx context.Context, err error) bool {
+	return err != nil && ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
 }
 
 // problemFor renders err as an RFC 7807 problem for the ledger and report.

@@ -1,0 +1,345 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gpdoc/gpdoc/pipeline"
+)
+
+// Consultation is the manifest line's "consultation" object: the structured
+// data a consultation summary report is rendered from. Field names are the
+// manifest's. See Parse for the rules.
+type Consultation struct {
+	// FileName is the report's attachment file name; empty means
+	// "Consultation Report - DD-Mmm-YYYY.pdf" (the consultation date).
+	FileName string `json:"fileName,omitempty"`
+	// Version is 1 for the original report and one more for each
+	// replacement of it.
+	Version int `json:"version"`
+	// RelatedDocuments is the number of documents sent with the report.
+	RelatedDocuments int `json:"relatedDocuments"`
+	// Confidential hides the clinical content (DOMAIN.md section 5).
+	Confidential bool `json:"confidential"`
+	// Patient is the subject of the consultation.
+	Patient Patient `json:"patient"`
+	// Clinician is who consulted.
+	Clinician Clinician `json:"clinician"`
+	// Organisation is the consulting organisation.
+	Organisation Organisation `json:"organisation"`
+	// ConsultationDateTime is when the consultation took place (RFC 3339).
+	ConsultationDateTime string `json:"consultationDateTime"`
+	// SentDateTime is when the report is sent (RFC 3339); empty means the
+	// time of rendering.
+	SentDateTime string `json:"sentDateTime,omitempty"`
+	// ReceivingPractice is the patient's registered GP practice.
+	ReceivingPractice Practice `json:"receivingPractice"`
+	// Sections are the clinical notes, in order.
+	Sections []Section `json:"sections,omitempty"`
+	// CodedItems are SNOMED CT coded items shown in a table.
+	CodedItems []CodedItem `json:"codedItems,omitempty"`
+	// FollowUpActions are shown as a list.
+	FollowUpActions []string `json:"followUpActions,omitempty"`
+}
+
+// Patient is the patient block of the report.
+type Patient struct {
+	Title            string `json:"title,omitempty"`
+	Given            string `json:"given,omitempty"`
+	Family           string `json:"family"`
+	DateOfBirth      string `json:"dateOfBirth"` // YYYY-MM-DD
+	NHSNumber        string `json:"nhsNumber"`   // 10 digits; spaces and dashes allowed
+	Gender           string `json:"gender,omitempty"`
+	HomeAddress      string `json:"homeAddress,omitempty"`
+	Telephone        string `json:"telephone,omitempty"`
+	Mobile           string `json:"mobile,omitempty"`
+	CurrentAddress   string `json:"currentAddress,omitempty"`   // temporary location, if any
+	CurrentTelephone string `json:"currentTelephone,omitempty"` // at the temporary location
+}
+
+// Clinician is the consulting clinician.
+type Clinician struct {
+	Name      string `json:"name"`
+	Role      string `json:"role,omitempty"`
+	Telephone string `json:"telephone,omitempty"`
+	Email     string `json:"email,omitempty"`
+}
+
+// Organisation is the consulting organisation.
+type Organisation struct {
+	Name      string `json:"name"`
+	Address   string `json:"address,omitempty"`
+	Branch    string `json:"branch,omitempty"`
+	Telephone string `json:"telephone,omitempty"`
+	Email     string `json:"email,omitempty"`
+}
+
+// Practice is the receiving GP practice.
+type Practice struct {
+	Name    string `json:"name"`
+	ODSCode string `json:"odsCode,omitempty"`
+}
+
+// Section is one clinical note section: a title (set in bold) and its notes.
+type Section struct {
+	Title string `json:"title"`
+	Notes string `json:"notes"`
+}
+
+// CodedItem is one SNOMED CT coded item. Value is a number or a numeric
+// string, as in the API's codedDataItems.
+type CodedItem struct {
+	Code    string           `json:"code"`
+	Display string           `json:"display"`
+	Value   *pipeline.Number `json:"value,omitempty"`
+	Units   string           `json:"units,omitempty"`
+}
+
+// Limits on free text, so that hostile input cannot make a huge report.
+const (
+	maxShortText = 1000    // names, addresses, titles...
+	maxNotes     = 200_000 // one section's notes
+	maxItems     = 500     // sections, coded items, follow-up actions
+)
+
+// Parse decodes and checks a consultation object. Problems are reported
+// together, as a *pipeline.ValidationError whose problem names are JSON
+// paths starting with "consultation" (e.g. "consultation.patient.family");
+// now is the time a date of birth or consultation may not be after.
+func Parse(raw []byte, now time.Time) (*Consultation, error) {
+	var c Consultation
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, pipeline.NewValidationError([]pipeline.Problem{decodeProblem(err)})
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, pipeline.NewValidationError([]pipeline.Problem{{Name: "consultation", Reason: "must be a single JSON object"}})
+	}
+	if err := c.Validate(now); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func decodeProblem(err error) pipeline.Problem {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return pipeline.Problem{Name: "consultation." + te.Field, Reason: fmt.Sprintf("must be a JSON %s, not %s", jsonKind(te.Type.Kind().String()), te.Value)}
+	}
+	msg := strings.TrimPrefix(err.Error(), "json: ")
+	return pipeline.Problem{Name: "consultation", Reason: "is not valid JSON for a consultation: " + msg}
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "int", "int64", "float64":
+		return "number"
+	case "bool":
+		return "boolean"
+	case "slice":
+		return "array"
+	}
+	return "object"
+}
+
+// validator collects problems under the "consultation" path.
+type validator struct{ problems []pipeline.Problem }
+
+func (v *validator) add(path, reason, value string) {
+	v.problems = append(v.problems, pipeline.Problem{Name: "consultation." + path, Reason: reason, Value: value})
+}
+
+// text checks a free-text field: valid UTF-8, not too long, and present if
+// required.
+func (v *validator) text(path, s string, required bool, limit int) {
+	switch {
+	case !utf8.ValidString(s):
+		v.add(path, "must be valid UTF-8 text", "")
+	case required && strings.TrimSpace(s) == "":
+		v.add(path, "is required", "")
+	case utf8.RuneCountInString(s) > limit:
+		v.add(path, fmt.Sprintf("must be at most %d characters", limit), "")
+	}
+}
+
+// Validate checks c and returns a *pipeline.ValidationError listing every
+// problem, or nil. now bounds the dates that may not be in the future.
+func (c *Consultation) Validate(now time.Time) error {
+	v := &validator{}
+	if c.FileName != "" {
+		v.fileName("fileName", c.FileName)
+	}
+	if c.Version < 1 {
+		v.add("version", "must be 1 for a first report, more for a replacement", strconv.Itoa(c.Version))
+	}
+	if c.RelatedDocuments < 0 {
+		v.add("relatedDocuments", "must not be negative", strconv.Itoa(c.RelatedDocuments))
+	}
+
+	p := c.Patient
+	v.text("patient.family", p.Family, true, maxShortText)
+	for _, f := range []struct{ path, s string }{
+		{"patient.title", p.Title}, {"patient.given", p.Given}, {"patient.gender", p.Gender},
+		{"patient.homeAddress", p.HomeAddress}, {"patient.telephone", p.Telephone}, {"patient.mobile", p.Mobile},
+		{"patient.currentAddress", p.CurrentAddress}, {"patient.currentTelephone", p.CurrentTelephone},
+		{"clinician.role", c.Clinician.Role}, {"clinician.telephone", c.Clinician.Telephone}, {"clinician.email", c.Clinician.Email},
+		{"organisation.address", c.Organisation.Address}, {"organisation.branch", c.Organisation.Branch},
+		{"organisation.telephone", c.Organisation.Telephone}, {"organisation.email", c.Organisation.Email},
+		{"receivingPractice.odsCode", c.ReceivingPractice.ODSCode},
+	} {
+		v.text(f.path, f.s, false, maxShortText)
+	}
+	if dob, err := time.Parse(time.DateOnly, p.DateOfBirth); err != nil {
+		v.add("patient.dateOfBirth", "must be a date YYYY-MM-DD", p.DateOfBirth)
+	} else if dob.After(now) {
+		v.add("patient.dateOfBirth", "must not be in the future", p.DateOfBirth)
+	}
+	if _, ok := normaliseNHSNumber(p.NHSNumber); !ok {
+		// Never echo the number: it identifies the patient.
+		v.add("patient.nhsNumber", "must be a 10-digit NHS number with a valid check digit (spaces or dashes allowed)", "")
+	}
+	v.text("clinician.name", c.Clinician.Name, true, maxShortText)
+	v.text("organisation.name", c.Organisation.Name, true, maxShortText)
+	v.text("receivingPractice.name", c.ReceivingPractice.Name, true, maxShortText)
+	if code := c.ReceivingPractice.ODSCode; code != "" && !isODSCode(code) {
+		v.add("receivingPractice.odsCode", "must be an ODS code of 1 to 9 letters and digits", code)
+	}
+
+	if t, err := time.Parse(time.RFC3339, c.ConsultationDateTime); err != nil {
+		v.add("consultationDateTime", "must be an RFC 3339 date and time, e.g. 2026-11-20T14:30:00Z", c.ConsultationDateTime)
+	} else if t.After(now.Add(5 * time.Minute)) {
+		v.add("consultationDateTime", "must not be in the future", c.ConsultationDateTime)
+	}
+	if c.SentDateTime != "" {
+		if _, err := time.Parse(time.RFC3339, c.SentDateTime); err != nil {
+			v.add("sentDateTime", "must be an RFC 3339 date and time, e.g. 2026-11-20T16:00:00Z", c.SentDateTime)
+		}
+	}
+
+	if len(c.Sections) > maxItems {
+		v.add("sections", fmt.Sprintf("must have at most %d sections", maxItems), "")
+	}
+	for i, s := range c.Sections {
+		v.text(pipeline.IndexField("sections", i, "title"), s.Title, true, maxShortText)
+		v.text(pipeline.IndexField("sections", i, "notes"), s.Notes, false, maxNotes)
+	}
+	if len(c.CodedItems) > maxItems {
+		v.add("codedItems", fmt.Sprintf("must have at most %d items", maxItems), "")
+	}
+	for i, it := range c.CodedItems {
+		if !isSCTID(it.Code) {
+			v.add(pipeline.IndexField("codedItems", i, "code"), "must be a SNOMED CT identifier: 6 to 18 digits, no leading zero", it.Code)
+		}
+		v.text(pipeline.IndexField("codedItems", i, "display"), it.Display, true, maxShortText)
+		v.text(pipeline.IndexField("codedItems", i, "units"), it.Units, false, maxShortText)
+		if it.Value != nil && !it.Value.Valid {
+			v.add(pipeline.IndexField("codedItems", i, "value"), "must be a number", it.Value.Text)
+		}
+	}
+	if len(c.FollowUpActions) > maxItems {
+		v.add("followUpActions", fmt.Sprintf("must have at most %d actions", maxItems), "")
+	}
+	for i, a := range c.FollowUpActions {
+		v.text(pipeline.IndexField("followUpActions", i, ""), a, true, maxShortText)
+	}
+	return pipeline.NewValidationError(v.problems)
+}
+
+// fileName applies the spec's Windows file-name rule (spec README, "Field
+// decisions") and requires a .pdf extension.
+func (v *validator) fileName(path, name string) {
+	if reason := badFileName(name); reason != "" {
+		v.add(path, reason, name)
+		return
+	}
+	if !strings.HasSuffix(strings.ToLower(name), ".pdf") {
+		v.add(path, "must end in .pdf", name)
+	}
+}
+
+func badFileName(name string) string {
+	switch {
+	case !utf8.ValidString(name):
+		return "must be valid UTF-8"
+	case utf8.RuneCountInString(name) > 255:
+		return "must be at most 255 characters"
+	case strings.TrimSpace(name) != name || strings.Trim(name, ".") != name:
+		return "must not start or end with a space or a period"
+	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || strings.ContainsRune(`<>:"/\|?*`, r) }):
+		return `must not contain control characters or any of < > : " / \ | ? *`
+	}
+	base := strings.ToUpper(strings.TrimRight(strings.SplitN(name, ".", 2)[0], " "))
+	switch base {
+	case "CON", "PRN", "AUX", "NUL":
+		return "must not be a reserved Windows device name"
+	}
+	if len(base) == 4 && (strings.HasPrefix(base, "COM") || strings.HasPrefix(base, "LPT")) && base[3] >= '0' && base[3] <= '9' {
+		return "must not be a reserved Windows device name"
+	}
+	return ""
+}
+
+// normaliseNHSNumber removes spaces and dashes and checks the Modulus 11
+// check digit (DOMAIN.md section 1).
+func normaliseNHSNumber(s string) (string, bool) {
+	digits := make([]byte, 0, 10)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits = append(digits, c)
+		case c == ' ' || c == '-':
+		default:
+			return "", false
+		}
+	}
+	if len(digits) != 10 {
+		return "", false
+	}
+	sum := 0
+	for i := range 9 {
+		sum += int(digits[i]-'0') * (10 - i)
+	}
+	check := 11 - sum%11
+	if check == 11 {
+		check = 0
+	}
+	if check == 10 || check != int(digits[9]-'0') {
+		return "", false
+	}
+	return string(digits), true
+}
+
+func isODSCode(s string) bool {
+	if len(s) < 1 || len(s) > 9 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+func isSCTID(s string) bool {
+	if len(s) < 6 || len(s) > 18 || s[0] == '0' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

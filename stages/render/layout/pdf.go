@@ -1,0 +1,289 @@
+package layout
+
+import (
+	"bytes"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/create"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
+)
+
+// Info is the document information written into the PDF.
+type Info struct {
+	Title   string // ASCII; shown by PDF viewers as the window title
+	Creator string // the application that made the document
+	// Created is the creation (and modification) date. pdfcpu stamps the
+	// wall clock; PDF replaces it with this time, in UTC.
+	Created time.Time
+	// ID is the file identifier. If zero, it is derived from the page
+	// content and Created, so equal input gives equal bytes.
+	ID [16]byte
+}
+
+var (
+	pdfcpuOnce sync.Once
+	baseConf   model.Configuration
+)
+
+// initPDFCPU keeps pdfcpu out of the user's config directory (with a nil
+// configuration it would create one under $HOME and install fonts there),
+// once per process, before any concurrent use.
+func initPDFCPU() {
+	pdfcpuOnce.Do(func() {
+		api.DisableConfigDir()
+		baseConf = *model.NewDefaultConfiguration()
+		baseConf.ValidationMode = model.ValidationRelaxed
+	})
+}
+
+// Configuration returns a fresh pdfcpu configuration that does not use a
+// config directory, for callers (tests) that validate or read the PDFs.
+func Configuration() *model.Configuration {
+	initPDFCPU()
+	c := baseConf
+	return &c
+}
+
+// PDF finishes the document (drawing the footers) and returns it as PDF
+// bytes. Call it once.
+func (d *Document) PDF(info Info) (out []byte, err error) {
+	d.Page()
+	if d.err != nil {
+		return nil, d.err
+	}
+	if d.Footer != nil {
+		for i, p := range d.pages {
+			d.Footer(p, i+1, len(d.pages))
+		}
+	}
+	initPDFCPU()
+	defer func() {
+		// pdfcpu panics on some internal errors; a panic here is a bug in
+		// this package, but it must not take the process down.
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("layout: pdfcpu: %v", r)
+		}
+	}()
+
+	ctx, err := pdfcpu.CreateContextWithXRefTable(Configuration(), &types.Dim{Width: d.Width, Height: d.Height})
+	if err != nil {
+		return nil, fmt.Errorf("layout: create PDF: %w", err)
+	}
+	xt := ctx.XRefTable
+
+	fonts := model.FontMap{}
+	var fontRefs = map[*Font]*types.IndirectRef{}
+	mediaBox := types.RectForDim(d.Width, d.Height)
+	pages := make([]*model.Page, len(d.pages))
+	for i, p := range d.pages {
+		mp := model.NewPage(mediaBox, mediaBox)
+		mp.Buf.Write(p.content)
+		for k, f := range p.fonts {
+			ir, ok := fontRefs[f]
+			if !ok {
+				if ir, err = addFont(xt, f); err != nil {
+					return nil, err
+				}
+				fontRefs[f] = ir
+				fonts[f.name] = model.FontResource{Res: model.Resource{IndRef: ir}}
+			}
+			mp.Fm[f.name] = model.FontResource{Res: model.Resource{ID: "F" + itoa(k), IndRef: ir}}
+		}
+		pages[i] = &mp
+	}
+	if _, _, err := create.UpdatePageTree(ctx, pages, fonts); err != nil {
+		return nil, fmt.Errorf("layout: build page tree: %w", err)
+	}
+
+	infoDict := types.NewDict()
+	if info.Title != "" {
+		infoDict.InsertString("Title", asciiOnly(info.Title))
+	}
+	if info.Creator != "" {
+		infoDict.InsertString("Creator", asciiOnly(info.Creator))
+	}
+	if xt.Info, err = xt.IndRefForNewObject(infoDict); err != nil {
+		return nil, fmt.Errorf("layout: info dict: %w", err)
+	}
+
+	var buf bytes.Buffer
+	buf.Grow(64 << 10)
+	ctx.Configuration.WriteObjectStream = false
+	if err := api.WriteContext(ctx, &buf); err != nil {
+		return nil, fmt.Errorf("layout: write PDF: %w", err)
+	}
+	id := info.ID
+	if id == ([16]byte{}) {
+		h := md5.New()
+		for _, p := range d.pages {
+			h.Write(p.content)
+		}
+		h.Write([]byte(info.Created.UTC().Format(time.RFC3339Nano)))
+		copy(id[:], h.Sum(nil))
+	}
+	b := buf.Bytes()
+	if err := stamp(b, info.Created, id); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func itoa(i int) string { return fmt.Sprint(i) }
+
+func asciiOnly(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7E {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+var errStamp = errors.New("layout: cannot stamp date and id into the PDF")
+
+// stamp overwrites, in place and at the same length, the dates and file id
+// pdfcpu derived from the wall clock, so that the output depends only on
+// the input. Offsets in the cross-reference stream stay valid.
+func stamp(b []byte, created time.Time, id [16]byte) error {
+	date := []byte(types.DateString(created.UTC()))
+	for _, key := range []string{"/CreationDate(", "/ModDate("} {
+		i := bytes.Index(b, []byte(key))
+		if i < 0 {
+			return fmt.Errorf("%w: no %s", errStamp, strings.TrimSuffix(key, "("))
+		}
+		i += len(key)
+		j := bytes.IndexByte(b[i:], ')')
+		if j != len(date) {
+			return fmt.Errorf("%w: %s has length %d, want %d", errStamp, key, j, len(date))
+		}
+		copy(b[i:], date)
+	}
+	const key = "/ID[<"
+	i := bytes.LastIndex(b, []byte(key))
+	if i < 0 {
+		return fmt.Errorf("%w: no /ID", errStamp)
+	}
+	i += len(key)
+	hexID := []byte(strings.ToUpper(hex.EncodeToString(id[:])))
+	if len(b) < i+2*len(hexID)+3 || b[i+len(hexID)] != '>' {
+		return fmt.Errorf("%w: unexpected /ID", errStamp)
+	}
+	copy(b[i:], hexID)
+	j := i + len(hexID) + 1
+	for j < len(b) && b[j] != '<' {
+		j++
+	}
+	if len(b) < j+1+len(hexID) || b[j+1+len(hexID)] != '>' {
+		return fmt.Errorf("%w: unexpected /ID", errStamp)
+	}
+	copy(b[j+1:], hexID)
+	return nil
+}
+
+// addFont writes a Type0 font with an Identity-H encoding, whose
+// descendant is a CIDFontType2 with CIDs equal to glyph ids, the whole
+// TrueType program embedded (FontFile2), its widths, and a ToUnicode map so
+// that text can be extracted. The compressed streams are shared, read-only,
+// between documents.
+func addFont(xt *model.XRefTable, f *Font) (*types.IndirectRef, error) {
+	fontFile, err := rawStream(xt, f.fontFile, map[string]types.Object{"Length1": types.Integer(f.fontFileLen)})
+	if err != nil {
+		return nil, err
+	}
+	toUnicode, err := rawStream(xt, f.toUnicode, nil)
+	if err != nil {
+		return nil, err
+	}
+	scale := func(v float64) types.Object { return types.Integer(int(v * 1000 / f.unitsPerEm)) }
+	flags := 32 // nonsymbolic
+	if f.fixedPitch {
+		flags |= 1
+	}
+	if f.italicAngle != 0 {
+		flags |= 64
+	}
+	stemV := 80
+	if strings.Contains(f.name, "Bold") {
+		stemV = 140
+	}
+	desc := types.Dict{
+		"Type":        types.Name("FontDescriptor"),
+		"FontName":    types.Name(f.name),
+		"Flags":       types.Integer(flags),
+		"FontBBox":    types.Array{scale(f.bbox[0]), scale(f.bbox[1]), scale(f.bbox[2]), scale(f.bbox[3])},
+		"ItalicAngle": types.Float(f.italicAngle),
+		"Ascent":      scale(f.ascent),
+		"Descent":     scale(f.descent),
+		"CapHeight":   scale(f.capHeight),
+		"StemV":       types.Integer(stemV),
+		"FontFile2":   *fontFile,
+	}
+	descRef, err := xt.IndRefForNewObject(desc)
+	if err != nil {
+		return nil, fmt.Errorf("layout: font descriptor: %w", err)
+	}
+	widths := make(types.Array, len(f.widthsPDF))
+	for i, w := range f.widthsPDF {
+		widths[i] = types.Integer(w)
+	}
+	cid := types.Dict{
+		"Type":     types.Name("Font"),
+		"Subtype":  types.Name("CIDFontType2"),
+		"BaseFont": types.Name(f.name),
+		"CIDSystemInfo": types.Dict{
+			"Registry":   types.StringLiteral("Adobe"),
+			"Ordering":   types.StringLiteral("Identity"),
+			"Supplement": types.Integer(0),
+		},
+		"FontDescriptor": *descRef,
+		"CIDToGIDMap":    types.Name("Identity"),
+		"DW":             types.Integer(f.notdefWidth),
+		"W":              types.Array{types.Integer(0), widths},
+	}
+	cidRef, err := xt.IndRefForNewObject(cid)
+	if err != nil {
+		return nil, fmt.Errorf("layout: CID font: %w", err)
+	}
+	type0 := types.Dict{
+		"Type":            types.Name("Font"),
+		"Subtype":         types.Name("Type0"),
+		"BaseFont":        types.Name(f.name),
+		"Encoding":        types.Name("Identity-H"),
+		"DescendantFonts": types.Array{*cidRef},
+		"ToUnicode":       *toUnicode,
+	}
+	ref, err := xt.IndRefForNewObject(type0)
+	if err != nil {
+		return nil, fmt.Errorf("layout: font: %w", err)
+	}
+	return ref, nil
+}
+
+// rawStream adds a stream whose bytes are already Flate-encoded.
+func rawStream(xt *model.XRefTable, raw []byte, extra map[string]types.Object) (*types.IndirectRef, error) {
+	n := int64(len(raw))
+	d := types.Dict{"Filter": types.Name("FlateDecode"), "Length": types.Integer(n)}
+	for k, v := range extra {
+		d[k] = v
+	}
+	sd := types.StreamDict{
+		Dict:           d,
+		Raw:            raw,
+		StreamLength:   &n,
+		FilterPipeline: []types.PDFFilter{{Name: "FlateDecode"}},
+	}
+	ir, err := xt.IndRefForNewObject(sd)
+	if err != nil {
+		return nil, fmt.Errorf("layout: font stream: %w", err)
+	}
+	return ir, nil
+}

@@ -1,0 +1,192 @@
+package render
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"time"
+	_ "time/tzdata" // Europe/London must resolve on hosts without a zoneinfo database
+
+	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/stages/render/layout"
+)
+
+// StageName is the render stage's Name.
+const StageName = "render"
+
+// DefaultMaxPages bounds a report's length (Options.MaxPages).
+const DefaultMaxPages = 200
+
+// Options configure a Stage. The zero value is ready to use.
+type Options struct {
+	// Now is the clock: the sending date shown when the consultation has no
+	// sentDateTime, and the PDF's creation date (default time.Now).
+	Now func() time.Time
+	// Deterministic makes the output depend only on the consultation: the
+	// sending date and the PDF creation date are the consultation's
+	// sentDateTime, or its consultationDateTime if it has none, and the
+	// PDF's document id is derived from the content. Equal input gives
+	// byte-identical PDFs (for tests and reproducible builds).
+	Deterministic bool
+	// Location is the time zone dates are shown in (default Europe/London,
+	// the zone of the GP practices that receive the reports).
+	Location *time.Location
+	// MaxPages is the longest report rendered; longer ones are a problem
+	// with the consultation (default DefaultMaxPages).
+	MaxPages int
+}
+
+// Stage renders the consultation summary PDF (the GP Connect Consultation
+// Report) from a document's Consultation and puts it first among the
+// message's attachments. It is a pipeline.MessageStage and safe for
+// concurrent use.
+type Stage struct {
+	opts      Options
+	reg, bold *layout.Font
+}
+
+var _ pipeline.MessageStage = (*Stage)(nil)
+
+// New returns a render stage. It fails only if the embedded fonts cannot be
+// loaded or the time zone is unknown.
+func New(opts Options) (*Stage, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Location == nil {
+		loc, err := time.LoadLocation("Europe/London")
+		if err != nil {
+			return nil, fmt.Errorf("render: time zone: %w", err)
+		}
+		opts.Location = loc
+	}
+	if opts.MaxPages <= 0 {
+		opts.MaxPages = DefaultMaxPages
+	}
+	reg, err := layout.GoRegular()
+	if err != nil {
+		return nil, fmt.Errorf("render: %w", err)
+	}
+	bold, err := layout.GoBold()
+	if err != nil {
+		return nil, fmt.Errorf("render: %w", err)
+	}
+	return &Stage{opts: opts, reg: reg, bold: bold}, nil
+}
+
+// Name returns "render".
+func (s *Stage) Name() string { return StageName }
+
+// Report is a rendered consultation report.
+type Report struct {
+	// FileName is the attachment name: the consultation's fileName or
+	// "Consultation Report - DD-Mmm-YYYY.pdf".
+	FileName string
+	// PDF is the document.
+	PDF []byte
+	// Pages is its page count.
+	Pages int
+	// Missing lists characters the report font cannot draw; they are
+	// printed as '?'.
+	Missing []rune
+}
+
+// Render lays out and writes the report for a parsed, valid consultation
+// (see Parse). A report longer than Options.MaxPages is a
+// *pipeline.ValidationError.
+func (s *Stage) Render(ctx context.Context, c *Consultation) (rep *Report, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		// pdfcpu and the layout panic only on bugs, but one bad document
+		// must not take down a run: report it with its stack.
+		if v := recover(); v != nil {
+			rep, err = nil, &pipeline.PanicError{Value: v, Stack: debug.Stack()}
+		}
+	}()
+	consulted, err := time.Parse(time.RFC3339, c.ConsultationDateTime)
+	if err != nil {
+		return nil, pipeline.NewValidationError([]pipeline.Problem{{Name: "consultation.consultationDateTime", Reason: "must be an RFC 3339 date and time", Value: c.ConsultationDateTime}})
+	}
+	sent := s.opts.Now()
+	if c.SentDateTime != "" {
+		if t, err := time.Parse(time.RFC3339, c.SentDateTime); err == nil {
+			sent = t
+		}
+	} else if s.opts.Deterministic {
+		sent = consulted
+	}
+	created := s.opts.Now()
+	if s.opts.Deterministic {
+		created = sent
+	}
+
+	r := layoutReport(c, s.reg, s.bold, s.opts.Location, sent, s.opts.MaxPages)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	pdf, err := r.d.PDF(layout.Info{Title: "Consultation Report", Creator: "gpdoc", Created: created})
+	if errors.Is(err, layout.ErrTooManyPages) {
+		return nil, pipeline.NewValidationError([]pipeline.Problem{{Name: "consultation",
+			Reason: fmt.Sprintf("the report would be more than %d pages long; shorten the notes", s.opts.MaxPages)}})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("render: %w", err)
+	}
+	name := c.FileName
+	if name == "" {
+		name = "Consultation Report - " + FormatDate(consulted.In(s.opts.Location)) + ".pdf"
+	}
+	return &Report{FileName: name, PDF: pdf, Pages: r.d.Pages(), Missing: r.d.Missing()}, nil
+}
+
+// ProcessMessage renders doc.Consultation, if the document has one, and
+// inserts the report as attachment 0 (the other attachments move up one).
+// Problems with the consultation are returned as a *pipeline.ValidationError
+// with paths under "consultation".
+func (s *Stage) ProcessMessage(ctx context.Context, doc *pipeline.Document) error {
+	raw := bytes.TrimSpace(doc.Consultation)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil
+	}
+	c, err := Parse(raw, s.opts.Now())
+	if err != nil {
+		return err
+	}
+	rep, err := s.Render(ctx, c)
+	if err != nil {
+		return err
+	}
+	doc.Message.Attachments = append([]*pipeline.Attachment{{
+		FileName:     rep.FileName,
+		MIMEType:     pipeline.MIMEPDF,
+		Data:         rep.PDF,
+		DetectedMIME: pipeline.MIMEPDF,
+		Generated:    true,
+	}}, doc.Message.Attachments...)
+	doc.AddChange(pipeline.Change{
+		Name:   pipeline.AttachmentField(0, ""),
+		Stage:  StageName,
+		Action: "rendered consultation report",
+		After:  rep.FileName,
+		Detail: fmt.Sprintf("%d page(s), %d bytes; other attachments moved up one", rep.Pages, len(rep.PDF)),
+		Data:   map[string]any{"pages": rep.Pages, "bytes": len(rep.PDF), "confidential": c.Confidential},
+	})
+	if len(rep.Missing) > 0 {
+		doc.AddWarning(pipeline.Problem{Name: "consultation",
+			Reason: "the report font cannot draw some characters; they are printed as '?': " + runeList(rep.Missing)})
+	}
+	return nil
+}
+
+func runeList(rs []rune) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = fmt.Sprintf("U+%04X", r)
+	}
+	return strings.Join(parts, " ")
+}
