@@ -38,16 +38,18 @@ func (s Summary) WriteTable(w io.Writer) error {
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%v\t\n", r.k, r.v)
 	}
-	if len(s.ByOutcome) > 0 {
-		fmt.Fprintf(tw, "\t\t\n")
-		keys := make([]string, 0, len(s.ByOutcome))
-		for k := range s.ByOutcome {
+	// The outcomes the rows above lump together.
+	keys := make([]string, 0, len(s.ByOutcome))
+	for k := range s.ByOutcome {
+		switch k {
+		case OutcomeSent, OutcomePrepared, OutcomeInvalid, OutcomeSkipped, OutcomeInterrupted:
+		default:
 			keys = append(keys, string(k))
 		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			fmt.Fprintf(tw, "%s\t%d\t\n", k, s.ByOutcome[Outcome(k)])
-		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		fmt.Fprintf(tw, "  of which %s\t%d\t\n", k, s.ByOutcome[Outcome(k)])
 	}
 	return tw.Flush()
 }

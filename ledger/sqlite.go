@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -48,6 +49,9 @@ type SQLite struct {
 	db    *sql.DB
 	runID string
 	now   func() time.Time
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var _ Ledger = (*SQLite)(nil)
@@ -308,7 +312,11 @@ func (l *SQLite) Entries(ctx context.Context, fn func(Entry) error) error {
 }
 
 // Close implements [Ledger]: it checkpoints the WAL into the database file.
+// Closing twice is harmless.
 func (l *SQLite) Close() error {
-	l.db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
-	return l.db.Close()
+	l.closeOnce.Do(func() {
+		l.db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+		l.closeErr = l.db.Close()
+	})
+	return l.closeErr
 }

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/stages/assemble"
+	"github.com/gpdoc/gpdoc/stages/encode"
+	"github.com/gpdoc/gpdoc/stages/render"
+	"github.com/gpdoc/gpdoc/transport"
+)
+
+// pipelineOptions say how the default pipeline ends: sending through Sender,
+// or, for a dry run, writing each assembled message to DryRunDir.
+type pipelineOptions struct {
+	// Sender delivers messages (a *transport.Client); nil only for a dry run.
+	Sender sender
+	// DryRunDir, if set, replaces the send stage with one that writes
+	// DryRunDir/<messageId>.json.
+	DryRunDir string
+}
+
+// sender is what the send stage needs of the transport client.
+type sender interface {
+	Send(ctx context.Context, route *pipeline.Route, messageID string, body pipeline.Payload) (*transport.SendResult, error)
+}
+
+// dryRunStage is the name of the stage that replaces "send" in a dry run.
+const dryRunStage = "write"
+
+// defaultPipeline is gpdoc's pipeline: validate -> sanitise -> render ->
+// downsample -> encode -> assemble -> send. It is the one place the stages
+// are put together; every command that processes messages uses it.
+func defaultPipeline(o pipelineOptions) (pipeline.Pipeline, error) {
+	var p pipeline.Pipeline
+
+	// TODO(issue3): validate.New(...) goes here, first, once the validate
+	// stage lands (only its nhsnumber, sctid and winname packages have).
+	// TODO(issue3): sanitise.New(...) goes here, after validate.
+
+	r, err := render.New(render.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("render stage: %w", err)
+	}
+	p = append(p, r)
+
+	// TODO(issue5): downsample.New(downsample.Options{}) goes here, before
+	// encode, once the downsample stage is committed on its branch.
+
+	p = append(p, encode.New(), assemble.NewStage())
+
+	switch {
+	case o.DryRunDir != "":
+		dir := o.DryRunDir
+		p = append(p, pipeline.MessageFunc(dryRunStage, func(_ context.Context, doc *pipeline.Document) error {
+			_, err := assemble.WriteDir(dir, doc)
+			return err
+		}))
+	case o.Sender != nil:
+		// TODO(issue7): replace with send.New(o.Sender) from stages/send
+		// once it is committed on its branch; this stand-in does the same.
+		p = append(p, sendStage{o.Sender})
+	default:
+		return nil, fmt.Errorf("no sender and no dry-run directory")
+	}
+	return p, p.Validate()
+}
+
+// sendStage delivers doc.Payload and records the status endpoint (a
+// stand-in for stages/send until it lands).
+type sendStage struct{ s sender }
+
+func (sendStage) Name() string { return "send" }
+
+func (st sendStage) ProcessMessage(ctx context.Context, doc *pipeline.Document) error {
+	if doc.Payload == nil {
+		return fmt.Errorf("no assembled payload: the assemble stage must run before send")
+	}
+	res, err := st.s.Send(ctx, doc.Route, doc.Message.MessageID, doc.Payload)
+	if err != nil {
+		return err
+	}
+	doc.StatusEndpoint = res.StatusEndpoint
+	return nil
+}
