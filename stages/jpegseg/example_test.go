@@ -1,0 +1,16 @@
+package jpegseg_test
+
+import (
+	"fmt"
+
+	"github.com/gpdoc/gpdoc/stages/jpegseg"
+)
+
+func ExampleOrientationSegment() {
+	seg := jpegseg.OrientationSegment(6)
+	fmt.Printf("% X\n", seg[:4])
+	fmt.Println(len(seg), "bytes")
+	// Output:
+	// FF E1 00 22
+	// 36 bytes
+}

@@ -1,0 +1,210 @@
+package validate
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/gabriel-vasile/mimetype"
+
+	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/stages/internal/pdfdoc"
+	"github.com/gpdoc/gpdoc/stages/textnorm"
+)
+
+// eicar is the anti-virus test string; the service's scanner refuses any
+// attachment that starts with it.
+const eicar = `X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*`
+
+// refusedText are types mimetype files under text/plain that must not pass
+// as plain text: markup a viewer would render, with scripts and links.
+var refusedText = []string{"text/html", "image/svg+xml", "application/xhtml+xml", "text/rtf", "application/rtf"}
+
+// Detect returns the type of data as sniffed from its bytes
+// (gabriel-vasile/mimetype), folded onto the types the API names:
+// application/pdf, image/jpeg, image/png, or text/plain for plain text in
+// any encoding mimetype recognises and for text formats that are inert as
+// plain text (CSV, JSON, XML). HTML, SVG and RTF are not plain text and are
+// returned as themselves, as is anything else, without parameters. Empty
+// input is "application/x-empty".
+//
+// declaredPDF allows a PDF header up to 1024 bytes into the file (Acrobat's
+// tolerance), which mimetype does not see.
+func Detect(data []byte, declaredPDF bool) string {
+	if len(data) == 0 {
+		return "application/x-empty"
+	}
+	m := mimetype.Detect(data)
+	switch {
+	case m.Is(pipeline.MIMEPDF):
+		return pipeline.MIMEPDF
+	case m.Is(pipeline.MIMEJPEG):
+		return pipeline.MIMEJPEG
+	case m.Is(pipeline.MIMEPNG):
+		return pipeline.MIMEPNG
+	case declaredPDF && bytes.Contains(data[:min(len(data), 1024)], []byte("%PDF-")):
+		return pipeline.MIMEPDF
+	}
+	if plainText(m) {
+		return pipeline.MIMEText
+	}
+	t, _, _ := strings.Cut(m.String(), ";")
+	return t
+}
+
+func plainText(m *mimetype.MIME) bool {
+	for p := m; p != nil; p = p.Parent() {
+		for _, r := range refusedText {
+			if p.Is(r) {
+				return false
+			}
+		}
+		if p.Is(pipeline.MIMEText) {
+			return true
+		}
+	}
+	return false
+}
+
+// agrees reports whether content detected as detected may be sent declared
+// as declared.
+func agrees(declared, detected string) bool {
+	switch declared {
+	case pipeline.MIMEText, pipeline.MIMEConsultation:
+		return detected == pipeline.MIMEText
+	}
+	return declared == detected
+}
+
+// checkAttachment checks attachment i and returns its detected type.
+func checkAttachment(route *pipeline.Route, i int, att *pipeline.Attachment, opts Options, r *report) (detected string) {
+	content := pipeline.AttachmentField(i, "content")
+	mimeField := pipeline.AttachmentField(i, "mimeType")
+	defer func() {
+		if v := recover(); v != nil {
+			r.problem(content, fmt.Sprintf("could not be checked: a decoder failed on it (%v); the file is probably damaged", v), "")
+		}
+	}()
+	declared := att.MIMEType
+	switch {
+	case declared == "":
+		r.problem(mimeField, "required: "+quoteList(route.AttachmentMIMETypes), "")
+	case !route.AllowsMIME(declared):
+		if declared == pipeline.MIMEPNG && opts.Downsample && route.AllowsMIME(pipeline.MIMEJPEG) {
+			r.warn(mimeField, "PNG is not accepted on the "+string(route.Name)+" route: the downsample stage converts it to JPEG", declared)
+		} else {
+			r.problem(mimeField, "must be "+quoteList(route.AttachmentMIMETypes)+" on the "+string(route.Name)+" route", clip(declared))
+		}
+	}
+	data := att.Data
+	if len(data) == 0 {
+		r.problem(content, "the file is empty", "")
+		return "application/x-empty"
+	}
+	if bytes.HasPrefix(data, []byte(eicar)) {
+		r.problem(content, "is the EICAR anti-virus test file: the service's virus scan refuses it (406), and it must never be resent", "")
+		return Detect(data, false)
+	}
+	isText := declared == pipeline.MIMEText || declared == pipeline.MIMEConsultation
+	detected = Detect(data, declared == pipeline.MIMEPDF)
+	if isText {
+		if text := checkText(data, opts, content, r); text != nil {
+			detected = Detect(text, false)
+		}
+	}
+	if declared != "" && !agrees(declared, detected) {
+		r.problem(mimeField, mismatch(declared, detected), declared)
+		return detected
+	}
+	if max := opts.maxBytes(route); int64(len(data)) > max {
+		switch detected {
+		case pipeline.MIMEPDF, pipeline.MIMEJPEG, pipeline.MIMEPNG:
+			if opts.Downsample {
+				r.warn(content, fmt.Sprintf("is %d bytes, more than the limit of %d: the downsample stage reduces it", len(data), max), "")
+				break
+			}
+			fallthrough
+		default:
+			r.problem(content, fmt.Sprintf("%v: %d bytes, more than the limit of %d bytes per attachment", pipeline.ErrTooLarge, len(data), max), "")
+		}
+	}
+	switch detected {
+	case pipeline.MIMEPDF:
+		checkPDF(data, opts, content, r)
+	case pipeline.MIMEJPEG, pipeline.MIMEPNG:
+		checkImage(data, detected, opts, content, r)
+	}
+	if !opts.Sanitise && declared != pipeline.MIMEConsultation {
+		checkExtension(i, att.FileName, detected, r)
+	}
+	return detected
+}
+
+func mismatch(declared, detected string) string {
+	what := detected
+	switch detected {
+	case "application/octet-stream":
+		what = "not a type gpdoc recognises (binary data?)"
+	case "text/html":
+		what = "HTML (text/html), which must not be sent as text"
+	}
+	return fmt.Sprintf("declared %s but the content is %s", declared, what)
+}
+
+// checkText checks a text attachment and returns its text as it will be
+// sent (converted when the sanitise stage will convert it), or nil.
+func checkText(data []byte, opts Options, content string, r *report) []byte {
+	if !opts.Sanitise {
+		if err := textnorm.CheckUTF8(data); err != nil {
+			r.problem(content, "must be UTF-8 text: "+err.Error(), "")
+			return nil
+		}
+		return data
+	}
+	res, err := textnorm.Normalise(data)
+	switch {
+	case errors.Is(err, textnorm.ErrEncoding):
+		r.problem(content, fmt.Sprintf("%v: %v; save the file as UTF-8", pipeline.ErrUnsupported, err), "")
+		return nil
+	case err != nil:
+		r.problem(content, "is not valid text: "+err.Error(), "")
+		return nil
+	case len(res.Text) == 0:
+		r.problem(content, "holds no text once control characters are removed", "")
+		return nil
+	}
+	return res.Text
+}
+
+func checkPDF(data []byte, opts Options, content string, r *report) {
+	doc, err := pdfdoc.Open(data, opts.maxPixels())
+	switch {
+	case errors.Is(err, pdfdoc.ErrEncrypted):
+		r.problem(content, err.Error()+": send a copy without a password", "")
+		return
+	case errors.Is(err, pdfdoc.ErrImageTooLarge):
+		r.problem(content, err.Error(), "")
+		return
+	case err != nil:
+		r.problem(content, "is not a readable PDF: "+err.Error(), "")
+		return
+	}
+	if doc.Encrypted {
+		r.warn(content, "is encrypted without a password (permissions only): it opens, but the practice may not be able to annotate or print it", "")
+	}
+	found := pdfdoc.FindActive(doc.Ctx)
+	if len(found) == 0 {
+		return
+	}
+	list := make([]string, len(found))
+	for i, f := range found {
+		list[i] = f.String()
+	}
+	switch {
+	case doc.Encrypted:
+		r.problem(content, "has active content ("+strings.Join(list, "; ")+") and is encrypted, so it cannot be sanitised: send an unprotected copy", "")
+	case !opts.Sanitise:
+		r.problem(content, "has active content the service's virus scan rejects ("+strings.Join(list, "; ")+"); the sanitise stage removes it", "")
+	}
+}

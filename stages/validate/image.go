@@ -1,0 +1,142 @@
+package validate
+
+import (
+	"bytes"
+	"compress/zlib"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"io"
+
+	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/stages/jpegseg"
+)
+
+// maxPNGMetadata bounds what a PNG's compressed text and ICC chunks may
+// inflate to: Go's decoder skips them, but anything that reads metadata
+// would inflate them (the zTXt bomb).
+const maxPNGMetadata = 8 << 20
+
+func checkImage(data []byte, kind string, opts Options, content string, r *report) {
+	plte := -1
+	switch kind {
+	case pipeline.MIMEJPEG:
+		info, err := jpegseg.Parse(data)
+		if err != nil {
+			r.problem(content, "is not a valid JPEG: "+err.Error(), "")
+			return
+		}
+		if u := info.Unsupported(); u != "" {
+			r.problem(content, fmt.Sprintf("%v: %s, which gpdoc cannot decode; save it as a baseline or progressive JPEG", pipeline.ErrUnsupported, u), "")
+			return
+		}
+	case pipeline.MIMEPNG:
+		n, err := checkPNGChunks(data)
+		if err != nil {
+			r.problem(content, "is not a valid PNG: "+err.Error(), "")
+			return
+		}
+		plte = n
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		r.problem(content, decodeReason("its header does not decode", err), "")
+		return
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		r.problem(content, fmt.Sprintf("declares an empty image (%d×%d pixels)", cfg.Width, cfg.Height), "")
+		return
+	}
+	px := int64(cfg.Width) * int64(cfg.Height)
+	if px > opts.maxPixels() {
+		r.problem(content, fmt.Sprintf("%v: declares %d×%d = %d pixels, more than the budget of %d; refused before decoding (a decompression bomb?)",
+			pipeline.ErrTooLarge, cfg.Width, cfg.Height, px, opts.maxPixels()), "")
+		return
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		r.problem(content, decodeReason("does not decode", err), "")
+		return
+	}
+	if p, ok := img.(*image.Paletted); ok && plte >= 0 && len(p.Palette) > plte {
+		r.problem(content, fmt.Sprintf("is not a valid PNG: pixels use palette entries its PLTE chunk (%d colours) does not define", plte), "")
+	}
+}
+
+func decodeReason(what string, err error) string {
+	var ju jpeg.UnsupportedError
+	var pu png.UnsupportedError
+	if errors.As(err, &ju) || errors.As(err, &pu) {
+		return fmt.Sprintf("%v: %v, which gpdoc cannot decode", pipeline.ErrUnsupported, err)
+	}
+	return fmt.Sprintf("is damaged: %s (%v)", what, err)
+}
+
+var pngSignature = []byte("\x89PNG\r\n\x1a\n")
+
+// checkPNGChunks walks a PNG's chunks: every CRC must match, and the
+// compressed metadata must inflate to at most maxPNGMetadata. It returns
+// the number of PLTE entries (-1 without PLTE).
+func checkPNGChunks(data []byte) (int, error) {
+	if !bytes.HasPrefix(data, pngSignature) {
+		return 0, errors.New("no PNG signature")
+	}
+	plte := -1
+	budget := int64(maxPNGMetadata)
+	for pos := len(pngSignature); pos+12 <= len(data); {
+		n := int64(binary.BigEndian.Uint32(data[pos:]))
+		typ := string(data[pos+4 : pos+8])
+		if n > int64(len(data)-pos-12) {
+			return 0, fmt.Errorf("chunk %q runs past the end of the file (truncated?)", typ)
+		}
+		body := data[pos+8 : pos+8+int(n)]
+		if crc32.ChecksumIEEE(data[pos+4:pos+8+int(n)]) != binary.BigEndian.Uint32(data[pos+8+int(n):]) {
+			return 0, fmt.Errorf("chunk %q has a bad CRC", typ)
+		}
+		var compressed []byte
+		switch typ {
+		case "PLTE":
+			plte = int(n) / 3
+		case "zTXt", "iCCP":
+			if i := bytes.IndexByte(body, 0); i >= 0 && i+2 <= len(body) {
+				compressed = body[i+2:]
+			}
+		case "iTXt":
+			if i := bytes.IndexByte(body, 0); i >= 0 && i+3 <= len(body) && body[i+1] == 1 {
+				rest := body[i+3:]
+				// language tag and translated keyword, each NUL-ended
+				for k := 0; k < 2; k++ {
+					j := bytes.IndexByte(rest, 0)
+					if j < 0 {
+						rest = nil
+						break
+					}
+					rest = rest[j+1:]
+				}
+				compressed = rest
+			}
+		case "IEND":
+			return plte, nil
+		}
+		if compressed != nil {
+			zr, err := zlib.NewReader(bytes.NewReader(compressed))
+			if err != nil {
+				return 0, fmt.Errorf("chunk %q is not valid zlib data", typ)
+			}
+			got, err := io.Copy(io.Discard, io.LimitReader(zr, budget+1))
+			if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+				return 0, fmt.Errorf("chunk %q is not valid zlib data (%v)", typ, err)
+			}
+			budget -= got
+			if budget < 0 {
+				return 0, fmt.Errorf("%v: its metadata chunks inflate to more than %d bytes (a decompression bomb)", pipeline.ErrTooLarge, maxPNGMetadata)
+			}
+		}
+		pos += 12 + int(n)
+	}
+	return 0, errors.New("no IEND chunk (truncated?)")
+}

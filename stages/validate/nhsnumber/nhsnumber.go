@@ -1,0 +1,98 @@
+// Package nhsnumber checks NHS numbers: ten digits whose last is a Modulus 11
+// check digit (NHS Data Dictionary). Input may carry the spaces or dashes of
+// the printed '3 3 4' form, which are removed first.
+//
+// The package never logs or formats a full number; use [Mask] to show one.
+package nhsnumber
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinel errors, for errors.Is.
+var (
+	// ErrFormat: not ten digits once spaces and dashes are removed.
+	ErrFormat = errors.New("not 10 digits")
+	// ErrCheckDigit: the tenth digit is not the Modulus 11 check digit.
+	ErrCheckDigit = errors.New("check digit is wrong")
+	// ErrNeverIssued: the first nine digits give a check digit of 10, so no
+	// number with them is ever issued.
+	ErrNeverIssued = errors.New("check digit computes to 10: such numbers are never issued")
+)
+
+// weights for digits 1..9.
+var weights = [9]int{10, 9, 8, 7, 6, 5, 4, 3, 2}
+
+// Normalise removes spaces and dashes (and surrounding whitespace) and
+// returns the ten digits if the result is a valid NHS number.
+func Normalise(s string) (string, error) {
+	digits := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' || r == '\t' {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(s))
+	if err := Check(digits); err != nil {
+		return "", err
+	}
+	return digits, nil
+}
+
+// Check reports whether s is exactly ten digits with a valid Modulus 11
+// check digit. It does not remove spaces: use [Normalise] for input.
+func Check(s string) error {
+	if len(s) != 10 {
+		return fmt.Errorf("%w (got %d characters)", ErrFormat, len(s))
+	}
+	sum := 0
+	for i := 0; i < 10; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return fmt.Errorf("%w (character %d is not a digit)", ErrFormat, i+1)
+		}
+		if i < 9 {
+			sum += int(s[i]-'0') * weights[i]
+		}
+	}
+	check := 11 - sum%11
+	switch check {
+	case 11:
+		check = 0
+	case 10:
+		return ErrNeverIssued
+	}
+	if int(s[9]-'0') != check {
+		return ErrCheckDigit
+	}
+	return nil
+}
+
+// Valid reports whether s is a valid NHS number once spaces and dashes are
+// removed.
+func Valid(s string) bool {
+	_, err := Normalise(s)
+	return err == nil
+}
+
+// Mask returns a form of s safe to show in problems and logs: the first
+// three and last four digits of a ten-digit number with the middle hidden
+// ("943***5919"). Anything else that is not ten digits is hidden entirely,
+// since a near-miss may still be a real number: Mask returns "" for it.
+func Mask(s string) string {
+	digits := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(s))
+	if len(digits) != 10 {
+		return ""
+	}
+	for i := 0; i < 10; i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return ""
+		}
+	}
+	return digits[:3] + "***" + digits[6:]
+}
