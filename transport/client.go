@@ -273,7 +273,14 @@ func (c *Client) resolve(ref string) (*url.URL, error) {
 // endpoint returns the URL of an API path (route path, topics, test),
 // which is relative to the base URL: a base of https://h/prefix gives
 // https://h/prefix/api/v1/messages.
-func (c *Client) endpoint(path string) *url.URL { return c.base.JoinPath(path) }
+func (c *Client) endpoint(path string) *url.URL {
+	u := c.base.JoinPath(path)
+	if !strings.HasPrefix(u.Path, "/") {
+		u.Path = "/" + u.Path
+		u.RawPath = ""
+	}
+	return u
+}
 
 // request is one logical call, attempted up to MaxAttempts times.
 type request struct {

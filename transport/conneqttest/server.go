@@ -494,7 +494,9 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(probs) > 0 {
-		reject((&pipeline.ValidationError{Problems: probs}).ProblemDetails(""), &s.stats.Invalid)
+		var sorted pipeline.Document // sorts problems by JSON path, attachments[2] before attachments[10]
+		sorted.AddProblem(probs...)
+		reject((&pipeline.ValidationError{Problems: sorted.Problems()}).ProblemDetails(""), &s.stats.Invalid)
 		s.log(r, route, msg.MessageID, http.StatusBadRequest)
 		return
 	}
