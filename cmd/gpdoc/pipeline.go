@@ -8,6 +8,8 @@ import (
 	"github.com/gpdoc/gpdoc/stages/assemble"
 	"github.com/gpdoc/gpdoc/stages/encode"
 	"github.com/gpdoc/gpdoc/stages/render"
+	"github.com/gpdoc/gpdoc/stages/sanitise"
+	"github.com/gpdoc/gpdoc/stages/validate"
 	"github.com/gpdoc/gpdoc/transport"
 )
 
@@ -35,9 +37,18 @@ const dryRunStage = "write"
 func defaultPipeline(o pipelineOptions) (pipeline.Pipeline, error) {
 	var p pipeline.Pipeline
 
-	// TODO(issue3): validate.New(...) goes here, first, once the validate
-	// stage lands (only its nhsnumber, sctid and winname packages have).
-	// TODO(issue3): sanitise.New(...) goes here, after validate.
+	v, err := validate.New(validate.Options{
+		Sanitise: true, // the sanitise stage fixes names, text encodings, spaced NHS numbers
+		// TODO(issue5): Downsample: true once the downsample stage is wired below.
+	})
+	if err != nil {
+		return nil, fmt.Errorf("validate stage: %w", err)
+	}
+	s, err := sanitise.New(sanitise.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("sanitise stage: %w", err)
+	}
+	p = append(p, v, s)
 
 	r, err := render.New(render.Options{})
 	if err != nil {
