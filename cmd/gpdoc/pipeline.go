@@ -9,23 +9,18 @@ import (
 	"github.com/gpdoc/gpdoc/stages/encode"
 	"github.com/gpdoc/gpdoc/stages/render"
 	"github.com/gpdoc/gpdoc/stages/sanitise"
+	"github.com/gpdoc/gpdoc/stages/send"
 	"github.com/gpdoc/gpdoc/stages/validate"
-	"github.com/gpdoc/gpdoc/transport"
 )
 
 // pipelineOptions say how the default pipeline ends: sending through Sender,
 // or, for a dry run, writing each assembled message to DryRunDir.
 type pipelineOptions struct {
 	// Sender delivers messages (a *transport.Client); nil only for a dry run.
-	Sender sender
+	Sender send.Sender
 	// DryRunDir, if set, replaces the send stage with one that writes
 	// DryRunDir/<messageId>.json.
 	DryRunDir string
-}
-
-// sender is what the send stage needs of the transport client.
-type sender interface {
-	Send(ctx context.Context, route *pipeline.Route, messageID string, body pipeline.Payload) (*transport.SendResult, error)
 }
 
 // dryRunStage is the name of the stage that replaces "send" in a dry run.
@@ -69,29 +64,9 @@ func defaultPipeline(o pipelineOptions) (pipeline.Pipeline, error) {
 			return err
 		}))
 	case o.Sender != nil:
-		// TODO(issue7): replace with send.New(o.Sender) from stages/send
-		// once it is committed on its branch; this stand-in does the same.
-		p = append(p, sendStage{o.Sender})
+		p = append(p, send.New(o.Sender))
 	default:
 		return nil, fmt.Errorf("no sender and no dry-run directory")
 	}
 	return p, p.Validate()
-}
-
-// sendStage delivers doc.Payload and records the status endpoint (a
-// stand-in for stages/send until it lands).
-type sendStage struct{ s sender }
-
-func (sendStage) Name() string { return "send" }
-
-func (st sendStage) ProcessMessage(ctx context.Context, doc *pipeline.Document) error {
-	if doc.Payload == nil {
-		return fmt.Errorf("no assembled payload: the assemble stage must run before send")
-	}
-	res, err := st.s.Send(ctx, doc.Route, doc.Message.MessageID, doc.Payload)
-	if err != nil {
-		return err
-	}
-	doc.StatusEndpoint = res.StatusEndpoint
-	return nil
 }
