@@ -105,14 +105,17 @@ func testPipeline(f *fakeService) pipeline.Pipeline {
 	return pipeline.Pipeline{assemble, f}
 }
 
-func openLedger(t *testing.T, path string) *ledger.SQLite {
-	t.Helper()
-	l, err := ledger.OpenSQLite(context.Background(), path, ledger.SQLiteOptions{})
-	if err != nil {
-		t.Fatal(err)
+// store is a ledger that lives across runs: each open is a new run over the
+// same entries, as reopening a ledger file is.
+type store struct{ m *ledger.Memory }
+
+func (s *store) open() *ledger.Memory {
+	if s.m == nil {
+		s.m = ledger.NewMemory()
+	} else {
+		s.m = s.m.NewRun()
 	}
-	t.Cleanup(func() { l.Close() })
-	return l
+	return s.m
 }
 
 func readReport(t *testing.T, b []byte) []Result {
@@ -131,11 +134,11 @@ func readReport(t *testing.T, b []byte) []Result {
 
 func TestRunSendsOnceAndSkipsOnReRun(t *testing.T) {
 	const n = 50
-	dbPath := filepath.Join(t.TempDir(), "l.db")
+	var db store
 	fake := newFake()
 	text := testManifest(n)
 	var report bytes.Buffer
-	l := openLedger(t, dbPath)
+	l := db.open()
 	s, err := Run(context.Background(), Config{Manifest: strings.NewReader(text), Pipeline: testPipeline(fake),
 		Ledger: l, Concurrency: 8, Report: &report})
 	if err != nil {
@@ -156,7 +159,7 @@ func TestRunSendsOnceAndSkipsOnReRun(t *testing.T) {
 	l.Close()
 
 	// Second run: nothing is sent again.
-	l = openLedger(t, dbPath)
+	l = db.open()
 	s, err = Run(context.Background(), Config{Manifest: strings.NewReader(text), Pipeline: testPipeline(fake), Ledger: l})
 	if err != nil {
 		t.Fatal(err)
@@ -196,14 +199,14 @@ func TestRunOutcomes(t *testing.T) {
 		{"src-5", errors.New("disk on fire"), OutcomeFailedPermanent, OutcomeSent},
 	}
 	text := testManifest(len(tests)) + "{not json\n"
-	dbPath := filepath.Join(t.TempDir(), "l.db")
+	var db store
 	fake := newFake()
 	for _, tt := range tests {
 		fake.fail[tt.source] = tt.err
 	}
 	p := pipeline.Pipeline{invalidStage, assemble, fake}
 	run := func() map[string]Result {
-		l := openLedger(t, dbPath)
+		l := db.open()
 		defer l.Close()
 		var report bytes.Buffer
 		s, err := Run(context.Background(), Config{Manifest: strings.NewReader(text), Pipeline: p, Ledger: l, Report: &report})
@@ -231,7 +234,7 @@ func TestRunOutcomes(t *testing.T) {
 	if r := got["src-1"]; len(r.Problems) != 1 || r.Attempts != 0 {
 		t.Errorf("invalid result %+v", r)
 	}
-	l := openLedger(t, dbPath)
+	l := db.open()
 	e, err := l.Get(context.Background(), manifest.DeriveMessageID("src-2"))
 	if err != nil || e.State != ledger.FailedRetryable || !json.Valid(e.Problem) || e.Attempts != 1 {
 		t.Fatalf("ledger entry %+v %v", e, err)
@@ -253,13 +256,13 @@ func TestRunOutcomes(t *testing.T) {
 }
 
 func TestRunChangedLines(t *testing.T) {
-	dbPath := filepath.Join(t.TempDir(), "l.db")
+	var db store
 	fake := newFake()
 	fake.fail["src-1"] = errNetwork
 	first := testLine(0, "a") + "\n" + testLine(1, "b") + "\n"
 	changed := testLine(0, "a, corrected") + "\n" + testLine(1, "b, corrected") + "\n"
 	for i, text := range []string{first, changed} {
-		l := openLedger(t, dbPath)
+		l := db.open()
 		var report bytes.Buffer
 		if _, err := Run(context.Background(), Config{Manifest: strings.NewReader(text), Pipeline: testPipeline(fake),
 			Ledger: l, Report: &report, RetryInvalid: true}); err != nil {
@@ -285,7 +288,7 @@ func TestRunChangedLines(t *testing.T) {
 func TestRunDuplicateLines(t *testing.T) {
 	fake := newFake()
 	text := testLine(7, "x") + "\n" + testLine(7, "x") + "\n" + testLine(7, "y") + "\n"
-	l := openLedger(t, filepath.Join(t.TempDir(), "l.db"))
+	l := (&store{}).open()
 	var report bytes.Buffer
 	s, err := Run(context.Background(), Config{Manifest: strings.NewReader(text), Pipeline: testPipeline(fake), Ledger: l, Report: &report})
 	if err != nil {
@@ -300,13 +303,13 @@ func TestRunDuplicateLines(t *testing.T) {
 // line is taken, and a re-run sends the rest, each message once.
 func TestRunGracefulStop(t *testing.T) {
 	const n = 40
-	dbPath := filepath.Join(t.TempDir(), "l.db")
+	var db store
 	text := testManifest(n)
 	fake := newFake()
 	fake.block = make(chan struct{})
 	fake.started = make(chan string, n)
 	stop := make(chan struct{})
-	l := openLedger(t, dbPath)
+	l := db.open()
 	type ret struct {
 		s   Summary
 		err error
@@ -336,7 +339,7 @@ func TestRunGracefulStop(t *testing.T) {
 	l.Close()
 
 	fake.started = nil
-	l = openLedger(t, dbPath)
+	l = db.open()
 	s, err := Run(context.Background(), Config{Manifest: strings.NewReader(text), Pipeline: testPipeline(fake), Ledger: l})
 	if err != nil || !s.OK() || s.Sent+s.Skipped != n {
 		t.Fatalf("re-run %+v %v", s, err)
@@ -353,13 +356,13 @@ func TestRunGracefulStop(t *testing.T) {
 // same messageId.
 func TestRunForcedStop(t *testing.T) {
 	const n = 10
-	dbPath := filepath.Join(t.TempDir(), "l.db")
+	var db store
 	text := testManifest(n)
 	fake := newFake()
 	fake.block = make(chan struct{})
 	fake.started = make(chan string, n)
 	ctx, cancel := context.WithCancel(context.Background())
-	l := openLedger(t, dbPath)
+	l := db.open()
 	done := make(chan error)
 	var s Summary
 	go func() {
@@ -385,7 +388,7 @@ func TestRunForcedStop(t *testing.T) {
 
 	close(fake.block)
 	fake.started = nil
-	l = openLedger(t, dbPath)
+	l = db.open()
 	var report bytes.Buffer
 	s, err := Run(context.Background(), Config{Manifest: strings.NewReader(text), Pipeline: testPipeline(fake), Ledger: l, Report: &report})
 	if err != nil || !s.OK() || s.Sent != n || s.Resent != 3 {
@@ -411,7 +414,7 @@ func (brokenLedger) MarkSending(context.Context, string) (int, error) {
 }
 
 func TestRunLedgerFailureStops(t *testing.T) {
-	l := openLedger(t, filepath.Join(t.TempDir(), "l.db"))
+	l := (&store{}).open()
 	fake := newFake()
 	_, err := Run(context.Background(), Config{Manifest: strings.NewReader(testManifest(20)), Pipeline: testPipeline(fake),
 		Ledger: brokenLedger{l}, Concurrency: 1})
@@ -424,7 +427,7 @@ func TestRunLedgerFailureStops(t *testing.T) {
 }
 
 func TestRunSetUpErrors(t *testing.T) {
-	l := openLedger(t, filepath.Join(t.TempDir(), "l.db"))
+	l := (&store{}).open()
 	tests := []struct {
 		name string
 		cfg  Config

@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/gpdoc/gpdoc/backfill"
-	"github.com/gpdoc/gpdoc/ledger"
+	"github.com/gpdoc/gpdoc/ledger/sqlite"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages/assemble"
 	"github.com/gpdoc/gpdoc/stages/encode"
@@ -241,7 +241,7 @@ func benchmarkRun(b *testing.B, manifestPath, dir string, stages pipeline.Pipeli
 	for b.Loop() {
 		b.StopTimer()
 		ledgerPath := filepath.Join(b.TempDir(), "ledger.db")
-		l, err := ledger.OpenSQLite(context.Background(), ledgerPath, ledger.SQLiteOptions{})
+		l, err := sqlite.Open(context.Background(), ledgerPath, sqlite.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -4,10 +4,12 @@
 //
 // A [Ledger] keeps one [Entry] per messageId: the manifest line it came from,
 // the line's content hash, its [State], the number of send attempts, the last
-// problem and the status endpoint the service returned. [Decide] holds the
-// re-run rules; every implementation applies them the same way. [SQLite] is
-// the embedded implementation (pure Go, no cgo); the interface is small so
-// that a shared PostgreSQL ledger can follow.
+// problem and the status endpoint the service returned. [Decide] and
+// [StateAfterClaim] hold the re-run rules, so every implementation applies
+// them the same way; package ledgertest checks an implementation against
+// them. Implementations: [Memory] (in memory, for tests) and package
+// ledger/sqlite (an SQLite file, pure Go, gpdoc's default). The interface is
+// small so that a shared PostgreSQL ledger can follow.
 //
 // # States
 //
@@ -200,6 +202,18 @@ func Decide(prev *Entry, it Item, runID string, opts ClaimOptions) Decision {
 		d.Action, d.Reason = Process, string(prev.State)+" before; retrying"
 	}
 	return d
+}
+
+// StateAfterClaim is the state a claim for processing leaves an entry in:
+// pending for a new entry and for one whose earlier outcome is being retried
+// from scratch; sending and failed-retryable are kept (until MarkSending), so
+// that a crash between the claim and the send still shows that the message
+// may have been delivered.
+func StateAfterClaim(prev *Entry) State {
+	if prev == nil || prev.State.Final() || prev.State == FailedPermanent {
+		return Pending
+	}
+	return prev.State
 }
 
 func itoa(n int) string {

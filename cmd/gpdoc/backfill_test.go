@@ -20,6 +20,7 @@ import (
 
 	"github.com/gpdoc/gpdoc/backfill"
 	"github.com/gpdoc/gpdoc/ledger"
+	"github.com/gpdoc/gpdoc/ledger/sqlite"
 	"github.com/gpdoc/gpdoc/pipeline/manifest"
 	"github.com/gpdoc/gpdoc/transport/conneqttest"
 )
@@ -194,7 +195,7 @@ func TestDryRunSendAndStats(t *testing.T) {
 		t.Fatalf("send exit %d", code)
 	}
 	ledgerPath := msgPath + ".ledger.db"
-	l, err := ledger.OpenSQLite(context.Background(), ledgerPath, ledger.SQLiteOptions{ReadOnly: true})
+	l, err := sqlite.Open(context.Background(), ledgerPath, sqlite.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +312,7 @@ func simStats(t *testing.T, url string) conneqttest.Stats {
 
 func ledgerStats(t *testing.T, path string) ledger.Stats {
 	t.Helper()
-	l, err := ledger.OpenSQLite(context.Background(), path, ledger.SQLiteOptions{ReadOnly: true})
+	l, err := sqlite.Open(context.Background(), path, sqlite.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/gpdoc/gpdoc/backfill"
-	"github.com/gpdoc/gpdoc/ledger"
+	"github.com/gpdoc/gpdoc/ledger/sqlite"
 	"github.com/gpdoc/gpdoc/transport"
 	"github.com/gpdoc/gpdoc/transport/conneqttest"
 )
@@ -56,7 +56,7 @@ func (f *deliverFlags) register(cmd *cobra.Command) {
 type delivery struct {
 	client  *transport.Client
 	sim     *conneqttest.Server
-	ledger  *ledger.SQLite
+	ledger  *sqlite.Ledger
 	opts    pipelineOptions
 	closers []func()
 }
@@ -128,7 +128,7 @@ func (f *deliverFlags) setUp(ctx context.Context, input string, stderr io.Writer
 	if path == "" {
 		path = input + ".ledger.db"
 	}
-	l, err := ledger.OpenSQLite(ctx, path, ledger.SQLiteOptions{})
+	l, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
 		d.close()
 		return nil, withCode(exitUsage, err)

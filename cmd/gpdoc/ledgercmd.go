@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gpdoc/gpdoc/ledger"
+	"github.com/gpdoc/gpdoc/ledger/sqlite"
 )
 
 func init() {
@@ -26,7 +27,7 @@ func init() {
 				if _, err := os.Stat(args[0]); err != nil {
 					return withCode(exitUsage, err)
 				}
-				l, err := ledger.OpenSQLite(cmd.Context(), args[0], ledger.SQLiteOptions{ReadOnly: true})
+				l, err := sqlite.Open(cmd.Context(), args[0], sqlite.Options{ReadOnly: true})
 				if err != nil {
 					return withCode(exitUsage, err)
 				}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gpdoc/gpdoc/ledger"
+	"github.com/gpdoc/gpdoc/ledger/sqlite"
 	"github.com/gpdoc/gpdoc/pipeline/manifest"
 	"github.com/gpdoc/gpdoc/transport"
 )
@@ -39,7 +40,7 @@ shape). The service asks clients to poll at most 4 times a day per message.`,
 					if ledgerPath == "" {
 						return usageError("%q is not a URL: give the status endpoint, or --ledger to look the id up", arg)
 					}
-					l, err := ledger.OpenSQLite(ctx, ledgerPath, ledger.SQLiteOptions{ReadOnly: true})
+					l, err := sqlite.Open(ctx, ledgerPath, sqlite.Options{ReadOnly: true})
 					if err != nil {
 						return withCode(exitUsage, err)
 					}

@@ -1,4 +1,11 @@
-package ledger
+// Package sqlite is a [ledger.Ledger] in an SQLite database file, with the
+// pure-Go driver modernc.org/sqlite (no cgo). It is gpdoc's default ledger:
+// `gpdoc backfill` keeps one beside the manifest.
+//
+// The SQL is kept portable (TEXT and INTEGER columns, standard upserts and
+// RETURNING, RFC 3339 text timestamps) so that a PostgreSQL ledger can share
+// the schema with only the placeholders changed.
+package sqlite
 
 import (
 	"context"
@@ -12,11 +19,11 @@ import (
 
 	"github.com/google/uuid"
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
+
+	"github.com/gpdoc/gpdoc/ledger"
 )
 
-// schema is the ledger's tables. The SQL is kept portable (TEXT, INTEGER,
-// standard upserts) so that a PostgreSQL ledger can use it with only the
-// placeholders changed; timestamps are RFC 3339 UTC text.
+// schema is the ledger's tables.
 const schema = `
 CREATE TABLE IF NOT EXISTS messages (
 	message_id      TEXT PRIMARY KEY,
@@ -41,11 +48,10 @@ INSERT INTO ledger_meta (key, value) VALUES ('schema', '1') ON CONFLICT (key) DO
 
 const columns = `message_id, source_id, line, hash, state, attempts, problem, status_endpoint, run_id, created_at, updated_at`
 
-// SQLite is a [Ledger] in an SQLite database file (modernc.org/sqlite, pure
-// Go). It uses one connection in WAL mode with a busy timeout, so writes from
+// Ledger is a [ledger.Ledger] in an SQLite database file. It uses one connection in WAL mode with a busy timeout, so writes from
 // many goroutines are serialised and each is one transaction; another process
 // may read the file while a run writes it.
-type SQLite struct {
+type Ledger struct {
 	db    *sql.DB
 	runID string
 	now   func() time.Time
@@ -54,10 +60,10 @@ type SQLite struct {
 	closeErr  error
 }
 
-var _ Ledger = (*SQLite)(nil)
+var _ ledger.Ledger = (*Ledger)(nil)
 
-// SQLiteOptions configure [OpenSQLite]. The zero value is ready to use.
-type SQLiteOptions struct {
+// Options configure [Open]. The zero value is ready to use.
+type Options struct {
 	// RunID names this run in the ledger; empty: a new random id.
 	RunID string
 	// BusyTimeout is how long a write waits for another process holding the
@@ -67,13 +73,13 @@ type SQLiteOptions struct {
 	ReadOnly bool
 }
 
-// OpenSQLite opens (creating if needed) the ledger file at path.
+// Open opens (creating if needed) the ledger file at path.
 //
 // Durability: WAL mode with synchronous=NORMAL. Every committed write survives
 // a crash or kill of the process; a power failure may lose the last writes,
 // which is still safe, as a lost "sending" or "sent" only makes a re-run send
 // again with the same messageId, which the service de-duplicates.
-func OpenSQLite(ctx context.Context, path string, opts SQLiteOptions) (*SQLite, error) {
+func Open(ctx context.Context, path string, opts Options) (*Ledger, error) {
 	busy := opts.BusyTimeout
 	if busy <= 0 {
 		busy = 10 * time.Second
@@ -96,7 +102,7 @@ func OpenSQLite(ctx context.Context, path string, opts SQLiteOptions) (*SQLite, 
 	db.SetMaxOpenConns(1) // one writer; database/sql queues the goroutines
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
-	l := &SQLite{db: db, runID: opts.RunID, now: time.Now}
+	l := &Ledger{db: db, runID: opts.RunID, now: time.Now}
 	if l.runID == "" {
 		l.runID = uuid.NewString()
 	}
@@ -115,13 +121,13 @@ func OpenSQLite(ctx context.Context, path string, opts SQLiteOptions) (*SQLite, 
 }
 
 // RunID is the id this handle claims messages under.
-func (l *SQLite) RunID() string { return l.runID }
+func (l *Ledger) RunID() string { return l.runID }
 
-func (l *SQLite) stamp() string { return l.now().UTC().Format(time.RFC3339Nano) }
+func (l *Ledger) stamp() string { return l.now().UTC().Format(time.RFC3339Nano) }
 
 // tx runs fn in one transaction (BEGIN IMMEDIATE: the write lock is taken up
 // front, so there is no upgrade deadlock with another process).
-func (l *SQLite) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+func (l *Ledger) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("ledger: begin: %w", err)
@@ -138,15 +144,15 @@ func (l *SQLite) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 
 type scanner interface{ Scan(...any) error }
 
-func scanEntry(row scanner) (Entry, error) {
-	var e Entry
+func scanEntry(row scanner) (ledger.Entry, error) {
+	var e ledger.Entry
 	var problem sql.NullString
 	var state, created, updated string
 	if err := row.Scan(&e.MessageID, &e.SourceID, &e.Line, &e.Hash, &state, &e.Attempts, &problem,
 		&e.StatusEndpoint, &e.RunID, &created, &updated); err != nil {
-		return Entry{}, err
+		return ledger.Entry{}, err
 	}
-	e.State = State(state)
+	e.State = ledger.State(state)
 	if problem.Valid && problem.String != "" {
 		e.Problem = json.RawMessage(problem.String)
 	}
@@ -157,7 +163,7 @@ func scanEntry(row scanner) (Entry, error) {
 
 func get(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, id string) (*Entry, error) {
+}, id string) (*ledger.Entry, error) {
 	e, err := scanEntry(q.QueryRowContext(ctx, `SELECT `+columns+` FROM messages WHERE message_id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -168,32 +174,27 @@ func get(ctx context.Context, q interface {
 	return &e, nil
 }
 
-// Claim implements [Ledger].
-func (l *SQLite) Claim(ctx context.Context, it Item, opts ClaimOptions) (Decision, error) {
+// Claim implements [ledger.Ledger].
+func (l *Ledger) Claim(ctx context.Context, it ledger.Item, opts ledger.ClaimOptions) (ledger.Decision, error) {
 	if it.MessageID == "" {
-		return Decision{}, errors.New("ledger: claim without a messageId")
+		return ledger.Decision{}, errors.New("ledger: claim without a messageId")
 	}
-	var d Decision
+	var d ledger.Decision
 	err := l.tx(ctx, func(tx *sql.Tx) error {
 		prev, err := get(ctx, tx, it.MessageID)
 		if err != nil {
 			return err
 		}
-		d = Decide(prev, it, l.runID, opts)
-		if d.Action != Process {
+		d = ledger.Decide(prev, it, l.runID, opts)
+		if d.Action != ledger.Process {
 			return nil
 		}
 		now := l.stamp()
 		if prev == nil {
 			_, err = tx.ExecContext(ctx, `INSERT INTO messages (`+columns+`) VALUES (?, ?, ?, ?, ?, 0, NULL, '', ?, ?, ?)`,
-				it.MessageID, it.SourceID, it.Line, it.Hash, string(Pending), l.runID, now, now)
+				it.MessageID, it.SourceID, it.Line, it.Hash, string(ledger.Pending), l.runID, now, now)
 		} else {
-			// The state is kept (sending stays sending until MarkSending) so a
-			// crash between claim and send still says what it was.
-			state := prev.State
-			if state.Final() || state == FailedPermanent {
-				state = Pending
-			}
+			state := ledger.StateAfterClaim(prev)
 			_, err = tx.ExecContext(ctx, `UPDATE messages SET source_id = ?, line = ?, hash = ?, state = ?, run_id = ?, updated_at = ? WHERE message_id = ?`,
 				it.SourceID, it.Line, it.Hash, string(state), l.runID, now, it.MessageID)
 		}
@@ -205,15 +206,15 @@ func (l *SQLite) Claim(ctx context.Context, it Item, opts ClaimOptions) (Decisio
 	return d, err
 }
 
-// MarkSending implements [Ledger].
-func (l *SQLite) MarkSending(ctx context.Context, messageID string) (int, error) {
+// MarkSending implements [ledger.Ledger].
+func (l *Ledger) MarkSending(ctx context.Context, messageID string) (int, error) {
 	var attempts int
 	err := l.tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `UPDATE messages SET state = ?, attempts = attempts + 1, updated_at = ?
 			WHERE message_id = ? AND run_id = ? RETURNING attempts`,
-			string(Sending), l.stamp(), messageID, l.runID).Scan(&attempts)
+			string(ledger.Sending), l.stamp(), messageID, l.runID).Scan(&attempts)
 		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("%w: %s", ErrNotClaimed, messageID)
+			return fmt.Errorf("%w: %s", ledger.ErrNotClaimed, messageID)
 		}
 		if err != nil {
 			return fmt.Errorf("ledger: mark %s sending: %w", messageID, err)
@@ -223,8 +224,8 @@ func (l *SQLite) MarkSending(ctx context.Context, messageID string) (int, error)
 	return attempts, err
 }
 
-// Finish implements [Ledger]. A message that is already sent stays sent.
-func (l *SQLite) Finish(ctx context.Context, messageID string, o Outcome) error {
+// Finish implements [ledger.Ledger]. A message that is already sent stays sent.
+func (l *Ledger) Finish(ctx context.Context, messageID string, o ledger.Outcome) error {
 	if !o.State.Valid() {
 		return fmt.Errorf("ledger: finish %s: unknown state %q", messageID, o.State)
 	}
@@ -239,7 +240,7 @@ func (l *SQLite) Finish(ctx context.Context, messageID string, o Outcome) error 
 		res, err := tx.ExecContext(ctx, `UPDATE messages SET state = ?, problem = ?,
 			status_endpoint = CASE WHEN ? <> '' THEN ? ELSE status_endpoint END, updated_at = ?
 			WHERE message_id = ? AND run_id = ? AND state <> ?`,
-			string(o.State), problem, o.StatusEndpoint, o.StatusEndpoint, l.stamp(), messageID, l.runID, string(Sent))
+			string(o.State), problem, o.StatusEndpoint, o.StatusEndpoint, l.stamp(), messageID, l.runID, string(ledger.Sent))
 		if err != nil {
 			return fmt.Errorf("ledger: finish %s: %w", messageID, err)
 		}
@@ -248,42 +249,42 @@ func (l *SQLite) Finish(ctx context.Context, messageID string, o Outcome) error 
 			if err != nil {
 				return err
 			}
-			if e != nil && e.State == Sent && e.RunID == l.runID {
+			if e != nil && e.State == ledger.Sent && e.RunID == l.runID {
 				return nil
 			}
-			return fmt.Errorf("%w: %s", ErrNotClaimed, messageID)
+			return fmt.Errorf("%w: %s", ledger.ErrNotClaimed, messageID)
 		}
 		return nil
 	})
 }
 
-// Get implements [Ledger].
-func (l *SQLite) Get(ctx context.Context, messageID string) (Entry, error) {
+// Get implements [ledger.Ledger].
+func (l *Ledger) Get(ctx context.Context, messageID string) (ledger.Entry, error) {
 	e, err := get(ctx, l.db, messageID)
 	if err != nil {
-		return Entry{}, err
+		return ledger.Entry{}, err
 	}
 	if e == nil {
-		return Entry{}, fmt.Errorf("%w: %s", ErrNotFound, messageID)
+		return ledger.Entry{}, fmt.Errorf("%w: %s", ledger.ErrNotFound, messageID)
 	}
 	return *e, nil
 }
 
-// Stats implements [Ledger].
-func (l *SQLite) Stats(ctx context.Context) (Stats, error) {
+// Stats implements [ledger.Ledger].
+func (l *Ledger) Stats(ctx context.Context) (ledger.Stats, error) {
 	rows, err := l.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM messages GROUP BY state`)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: stats: %w", err)
 	}
 	defer rows.Close()
-	s := Stats{}
+	s := ledger.Stats{}
 	for rows.Next() {
 		var state string
 		var n int
 		if err := rows.Scan(&state, &n); err != nil {
 			return nil, fmt.Errorf("ledger: stats: %w", err)
 		}
-		s[State(state)] = n
+		s[ledger.State(state)] = n
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("ledger: stats: %w", err)
@@ -293,7 +294,7 @@ func (l *SQLite) Stats(ctx context.Context) (Stats, error) {
 
 // Entries calls fn for every entry in messageId order, stopping at the first
 // error fn returns. It is for reports and tests; a run never needs it.
-func (l *SQLite) Entries(ctx context.Context, fn func(Entry) error) error {
+func (l *Ledger) Entries(ctx context.Context, fn func(ledger.Entry) error) error {
 	rows, err := l.db.QueryContext(ctx, `SELECT `+columns+` FROM messages ORDER BY message_id`)
 	if err != nil {
 		return fmt.Errorf("ledger: entries: %w", err)
@@ -311,9 +312,9 @@ func (l *SQLite) Entries(ctx context.Context, fn func(Entry) error) error {
 	return rows.Err()
 }
 
-// Close implements [Ledger]: it checkpoints the WAL into the database file.
+// Close implements [ledger.Ledger]: it checkpoints the WAL into the database file.
 // Closing twice is harmless.
-func (l *SQLite) Close() error {
+func (l *Ledger) Close() error {
 	l.closeOnce.Do(func() {
 		l.db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
 		l.closeErr = l.db.Close()
