@@ -9,7 +9,6 @@ import (
 	"math"
 	"runtime/debug"
 
-	"github.com/disintegration/imaging"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -109,10 +108,14 @@ func upright(w, h, o int) (int, int) {
 	return w, h
 }
 
-// fitImage encodes img (stored orientation o) as a JPEG of at most target
-// bytes, searching quality on a sample mosaic first and scaling only when
+// fitImage encodes img (stored with EXIF orientation o; fitImage owns it)
+// upright as a JPEG of at most target bytes, searching quality on a sample mosaic first and scaling only when
 // the quality would fall below the floor.
 func (f *Fitter) fitImage(ctx context.Context, img image.Image, o int, target int64, maxQ int, rep *Report) ([]byte, error) {
+	// Turn the image upright first: for a decoded JPEG (YCbCr, 1.5 bytes a
+	// pixel for 4:2:0) that copy is the cheapest, and the caller's copy is
+	// garbage from here on.
+	img = orient(img, o)
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	long := max(w, h)
@@ -138,7 +141,7 @@ func (f *Fitter) fitImage(ctx context.Context, img image.Image, o int, target in
 		s, q, _ := m.plan(goal/corr, sMin, minQ, maxQ)
 		if rendered == nil || s != renderedScale {
 			rendered = nil
-			rendered = orient(resize(img, s), o)
+			rendered = resize(img, s)
 			renderedScale = s
 			if s < 1 {
 				rep.step(fmt.Sprintf("resized to %dx%d", rendered.Bounds().Dx(), rendered.Bounds().Dy()))
@@ -200,20 +203,19 @@ func scaled(w, h int, s float64) (int, int) {
 	return max(1, int(math.Round(float64(w)*s))), max(1, int(math.Round(float64(h)*s)))
 }
 
-// resize scales img by s (s >= 1 returns img). Resampling uses imaging's
-// parallel separable Catmull-Rom filter: on two cores it is faster than
-// golang.org/x/image/draw's single-threaded kernel scaler, whose float64
-// intermediate buffer (32 bytes per pixel) would alone exceed the memory
-// budget for a 24 MP photo (see docs/performance-downsample.md).
+// resize scales img by s (s >= 1 returns img) with resampleRGBA. A grey
+// image stays grey. resampleRGBA was measured against imaging.Resize and
+// golang.org/x/image/draw (BenchmarkResize24MP, docs/performance-downsample.md):
+// it is the fastest of the three on two cores and the only one without a
+// full-height intermediate buffer.
 func resize(img image.Image, s float64) image.Image {
 	if s >= 1 {
 		return img
 	}
 	b := img.Bounds()
 	w, h := scaled(b.Dx(), b.Dy(), s)
-	out := imaging.Resize(img, w, h, imaging.CatmullRom)
-	if g, ok := img.(*image.Gray); ok {
-		_ = g
+	out := resampleRGBA(img, w, h)
+	if _, ok := img.(*image.Gray); ok {
 		gray := image.NewGray(out.Rect)
 		for i := range gray.Pix {
 			gray.Pix[i] = out.Pix[4*i]

@@ -4,8 +4,6 @@ import (
 	"image"
 	"image/draw"
 	"math"
-
-	xdraw "golang.org/x/image/draw"
 )
 
 // Sample mosaic geometry: grid x grid tiles of tile x tile pixels, taken
@@ -53,8 +51,7 @@ func (m *sizeModel) mosaic(s float64) image.Image {
 	var mo draw.Image
 	if int64(sw)*int64(sh) <= 2*tile*tile*grid*grid || m.w < tile*grid || m.h < tile*grid {
 		// Small image: the sample is the whole (scaled) image.
-		mo = newImg(image.Rect(0, 0, sw, sh))
-		xdraw.CatmullRom.Scale(mo, mo.Bounds(), m.src, m.src.Bounds(), xdraw.Src, nil)
+		mo = toDrawImage(resize(m.src, s))
 	} else {
 		mo = newImg(image.Rect(0, 0, tile*grid, tile*grid))
 		side := int(math.Ceil(tile / s))
@@ -67,11 +64,11 @@ func (m *sizeModel) mosaic(s float64) image.Image {
 				y0 := min(max(cy-side/2, b.Min.Y), b.Max.Y-side)
 				sr := image.Rect(x0, y0, x0+side, y0+side)
 				dr := image.Rect(i*tile, j*tile, (i+1)*tile, (j+1)*tile)
-				if side == tile {
-					draw.Draw(mo, dr, m.src, sr.Min, draw.Src)
-				} else {
-					xdraw.CatmullRom.Scale(mo, dr, m.src, sr, xdraw.Src, nil)
+				var t image.Image = subImage(m.src, sr)
+				if side != tile {
+					t = resize(t, float64(tile)/float64(side))
 				}
+				draw.Draw(mo, dr, t, t.Bounds().Min, draw.Src)
 			}
 		}
 	}
@@ -106,54 +103,53 @@ func (m *sizeModel) plan(goal, sMin float64, minQ, maxQ int) (s float64, q int, 
 	if q, ok := m.searchQuality(1, goal, minQ, maxQ); ok {
 		return 1, q, true
 	}
-	if sMin >= 1 {
+	// Scales are multiples of 1/1000 (so estimates can be cached), never
+	// under sMin, so the long edge never falls under the floor.
+	lowest := math.Min(1, math.Ceil(sMin*1000)/1000)
+	clamp := func(v float64) float64 { return math.Min(1, math.Max(lowest, math.Round(v*1000)/1000)) }
+	if lowest >= 1 {
 		return 1, minQ, false
 	}
-	// Scale: size ~ s^k; start with k = 2 (pixels) and correct by secant
+	// Size goes as s^k: start with k = 2 (pixels) and correct k by secant
 	// on log(size) against log(s).
 	s0, e0 := 1.0, m.estimate(1, minQ)
-	s = math.Max(sMin, math.Sqrt(goal/e0)*0.99)
+	s = clamp(math.Sqrt(goal/e0) * 0.99)
+	fits := false
 	for range 5 {
-		s = quantise(s)
 		e := m.estimate(s, minQ)
-		if e <= goal && e >= 0.93*goal {
+		fits = e <= goal
+		if fits && e >= 0.93*goal {
 			break
 		}
-		if e > goal && s <= sMin {
-			return sMin, minQ, false
+		if !fits && s == lowest {
+			return lowest, minQ, false
 		}
 		k := 2.0
 		if s != s0 && e != e0 {
-			k = math.Log(e0/e) / math.Log(s0/s)
-			if k < 1 || k > 3 || math.IsNaN(k) {
-				k = 2
+			if kk := math.Log(e0/e) / math.Log(s0/s); kk >= 1 && kk <= 3 {
+				k = kk
 			}
 		}
 		s0, e0 = s, e
-		next := s * math.Pow(goal*0.99/e, 1/k)
-		next = math.Min(1, math.Max(sMin, next))
-		if quantise(next) == s {
-			if e > goal {
-				next = s - 0.005
-			} else {
+		next := clamp(s * math.Pow(goal*0.99/e, 1/k))
+		if next == s {
+			if fits {
 				break
 			}
+			next = clamp(s - 0.005)
 		}
-		s = math.Max(sMin, next)
+		s = next
 	}
-	s = quantise(s)
-	for m.estimate(s, minQ) > goal {
-		if s <= sMin {
-			return sMin, minQ, false
+	for !fits {
+		if s == lowest {
+			return lowest, minQ, false
 		}
-		s = quantise(math.Max(sMin, s*0.97))
+		s = clamp(s * 0.97)
+		fits = m.estimate(s, minQ) <= goal
 	}
 	q, _ = m.searchQuality(s, goal, minQ, maxQ)
 	return s, q, true
 }
-
-// quantise rounds a scale to 1/1000, so that estimates can be cached.
-func quantise(s float64) float64 { return math.Round(s*1000) / 1000 }
 
 // searchQuality returns the highest q in [lo, hi] whose predicted size at
 // scale s is at most goal, interpolating on log(size), which is close to
@@ -187,4 +183,31 @@ func (m *sizeModel) searchQuality(s, goal float64, lo, hi int) (int, bool) {
 		}
 	}
 	return lo, true
+}
+
+// subImage returns the part r of img, sharing its pixels where the type
+// allows (the decoders' types all do).
+func subImage(img image.Image, r image.Rectangle) image.Image {
+	if s, ok := img.(interface {
+		SubImage(image.Rectangle) image.Image
+	}); ok {
+		return s.SubImage(r)
+	}
+	out := image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+	draw.Draw(out, out.Rect, img, r.Min, draw.Src)
+	return out
+}
+
+// toDrawImage returns img as a draw.Image (RGBA or Gray).
+func toDrawImage(img image.Image) draw.Image {
+	switch m := img.(type) {
+	case *image.RGBA:
+		return m
+	case *image.Gray:
+		return m
+	}
+	b := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(out, out.Rect, img, b.Min, draw.Src)
+	return out
 }
