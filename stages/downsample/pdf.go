@@ -81,7 +81,7 @@ func (f *Fitter) FitPDF(ctx context.Context, data []byte, maxBytes int64) (out [
 	avail := float64(maxBytes)*0.97 - float64(others) - 256*float64(len(cands))
 	if len(cands) == 0 || avail <= 0 {
 		return nil, rep, cannotFit(maxBytes, reached,
-			"the PDF is %d bytes after optimisation, over the limit of %d bytes, and its recompressible images hold only %d bytes of it", len(opt), maxBytes, imgBytes)
+			"the PDF is still %d bytes after optimisation, over the limit of %d bytes, and its recompressible images hold only %d bytes of it", reached, maxBytes, imgBytes)
 	}
 	for round := range 3 {
 		replaced := 0
@@ -96,7 +96,7 @@ func (f *Fitter) FitPDF(ctx context.Context, data []byte, maxBytes int64) (out [
 			}
 		}
 		rep.ImagesRecompressed = replaced
-		buf.Reset()
+		var buf bytes.Buffer // not the one opt lives in
 		if err := api.WriteContext(pc, &buf); err != nil {
 			return nil, rep, fmt.Errorf("write PDF: %w", err)
 		}
@@ -105,7 +105,7 @@ func (f *Fitter) FitPDF(ctx context.Context, data []byte, maxBytes int64) (out [
 		reached = min(reached, n)
 		if n <= maxBytes {
 			rep.FinalBytes = n
-			return bytes.Clone(buf.Bytes()), rep, nil
+			return buf.Bytes(), rep, nil
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, rep, err
