@@ -64,7 +64,7 @@ func (f *Fitter) FitPNG(ctx context.Context, data []byte, maxBytes int64, mode P
 
 	smallest := int64(len(data))
 	if mode != PNGToJPEG {
-		best, err := f.lossless(ctx, img, &rep)
+		best, err := f.lossless(ctx, img, maxBytes, &rep)
 		if err != nil {
 			return nil, rep, err
 		}
@@ -95,8 +95,10 @@ func (f *Fitter) FitPNG(ctx context.Context, data []byte, maxBytes int64, mode P
 }
 
 // lossless tries best-compression and palette re-encodes; nil if neither
-// could be made.
-func (f *Fitter) lossless(ctx context.Context, img image.Image, rep *Report) ([]byte, error) {
+// could be made or a truecolour re-encode is predicted (from the sample
+// mosaic) to stay well over maxBytes: a photo saved as PNG rarely shrinks
+// much, and a full best-compression encode of it costs seconds.
+func (f *Fitter) lossless(ctx context.Context, img image.Image, maxBytes int64, rep *Report) ([]byte, error) {
 	enc := png.Encoder{CompressionLevel: png.BestCompression}
 	var best []byte
 	try := func(m image.Image, what string) error {
@@ -119,6 +121,10 @@ func (f *Fitter) lossless(ctx context.Context, img image.Image, rep *Report) ([]
 			return nil, err
 		}
 		return best, nil // a palette encode is never larger than a truecolour one
+	}
+	if est := predictPNG(img, rep); est > 1.15*float64(maxBytes) {
+		rep.step(fmt.Sprintf("lossless re-encode predicted at %.0f bytes: skipped", est))
+		return nil, nil
 	}
 	if err := try(img, "re-encoded with best compression"); err != nil {
 		return nil, err
@@ -196,4 +202,18 @@ func flatten(img image.Image) (out image.Image, flattened bool) {
 	draw.Draw(rgba, rgba.Rect, image.White, image.Point{}, draw.Src)
 	draw.Draw(rgba, rgba.Rect, img, b.Min, draw.Over)
 	return rgba, true
+}
+
+// predictPNG estimates the best-compression PNG size of img from its
+// sample mosaic.
+func predictPNG(img image.Image, rep *Report) float64 {
+	m := newModel(img, rep)
+	mo := m.mosaic(1)
+	var b bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&b, mo); err != nil {
+		return 0
+	}
+	rep.SampleEncodes++
+	mb := mo.Bounds()
+	return float64(b.Len()) / float64(mb.Dx()*mb.Dy()) * float64(m.w*m.h)
 }
