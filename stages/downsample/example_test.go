@@ -12,18 +12,18 @@ import (
 	"github.com/gpdoc/gpdoc/stages/downsample"
 )
 
-// A 12 MP photo fitted under 1 MB: quality is searched first; the image is
-// scaled only because quality 60 would not be enough.
+// A 4 MP photo fitted under 400 kB: quality is searched first; the image
+// is scaled only because quality 60 would not be enough.
 func ExampleFitJPEG() {
 	var in bytes.Buffer
-	jpeg.Encode(&in, testimage.Photo(4000, 3000, 1), &jpeg.Options{Quality: 95})
+	jpeg.Encode(&in, testimage.Photo(2400, 1600, 1), &jpeg.Options{Quality: 95})
 
-	out, rep, err := downsample.FitJPEG(context.Background(), in.Bytes(), downsample.Options{MaxBytes: 1_000_000})
+	out, rep, err := downsample.FitJPEG(context.Background(), in.Bytes(), downsample.Options{MaxBytes: 400_000})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(len(out) <= 1_000_000, rep.FinalWidth >= downsample.DefaultMinLongEdge, rep.Quality >= downsample.DefaultMinQuality)
+	fmt.Println(len(out) <= 400_000, rep.FinalWidth >= downsample.DefaultMinLongEdge, rep.Quality >= downsample.DefaultMinQuality)
 	// Output: true true true
 }
 

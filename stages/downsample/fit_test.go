@@ -30,14 +30,18 @@ func TestFit24MP(t *testing.T) {
 		orientation int
 		budget      int64
 		wantScaled  bool
+		heavy       bool
 	}{
-		{"5MB", 1, 5_000_000, false},
-		{"5MB rotated 90", 6, 5_000_000, false},
-		{"1.5MB needs scaling", 1, 1_500_000, true},
-		{"1.5MB scaled, rotated 270", 8, 1_500_000, true},
+		{"5MB", 1, 5_000_000, false, false},
+		{"5MB rotated 90", 6, 5_000_000, false, true},
+		{"1.5MB needs scaling", 1, 1_500_000, true, true},
+		{"1.5MB scaled, rotated 270", 8, 1_500_000, true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.heavy {
+				heavy(t)
+			}
 			in := data
 			if tt.orientation != 1 {
 				// Store the photo turned the other way and tag it, as a
@@ -82,7 +86,7 @@ func TestFit24MP(t *testing.T) {
 }
 
 func TestFitJPEGErrors(t *testing.T) {
-	_, data := photo24MP(t)
+	data := photo12MP(t)
 	huge := pngHeader(200_000, 100_000)
 	tests := []struct {
 		name string
@@ -91,7 +95,7 @@ func TestFitJPEGErrors(t *testing.T) {
 		want error
 	}{
 		{"floor cannot fit", data, Options{MaxBytes: 100_000}, ErrCannotFit},
-		{"pixel budget", data, Options{MaxBytes: 1_000_000, MaxPixels: 20_000_000}, ErrTooManyPixels},
+		{"pixel budget", data, Options{MaxBytes: 1_000_000, MaxPixels: 10_000_000}, ErrTooManyPixels},
 		{"damaged", append(bytes.Clone(data[:4000]), make([]byte, 1000)...), Options{MaxBytes: 1000}, ErrUndecodable},
 		{"header claims 20 gigapixels", huge, Options{MaxBytes: 10}, ErrTooManyPixels},
 	}
@@ -129,7 +133,7 @@ func TestFitJPEGUnderLimitUnchanged(t *testing.T) {
 }
 
 func TestFitJPEGCancelled(t *testing.T) {
-	_, data := photo24MP(t)
+	data := photo12MP(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, _, err := FitJPEG(ctx, data, Options{}); !errors.Is(err, context.Canceled) {
@@ -142,6 +146,7 @@ func TestFitJPEGCancelled(t *testing.T) {
 // already held by the caller and not counted). The heaviest path is a
 // sideways photo that must also be scaled: decode, resize, turn upright.
 func TestPeakMemory24MP(t *testing.T) {
+	heavy(t)
 	src, data := photo24MP(t)
 	var b bytes.Buffer
 	if err := jpeg.Encode(&b, orient(src, 8), &jpeg.Options{Quality: 95}); err != nil {

@@ -51,3 +51,30 @@ func photo24MP(t testing.TB) (*image.RGBA, []byte) {
 	})
 	return photoImg, photoJPEG
 }
+
+var (
+	photo12Once sync.Once
+	photo12JPEG []byte
+)
+
+// photo12MP returns a generated 4000x3000 photo-like JPEG at quality 95
+// (about 5.6 MB, just over the 5 MB limit).
+func photo12MP(t testing.TB) []byte {
+	t.Helper()
+	photo12Once.Do(func() {
+		var b bytes.Buffer
+		if err := jpeg.Encode(&b, testimage.Photo(4000, 3000, 2), &jpeg.Options{Quality: 95}); err != nil {
+			panic(err)
+		}
+		photo12JPEG = b.Bytes()
+	})
+	return photo12JPEG
+}
+
+// heavy skips a 24 MP case under -race or -short.
+func heavy(t *testing.T) {
+	t.Helper()
+	if raceEnabled || testing.Short() {
+		t.Skip("24 MP case: skipped under -race and -short")
+	}
+}

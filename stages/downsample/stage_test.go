@@ -17,7 +17,7 @@ func newDoc(route pipeline.RouteName, atts ...*pipeline.Attachment) *pipeline.Do
 }
 
 func TestStage(t *testing.T) {
-	_, photo := photo24MP(t)
+	photo := photo12MP(t)
 	transparent := encodePNG(t, testimage.Graphic(600, 400, 6, true), png.DefaultCompression)
 	small := tinyJPEG(t)
 	tests := []struct {
@@ -33,7 +33,7 @@ func TestStage(t *testing.T) {
 	}{
 		{"small JPEG untouched", pipeline.Standard, pipeline.Attachment{FileName: "a.jpg", MIMEType: "image/jpeg", Data: small},
 			Options{}, false, "image/jpeg", "a.jpg", "", ""},
-		{"24MP JPEG fitted to the route limit", pipeline.Standard, pipeline.Attachment{FileName: "wound.jpg", MIMEType: "image/jpeg", Data: photo},
+		{"12MP JPEG fitted to the route limit", pipeline.Standard, pipeline.Attachment{FileName: "wound.jpg", MIMEType: "image/jpeg", Data: photo},
 			Options{}, true, "image/jpeg", "wound.jpg", "", "JPEG re-encoded at quality"},
 		{"PNG on the instant route becomes JPEG", pipeline.Instant, pipeline.Attachment{FileName: "chart.PNG", MIMEType: "image/png", Data: transparent},
 			Options{}, true, "image/jpeg", "chart.jpg", "", "transparent areas flattened on white"},
