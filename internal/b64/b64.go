@@ -60,7 +60,7 @@ func Implementation() string { return implementation }
 // chunkIn is how many input bytes the streaming shapes encode per step: a
 // multiple of 3 whose encoding (chunkOut bytes) stays in the L2 cache.
 const (
-	chunkIn  = 3 * 32 << 10 // 96 KiB in
+	chunkIn  = 3 * 16 << 10 // 48 KiB in, 64 KiB out
 	chunkOut = chunkIn / 3 * 4
 )
 

@@ -104,6 +104,10 @@ func (e *Encoder) flush() bool {
 // ErrClosed; closing twice is a no-op that returns the first outcome.
 func (e *Encoder) Close() error {
 	if e.err != nil {
+		if e.bp != nil {
+			putBuf(e.bp)
+			e.bp = nil
+		}
 		if errors.Is(e.err, ErrClosed) {
 			return nil
 		}

@@ -227,11 +227,10 @@ func TestWireRules(t *testing.T) {
 
 // sample returns n deterministic pseudo-random bytes.
 func sample(n int, seed uint64) []byte {
-	r := rand.New(rand.NewPCG(seed, 2))
+	var key [32]byte
+	key[0], key[1] = byte(seed), byte(seed>>8)
 	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
+	rand.NewChaCha8(key).Read(b)
 	return b
 }
 
@@ -264,6 +263,7 @@ func TestMatchesMarshal(t *testing.T) {
 			m.Attachments = append(m.Attachments, &pipeline.Attachment{FileName: "g", Data: sample(98_305, 10)})
 		}},
 		{"no attachments", func(m *pipeline.Message) { m.Attachments = []*pipeline.Attachment{} }},
+		{"nil attachments", func(m *pipeline.Message) { m.Attachments = nil }},
 		{"gpdoc's own fields never sent", func(m *pipeline.Message) {
 			a := m.Attachments[0]
 			a.Path, a.DetectedMIME, a.Generated = "/tmp/x.pdf", "application/pdf", true
@@ -385,10 +385,14 @@ func TestReaders(t *testing.T) {
 		}
 		wg.Wait()
 	})
-	t.Run("zero reader", func(t *testing.T) {
+	t.Run("zero values", func(t *testing.T) {
 		var r assemble.Reader
 		if n, err := r.Read(make([]byte, 4)); n != 0 || err != io.EOF {
 			t.Errorf("zero Reader: %d, %v", n, err)
+		}
+		var p assemble.Payload
+		if b, err := io.ReadAll(p.NewReader()); len(b) != 0 || err != nil || p.Size() != 0 {
+			t.Errorf("zero Payload: %q, %v, size %d", b, err, p.Size())
 		}
 	})
 }

@@ -18,6 +18,7 @@
 // The wire form follows ../shared/spec/README.md: "type" is always sent (the
 // route's type when the message has none); body.fileName does not exist;
 // optional objects that are empty (body, practitioner, organisation, GP
-// Connect information on a route without it) are left out; a practitioner
+// Connect information on a route without it) are left out; "attachments" is
+// always an array, [] when there are none; a practitioner
 // without an sdsUserId is sent with "UNK"; times are sent as given.
 package assemble

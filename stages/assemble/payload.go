@@ -18,8 +18,10 @@ import (
 // safe for concurrent use (each reader has its own position); it refers to
 // the attachments' bytes, which must not change while it is in use.
 type Payload struct {
-	lits [][]byte // len(data)+1 JSON pieces, all slices of one buffer
-	data [][]byte // the attachments' decoded bytes
+	// segs alternates JSON pieces (even indexes, all slices of one buffer)
+	// and the attachments' decoded bytes (odd indexes): 2n+1 segments for n
+	// attachments.
+	segs [][]byte
 	size int64
 }
 
@@ -39,8 +41,10 @@ var (
 // scratch is a pooled buffer with a json.Encoder writing to it. json.Encoder
 // escapes <, > and & like json.Marshal (SetEscapeHTML defaults to true).
 type scratch struct {
-	buf bytes.Buffer
-	enc *json.Encoder
+	buf  bytes.Buffer
+	enc  *json.Encoder
+	env  pipeline.Message    // the wire message without its attachments
+	meta pipeline.Attachment // one attachment without its content
 }
 
 var scratchPool = sync.Pool{New: func() any {
@@ -62,29 +66,27 @@ func (s *scratch) encode(v any) (start, end int, err error) {
 // New assembles the wire body of m on route r (see Wire). It encodes nothing:
 // it marshals the envelope and computes the exact size.
 func New(r *pipeline.Route, m *pipeline.Message) (*Payload, error) {
-	w, err := Wire(r, m)
-	if err != nil {
-		return nil, err
-	}
-	return newPayload(w)
-}
-
-// newPayload builds the payload of a message already in wire form.
-func newPayload(w *pipeline.Message) (*Payload, error) {
-	atts := w.Attachments
-	env := *w
-	env.Attachments = nil
-
 	s := scratchPool.Get().(*scratch)
 	defer func() {
-		if s.buf.Cap() <= 64<<10 { // do not keep a huge buffer alive in the pool
+		s.env, s.meta = pipeline.Message{}, pipeline.Attachment{} // keep no message alive
+		if s.buf.Cap() <= 64<<10 {                                // nor a huge buffer
 			s.buf.Reset()
 			scratchPool.Put(s)
 		}
 	}()
+	if err := wire(r, m, &s.env); err != nil {
+		return nil, err
+	}
+	return s.payload()
+}
+
+// payload builds the payload of s.env, a message in wire form.
+func (s *scratch) payload() (*Payload, error) {
+	atts := s.env.Attachments
+	s.env.Attachments = nil
 	s.buf.Reset()
 
-	start, end, err := s.encode(&env)
+	start, end, err := s.encode(&s.env)
 	if err != nil {
 		return nil, fmt.Errorf("assemble: marshalling the envelope: %w", err)
 	}
@@ -103,9 +105,9 @@ func newPayload(w *pipeline.Message) (*Payload, error) {
 	var spansArr [16]span
 	spans := spansArr[:0]
 	for i, a := range atts {
-		meta := *a
-		meta.Data = nil
-		as, ae, err := s.encode(&meta)
+		s.meta = *a
+		s.meta.Data = nil
+		as, ae, err := s.encode(&s.meta)
 		if err != nil {
 			return nil, fmt.Errorf("assemble: marshalling %s: %w", pipeline.AttachmentField(i, ""), err)
 		}
@@ -133,8 +135,7 @@ func newPayload(w *pipeline.Message) (*Payload, error) {
 		attStart = sp.end + 1
 	}
 	lits := make([]byte, 0, litLen)
-	pieces := make([][]byte, n+1)
-	data := make([][]byte, n)
+	segs := make([][]byte, 2*n+1)
 	mark := 0
 	lits = append(lits, b[start:headEnd]...)
 	lits = append(lits, '[')
@@ -145,22 +146,22 @@ func newPayload(w *pipeline.Message) (*Payload, error) {
 		}
 		lits = append(lits, b[attStart:sp.headEnd]...)
 		lits = append(lits, '"')
-		pieces[i] = lits[mark:len(lits):len(lits)]
+		segs[2*i] = lits[mark:len(lits):len(lits)]
 		mark = len(lits)
 		lits = append(lits, '"')
 		lits = append(lits, b[sp.tailStart:sp.end]...)
-		data[i] = atts[i].Data
+		segs[2*i+1] = atts[i].Data
 		attStart = sp.end + 1
 	}
 	lits = append(lits, ']')
 	lits = append(lits, b[tailStart:end]...)
-	pieces[n] = lits[mark:len(lits):len(lits)]
+	segs[2*n] = lits[mark:len(lits):len(lits)]
 
 	size := int64(len(lits))
-	for _, d := range data {
-		size += b64.EncodedLen(int64(len(d)))
+	for _, a := range atts {
+		size += b64.EncodedLen(int64(len(a.Data)))
 	}
-	return &Payload{lits: pieces, data: data, size: size}, nil
+	return &Payload{segs: segs, size: size}, nil
 }
 
 // Size is the exact length of the body in bytes.
@@ -185,31 +186,33 @@ func (p *Payload) WriteTo(w io.Writer) (int64, error) {
 // Reader reads a Payload's body: see Payload.NewReader.
 type Reader struct {
 	p   *Payload
-	seg int        // 2k: literal k; 2k+1: attachment k
+	seg int        // index in p.segs: even a JSON piece, odd an attachment
 	lit []byte     // rest of the current literal
 	enc b64.Reader // the current attachment's encoding
 }
 
 func (r *Reader) reset(p *Payload) {
 	*r = Reader{p: p}
-	r.lit = p.lits[0]
+	if len(p.segs) > 0 { // the zero Payload is an empty body
+		r.lit = p.segs[0]
+	}
 }
 
 // next moves to the next segment and reports whether there is one.
 func (r *Reader) next() bool {
 	r.seg++
-	if r.seg >= 2*len(r.p.data)+1 {
+	if r.seg >= len(r.p.segs) {
 		return false
 	}
 	if r.seg%2 == 0 {
-		r.lit = r.p.lits[r.seg/2]
+		r.lit = r.p.segs[r.seg]
 	} else {
-		r.enc.Reset(r.p.data[r.seg/2])
+		r.enc.Reset(r.p.segs[r.seg])
 	}
 	return true
 }
 
-func (r *Reader) done() bool { return r.p == nil || r.seg >= 2*len(r.p.data)+1 }
+func (r *Reader) done() bool { return r.p == nil || r.seg >= len(r.p.segs) }
 
 // Read reads the next part of the body into p, filling it where it can.
 func (r *Reader) Read(p []byte) (int, error) {

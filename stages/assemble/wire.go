@@ -16,12 +16,24 @@ const DefaultSDSUserID = "UNK"
 // the copy or a Payload made from it is in use. Attachment content that was
 // never loaded (nil Data) is a problem, reported as a *pipeline.ValidationError.
 func Wire(r *pipeline.Route, m *pipeline.Message) (*pipeline.Message, error) {
-	if r == nil || m == nil {
-		return nil, fmt.Errorf("assemble: no route or no message")
+	w := new(pipeline.Message)
+	if err := wire(r, m, w); err != nil {
+		return nil, err
 	}
-	w := *m
+	return w, nil
+}
+
+// wire sets *w to the wire form of m on route r.
+func wire(r *pipeline.Route, m *pipeline.Message, w *pipeline.Message) error {
+	if r == nil || m == nil {
+		return fmt.Errorf("assemble: no route or no message")
+	}
+	*w = *m
 	if w.Type == "" {
 		w.Type = r.MessageType
+	}
+	if w.Attachments == nil {
+		w.Attachments = []*pipeline.Attachment{} // an array, never null
 	}
 	if w.Body != nil && *w.Body == (pipeline.Body{}) {
 		w.Body = nil
@@ -38,10 +50,7 @@ func Wire(r *pipeline.Route, m *pipeline.Message) (*pipeline.Message, error) {
 			problems = append(problems, pipeline.Problem{Name: pipeline.AttachmentField(i, "content"), Reason: "has no content: give content or a path to a file"})
 		}
 	}
-	if err := pipeline.NewValidationError(problems); err != nil {
-		return nil, err
-	}
-	return &w, nil
+	return pipeline.NewValidationError(problems)
 }
 
 // wireGPConnect applies the sending rules to gpConnectAdditionalInformation:
