@@ -250,6 +250,13 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// String describes the client without its secrets, so that printing or
+// logging a *Client never shows the key or token.
+func (c *Client) String() string { return "transport.Client(" + c.base.Redacted() + ")" }
+
+// GoString is String, for %#v.
+func (c *Client) GoString() string { return c.String() }
+
 // Close releases idle connections.
 func (c *Client) Close() { c.hc.CloseIdleConnections() }
 
@@ -493,11 +500,15 @@ func (c *Client) loop(ctx context.Context, r *request, out any, maxAttempts int)
 // (errors.Is matches context.Canceled / DeadlineExceeded), saying how far
 // it got.
 func (c *Client) stopped(r *request, attempts int, ctxErr, last error) error {
-	if last != nil {
-		return fmt.Errorf("conneqt: %s %s (messageId %s): stopped after %d attempts (last: %v): %w",
-			r.method, r.u.Path, r.messageID, attempts, last, ctxErr)
+	id := ""
+	if r.messageID != "" {
+		id = " (messageId " + r.messageID + ")"
 	}
-	return fmt.Errorf("conneqt: %s %s (messageId %s): stopped after %d attempts: %w", r.method, r.u.Path, r.messageID, attempts, ctxErr)
+	if last != nil {
+		return fmt.Errorf("conneqt: %s %s%s: stopped after %d attempts (last: %v): %w",
+			r.method, r.u.Path, id, attempts, last, ctxErr)
+	}
+	return fmt.Errorf("conneqt: %s %s%s: stopped after %d attempts: %w", r.method, r.u.Path, id, attempts, ctxErr)
 }
 
 func temporary(err error) bool {
@@ -653,8 +664,9 @@ func prefix(data []byte) string {
 		data = data[:maxBodyPrefix]
 	}
 	s := strings.ToValidUTF8(string(data), "\uFFFD")
-	for !utf8.ValidString(s) {
-		s = s[:len(s)-1]
+	for len(s) > maxBodyPrefix || !utf8.ValidString(s) {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
 	}
 	return s
 }

@@ -486,6 +486,11 @@ func TestSecretsNeverLogged(t *testing.T) {
 	if strings.Contains(out, s.APIKey()) || strings.Contains(out, token) {
 		t.Errorf("a secret was logged:\n%s", out)
 	}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		if p := fmt.Sprintf(verb, c); strings.Contains(p, s.APIKey()) || strings.Contains(p, token) {
+			t.Errorf("%s of the client shows a secret: %s", verb, p)
+		}
+	}
 }
 
 func TestPayloadReadFreshEachAttempt(t *testing.T) {

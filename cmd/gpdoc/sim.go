@@ -126,7 +126,7 @@ and --drop flags; decisions are deterministic for a --seed.`,
 	f.Float64Var(&faults.DropRate, "drop", 0, "fraction of valid messages whose connection is closed without an answer")
 	f.Float64Var(&faults.AfterStoreRate, "after-store", 0, "fraction of faults that strike after the message is stored (lost responses)")
 	f.StringVar(&faults.RetryAfter, "retry-after", "", "Retry-After header sent with injected 503s and 500s (seconds or an HTTP date)")
-	f.DurationVar(&faults.Latency, "latency", 0, "delay added to every message answer")
+	f.DurationVar(&faults.Latency, "latency", 0, "delay added to every answer to a valid message")
 	f.DurationVar(&deliverAfter, "deliver-after", 30*time.Second, "time after which an accepted message is DELIVERED (0: never)")
 	f.DurationVar(&completeAfter, "complete-after", time.Minute, "time after delivery at which a message is COMPLETED (0: never)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "log every message request to stderr")

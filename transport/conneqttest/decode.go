@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"slices"
 	"strconv"
@@ -39,7 +40,7 @@ func DecodeMessage(body []byte) (*pipeline.Message, []pipeline.Problem, error) {
 	if err := dec.Decode(&tree); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrNotJSON, err)
 	}
-	if _, err := dec.Token(); err == nil {
+	if _, err := dec.Token(); err != io.EOF {
 		return nil, nil, fmt.Errorf("%w: data after the JSON object", ErrNotJSON)
 	}
 	obj, ok := tree.(map[string]any)

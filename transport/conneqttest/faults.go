@@ -51,7 +51,7 @@ type Faults struct {
 	AfterStoreRate float64
 	// RetryAfter, if set, is sent with injected 503s and 500s.
 	RetryAfter string
-	// Latency is added to every message request.
+	// Latency is added to every valid message request.
 	Latency time.Duration
 }
 

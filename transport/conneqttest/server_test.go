@@ -123,6 +123,9 @@ func TestMessageOutcomes(t *testing.T) {
 			"codedDataItems":[{"code":407554009,"unit":"mmHg"}]}`), key, 400,
 			[]string{"MessageId", "attachments[0].content", "attachments[0].path", "body.fileName", "codedDataItems[0].code", "codedDataItems[0].unit", "route"}},
 		{"not JSON", pipeline.Standard, []byte(`<xml/>`), key, 400, []string{"body"}},
+		{"trailing data", pipeline.Standard, append(Marshal(SampleMessage(pipeline.Standard)), " x"...), key, 400, []string{"body"}},
+		{"two objects", pipeline.Standard, append(Marshal(SampleMessage(pipeline.Standard)), "{}"...), key, 400, []string{"body"}},
+		{"trailing whitespace is fine", pipeline.Standard, append(Marshal(SampleMessage(pipeline.Standard)), " \n"...), key, 200, nil},
 		{"unknown topic", pipeline.Standard, Marshal(func() *pipeline.Message { m := SampleMessage(pipeline.Standard); m.Topic = "Gossip"; return m }()), key, 400, []string{"topic"}},
 	}
 	for _, tt := range tests {
@@ -148,7 +151,7 @@ func TestMessageOutcomes(t *testing.T) {
 		})
 	}
 	st := s.Stats()
-	if st.Accepted != 3 || st.Virus != 1 || st.Duplicates != 0 {
+	if st.Accepted != 4 || st.Virus != 1 || st.Duplicates != 0 {
 		t.Errorf("stats %+v", st)
 	}
 }
