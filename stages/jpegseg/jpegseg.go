@@ -30,19 +30,19 @@ var (
 
 // Marker bytes.
 const (
-	SOI   = 0xD8
-	EOI   = 0xD9
-	SOS   = 0xDA
-	DHT   = 0xC4
-	DAC   = 0xCC
-	DQT   = 0xDB
-	DRI   = 0xDD
-	DNL   = 0xDC
-	APP0  = 0xE0
-	APP1  = 0xE1
-	APP2  = 0xE2
-	APP14 = 0xEE
-	COM   = 0xFE
+	SOI   = 0xD8 // start of image
+	EOI   = 0xD9 // end of image
+	SOS   = 0xDA // start of scan
+	DHT   = 0xC4 // define Huffman tables
+	DAC   = 0xCC // define arithmetic coding conditioning
+	DQT   = 0xDB // define quantisation tables
+	DRI   = 0xDD // define restart interval
+	DNL   = 0xDC // define number of lines
+	APP0  = 0xE0 // JFIF
+	APP1  = 0xE1 // EXIF, XMP
+	APP2  = 0xE2 // ICC profile, MPF
+	APP14 = 0xEE // Adobe
+	COM   = 0xFE // comment
 )
 
 // Info describes a JPEG file's structure.
@@ -350,6 +350,9 @@ func Strip(data []byte) (Result, error) {
 		return Result{}, err
 	}
 	writeOrientation()
+	if bytes.Equal(out, data) {
+		return res, nil // already stripped: only the orientation segment
+	}
 	res.Data = out
 	res.Removed = append(res.Removed, info.Metadata...)
 	if info.Trailing > 0 {

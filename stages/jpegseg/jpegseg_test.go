@@ -145,6 +145,9 @@ func TestStrip(t *testing.T) {
 			if len(tt.removed) == 0 && !bytes.Equal(res.Data, tt.in) {
 				t.Error("clean input changed")
 			}
+			if again, _ := Strip(res.Data); len(again.Removed) > 0 || !bytes.Equal(again.Data, res.Data) {
+				t.Errorf("second strip removed %q", again.Removed)
+			}
 			info, err := Parse(res.Data)
 			if err != nil {
 				t.Fatal(err)
@@ -246,8 +249,8 @@ func FuzzStrip(f *testing.F) {
 		if err != nil {
 			t.Fatalf("stripped output does not parse: %v", err)
 		}
-		if !bytes.Equal(again.Data, res.Data) {
-			t.Fatalf("not idempotent")
+		if !bytes.Equal(again.Data, res.Data) || len(again.Removed) > 0 {
+			t.Fatalf("not idempotent: second strip removed %q", again.Removed)
 		}
 		info, _ := Parse(res.Data)
 		for _, m := range info.Metadata {

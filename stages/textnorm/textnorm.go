@@ -34,15 +34,24 @@ var (
 
 // Encodings Normalise recognises, as reported in Result.Encoding.
 const (
-	UTF8         = "UTF-8"
-	UTF8BOM      = "UTF-8 with BOM"
-	UTF16LE      = "UTF-16LE"
-	UTF16BE      = "UTF-16BE"
+	// UTF8 is UTF-8 without a BOM: the only input left as it is.
+	UTF8 = "UTF-8"
+	// UTF8BOM is UTF-8 with a byte order mark, which is removed.
+	UTF8BOM = "UTF-8 with BOM"
+	// UTF16LE is little-endian UTF-16 with a BOM.
+	UTF16LE = "UTF-16LE"
+	// UTF16BE is big-endian UTF-16 with a BOM.
+	UTF16BE = "UTF-16BE"
+	// UTF16LENoBOM is little-endian UTF-16 of Latin-1 text without a BOM.
 	UTF16LENoBOM = "UTF-16LE without BOM"
+	// UTF16BENoBOM is big-endian UTF-16 of Latin-1 text without a BOM.
 	UTF16BENoBOM = "UTF-16BE without BOM"
-	UTF32LE      = "UTF-32LE"
-	UTF32BE      = "UTF-32BE"
-	Windows1252  = "Windows-1252"
+	// UTF32LE is little-endian UTF-32 with a BOM.
+	UTF32LE = "UTF-32LE"
+	// UTF32BE is big-endian UTF-32 with a BOM.
+	UTF32BE = "UTF-32BE"
+	// Windows1252 is 8-bit Western text (Latin-1 is read as it too).
+	Windows1252 = "Windows-1252"
 )
 
 // Result is normalised text and what was done to get it.

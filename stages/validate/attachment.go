@@ -108,25 +108,34 @@ func checkAttachment(route *pipeline.Route, i int, att *pipeline.Attachment, opt
 	}
 	isText := declared == pipeline.MIMEText || declared == pipeline.MIMEConsultation
 	detected = Detect(data, declared == pipeline.MIMEPDF)
-	if isText {
-		if text := checkText(data, opts, content, r); text != nil {
-			detected = Detect(text, false)
+	size := len(data) // as it will be sent
+	switch {
+	case isText && detected == pipeline.MIMEText:
+		text := checkText(data, opts, content, r)
+		if text == nil {
+			return detected // the text problem says it all
+		}
+		detected, size = Detect(text, false), len(text)
+	case isText && detected == "application/octet-stream" && opts.Sanitise:
+		// BOM-less UTF-16 sniffs as binary; the sanitise stage converts it.
+		if res, err := textnorm.Normalise(data); err == nil && len(res.Text) > 0 {
+			detected, size = Detect(res.Text, false), len(res.Text)
 		}
 	}
 	if declared != "" && !agrees(declared, detected) {
 		r.problem(mimeField, mismatch(declared, detected), declared)
 		return detected
 	}
-	if max := opts.maxBytes(route); int64(len(data)) > max {
+	if max := opts.maxBytes(route); int64(size) > max {
 		switch detected {
 		case pipeline.MIMEPDF, pipeline.MIMEJPEG, pipeline.MIMEPNG:
 			if opts.Downsample {
-				r.warn(content, fmt.Sprintf("is %d bytes, more than the limit of %d: the downsample stage reduces it", len(data), max), "")
+				r.warn(content, fmt.Sprintf("is %d bytes, more than the limit of %d: the downsample stage reduces it", size, max), "")
 				break
 			}
 			fallthrough
 		default:
-			r.problem(content, fmt.Sprintf("%v: %d bytes, more than the limit of %d bytes per attachment", pipeline.ErrTooLarge, len(data), max), "")
+			r.problem(content, fmt.Sprintf("%v: %d bytes, more than the limit of %d bytes per attachment", pipeline.ErrTooLarge, size, max), "")
 		}
 	}
 	switch detected {

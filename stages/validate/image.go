@@ -16,10 +16,13 @@ import (
 	"github.com/gpdoc/gpdoc/stages/jpegseg"
 )
 
-// maxPNGMetadata bounds what a PNG's compressed text and ICC chunks may
-// inflate to: Go's decoder skips them, but anything that reads metadata
-// would inflate them (the zTXt bomb).
-const maxPNGMetadata = 8 << 20
+// Limits on what a PNG's compressed metadata may inflate to: Go's decoder
+// skips those chunks, but anything that reads metadata would inflate them
+// (the zTXt bomb). A text chunk over 1 MiB is Pillow's limit too.
+const (
+	maxPNGTextChunk = 1 << 20
+	maxPNGMetadata  = 16 << 20
+)
 
 func checkImage(data []byte, kind string, opts Options, content string, r *report) {
 	plte := -1
@@ -127,9 +130,16 @@ func checkPNGChunks(data []byte) (int, error) {
 			if err != nil {
 				return 0, fmt.Errorf("chunk %q is not valid zlib data", typ)
 			}
-			got, err := io.Copy(io.Discard, io.LimitReader(zr, budget+1))
+			limit := budget
+			if typ != "iCCP" {
+				limit = min(limit, maxPNGTextChunk)
+			}
+			got, err := io.Copy(io.Discard, io.LimitReader(zr, limit+1))
 			if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 				return 0, fmt.Errorf("chunk %q is not valid zlib data (%v)", typ, err)
+			}
+			if got > limit && typ != "iCCP" {
+				return 0, fmt.Errorf("%v: text chunk %q inflates to more than %d bytes (a decompression bomb)", pipeline.ErrTooLarge, typ, maxPNGTextChunk)
 			}
 			budget -= got
 			if budget < 0 {

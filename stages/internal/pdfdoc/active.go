@@ -16,6 +16,7 @@ type Finding struct {
 	Where string
 }
 
+// String describes the finding: "JavaScript action (document OpenAction)".
 func (f Finding) String() string { return f.What + " (" + f.Where + ")" }
 
 // dangerous action types: they run code, open or fetch other files, or

@@ -28,12 +28,7 @@ var weights = [9]int{10, 9, 8, 7, 6, 5, 4, 3, 2}
 // Normalise removes spaces and dashes (and surrounding whitespace) and
 // returns the ten digits if the result is a valid NHS number.
 func Normalise(s string) (string, error) {
-	digits := strings.Map(func(r rune) rune {
-		if r == ' ' || r == '-' || r == '\t' {
-			return -1
-		}
-		return r
-	}, strings.TrimSpace(s))
+	digits := strip(s)
 	if err := Check(digits); err != nil {
 		return "", err
 	}
@@ -80,12 +75,7 @@ func Valid(s string) bool {
 // ("943***5919"). Anything else that is not ten digits is hidden entirely,
 // since a near-miss may still be a real number: Mask returns "" for it.
 func Mask(s string) string {
-	digits := strings.Map(func(r rune) rune {
-		if r == ' ' || r == '-' {
-			return -1
-		}
-		return r
-	}, strings.TrimSpace(s))
+	digits := strip(s)
 	if len(digits) != 10 {
 		return ""
 	}
@@ -95,4 +85,15 @@ func Mask(s string) string {
 		}
 	}
 	return digits[:3] + "***" + digits[6:]
+}
+
+// strip removes surrounding whitespace and the spaces and dashes of the
+// printed forms "943 476 5919" and "943-476-5919".
+func strip(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(s))
 }

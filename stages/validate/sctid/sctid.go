@@ -29,12 +29,18 @@ type Kind int
 
 // Kinds of component.
 const (
+	// Concept: partition 00 or 10.
 	Concept Kind = iota + 1
+	// Description: partition 01 or 11.
 	Description
+	// Relationship: partition 02 or 12.
 	Relationship
-	Other // subsets and cross maps (partitions no longer used, but valid)
+	// Other: subsets and cross maps (partitions 03-05 and 13-15, no longer
+	// used, but valid).
+	Other
 )
 
+// String names the kind ("concept").
 func (k Kind) String() string {
 	switch k {
 	case Concept:

@@ -24,13 +24,20 @@ const MaxLength = 255
 
 // Sentinel errors, for errors.Is. Check wraps each with detail.
 var (
-	ErrEmpty        = errors.New("is empty")
-	ErrTooLong      = errors.New("is longer than 255 characters")
+	// ErrEmpty: the name is empty.
+	ErrEmpty = errors.New("is empty")
+	// ErrTooLong: more than MaxLength UTF-16 units.
+	ErrTooLong = errors.New("is longer than 255 characters")
+	// ErrReservedChar: one of the characters Windows reserves.
 	ErrReservedChar = errors.New(`contains a character Windows does not allow (< > : " / \ | ? *)`)
-	ErrControlChar  = errors.New("contains a control character")
+	// ErrControlChar: a character below U+0020.
+	ErrControlChar = errors.New("contains a control character")
+	// ErrReservedName: CON, PRN, AUX, NUL, COM0-9, LPT0-9 and the like.
 	ErrReservedName = errors.New("is a name Windows reserves for a device")
-	ErrEnds         = errors.New("starts or ends with whitespace or a period")
-	ErrEncoding     = errors.New("is not valid UTF-8")
+	// ErrEnds: leading or trailing whitespace or period.
+	ErrEnds = errors.New("starts or ends with whitespace or a period")
+	// ErrEncoding: the name is not valid UTF-8.
+	ErrEncoding = errors.New("is not valid UTF-8")
 )
 
 const reservedChars = `<>:"/\|?*`

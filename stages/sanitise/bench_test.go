@@ -1,0 +1,27 @@
+package sanitise_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/gpdoc/gpdoc/pipeline"
+)
+
+// BenchmarkSanitise runs validate and sanitise on a message whose PDF has
+// JavaScript and whose JPEG has EXIF: the PDF is read, cleaned, rewritten
+// and read back; the JPEG is stripped without a re-encode.
+func BenchmarkSanitise(b *testing.B) {
+	r := runner(b)
+	js, jpg := jsPDF(b), withEXIF(exampleJPEG(b), 6)
+	b.ReportAllocs()
+	for b.Loop() {
+		doc := newDoc(
+			&pipeline.Attachment{FileName: "letter.pdf", MIMEType: pipeline.MIMEPDF, Data: bytes.Clone(js)},
+			&pipeline.Attachment{FileName: "photo.jpg", MIMEType: pipeline.MIMEJPEG, Data: bytes.Clone(jpg)},
+		)
+		if err := r.Process(context.Background(), doc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

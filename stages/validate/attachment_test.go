@@ -1,0 +1,276 @@
+package validate
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/gpdoc/gpdoc/pipeline"
+)
+
+func TestAttachments(t *testing.T) {
+	jpg, pngData, pdf := testJPEG(t), testPNG(t), examplePDF(t)
+	att := func(name, mime string, data []byte) *pipeline.Attachment {
+		return &pipeline.Attachment{FileName: name, MIMEType: mime, Data: data}
+	}
+	const c0, m0, f0 = "attachments[0].content", "attachments[0].mimeType", "attachments[0].fileName"
+	tests := []struct {
+		name     string
+		route    pipeline.RouteName
+		atts     []*pipeline.Attachment
+		opts     Options
+		problems []pipeline.Problem
+		warnings []pipeline.Problem
+		// prefix compares only the start of the one problem's reason.
+		prefix bool
+	}{
+		{name: "PDF", atts: []*pipeline.Attachment{att("letter.pdf", pipeline.MIMEPDF, pdf)}},
+		{name: "JPEG", atts: []*pipeline.Attachment{att("photo.jpg", pipeline.MIMEJPEG, jpg)}},
+		{name: "JPEG .jpeg", atts: []*pipeline.Attachment{att("photo.JPEG", pipeline.MIMEJPEG, jpg)}},
+		{name: "PNG on standard", atts: []*pipeline.Attachment{att("scan.png", pipeline.MIMEPNG, pngData)}},
+		{name: "text", atts: []*pipeline.Attachment{att("note.txt", pipeline.MIMEText, []byte("Chest clear.\r\n"))}},
+		{name: "consultation without extension", atts: []*pipeline.Attachment{att("Consultation notes", pipeline.MIMEConsultation, []byte("History: cough."))}},
+		{name: "CSV as text", atts: []*pipeline.Attachment{att("readings.csv", pipeline.MIMEText, []byte("time,systolic\n09:00,140\n10:00,135\n"))}},
+		{name: "empty file", atts: []*pipeline.Attachment{att("letter.pdf", pipeline.MIMEPDF, []byte{})},
+			problems: []pipeline.Problem{p(c0, "the file is empty", "")}},
+		{name: "MIME type missing", atts: []*pipeline.Attachment{att("letter.pdf", "", pdf)},
+			problems: []pipeline.Problem{p(m0, "required: 'application/pdf', 'image/jpeg', 'image/png', 'text/plain' or 'text/vnd.qxlva.conneqt.consultation'", "")}},
+		{name: "GIF declared", route: pipeline.Instant, atts: []*pipeline.Attachment{att("a.gif", "image/gif", []byte("GIF89a...."))},
+			problems: []pipeline.Problem{
+				p(m0, "must be 'application/pdf', 'image/jpeg', 'text/plain' or 'text/vnd.qxlva.conneqt.consultation' on the instant route", "image/gif"),
+			}},
+		{name: "UTF-16 without BOM sanitised", opts: Options{Sanitise: true}, atts: []*pipeline.Attachment{att("note.txt", pipeline.MIMEText, []byte("h\x00e\x00l\x00l\x00o\x00"))}},
+		{name: "UTF-16 without BOM strict", atts: []*pipeline.Attachment{att("note.txt", pipeline.MIMEText, []byte("h\x00e\x00l\x00l\x00o\x00"))},
+			problems: []pipeline.Problem{p(m0, "declared text/plain but the content is not a type gpdoc recognises (binary data?)", "text/plain")}},
+		{name: "PNG on instant", route: pipeline.Instant, atts: []*pipeline.Attachment{att("scan.png", pipeline.MIMEPNG, pngData)},
+			problems: []pipeline.Problem{p(m0, "must be 'application/pdf', 'image/jpeg', 'text/plain' or 'text/vnd.qxlva.conneqt.consultation' on the instant route", "image/png")}},
+		{name: "PNG on instant before downsample", route: pipeline.Instant, opts: Options{Downsample: true}, atts: []*pipeline.Attachment{att("scan.png", pipeline.MIMEPNG, pngData)},
+			warnings: []pipeline.Problem{p(m0, "PNG is not accepted on the instant route: the downsample stage converts it to JPEG", "image/png")}},
+		{name: "PDF only on gpconnect", route: pipeline.GPConnect, atts: []*pipeline.Attachment{att("photo.jpg", pipeline.MIMEJPEG, jpg)},
+			problems: []pipeline.Problem{p(m0, "must be 'application/pdf' on the gpconnect route", "image/jpeg")}},
+		{name: "JPEG declared as PDF", atts: []*pipeline.Attachment{att("photo.pdf", pipeline.MIMEPDF, jpg)},
+			problems: []pipeline.Problem{p(m0, "declared application/pdf but the content is image/jpeg", "application/pdf")}},
+		{name: "PNG declared as JPEG", atts: []*pipeline.Attachment{att("scan.jpg", pipeline.MIMEJPEG, pngData)},
+			problems: []pipeline.Problem{p(m0, "declared image/jpeg but the content is image/png", "image/jpeg")}},
+		{name: "HTML declared as text", atts: []*pipeline.Attachment{att("note.txt", pipeline.MIMEText, []byte("<html><body><script>alert(1)</script></body></html>"))},
+			problems: []pipeline.Problem{p(m0, "declared text/plain but the content is HTML (text/html), which must not be sent as text", "text/plain")}},
+		{name: "binary declared as text", atts: []*pipeline.Attachment{att("note.txt", pipeline.MIMEText, []byte{0x00, 0x01, 0x02, 0x03})}, opts: Options{Sanitise: true},
+			problems: []pipeline.Problem{p(m0, "declared text/plain but the content is not a type gpdoc recognises (binary data?)", "text/plain")}},
+		{name: "too large", opts: Options{MaxAttachmentBytes: 10}, atts: []*pipeline.Attachment{att("note.txt", pipeline.MIMEText, []byte("twenty bytes of text"))},
+			problems: []pipeline.Problem{p(c0, "too large: 20 bytes, more than the limit of 10 bytes per attachment", "")}},
+		{name: "too large before downsample", opts: Options{MaxAttachmentBytes: 100, Downsample: true}, atts: []*pipeline.Attachment{att("photo.jpg", pipeline.MIMEJPEG, jpg)},
+			warnings: []pipeline.Problem{p(c0, "is "+itoa(len(jpg))+" bytes, more than the limit of 100: the downsample stage reduces it", "")}},
+		{name: "text too large before downsample", opts: Options{MaxAttachmentBytes: 10, Downsample: true}, atts: []*pipeline.Attachment{att("note.txt", pipeline.MIMEText, []byte("twenty bytes of text"))},
+			problems: []pipeline.Problem{p(c0, "too large: 20 bytes, more than the limit of 10 bytes per attachment", "")}},
+		{name: "UTF-16 counted once converted", opts: Options{MaxAttachmentBytes: 12, Sanitise: true},
+			atts: []*pipeline.Attachment{att("note.txt", pipeline.MIMEText, []byte("\xff\xfeC\x00h\x00e\x00s\x00t\x00 \x00c\x00l\x00e\x00a\x00r\x00"))}},
+		{name: "EICAR", atts: []*pipeline.Attachment{att("eicar.txt", pipeline.MIMEText, []byte(eicar))},
+			problems: []pipeline.Problem{p(c0, "is the EICAR anti-virus test file: the service's virus scan refuses it (406), and it must never be resent", "")}},
+		// text encodings
+		{name: "Windows-1252 strict", atts: []*pipeline.Attachment{att("note.txt", pipeline.MIMEText, []byte("caf\xe9"))},
+			problems: []pipeline.Problem{p(c0, "must be UTF-8 text: not valid UTF-8 (first invalid byte at offset 3)", "")}},
+		{name: "Windows-1252 sanitised", opts: Options{Sanitise: true}, atts: []*pipeline.Attachment{att("note.txt", pipeline.MIMEText, []byte("caf\xe9"))}},
+		{name: "UTF-16 strict", atts: []*pipeline.Attachment{att("note.txt", pipeline.MIMEConsultation, []byte("\xff\xfeh\x00i\x00"))},
+			problems: []pipeline.Problem{p(c0, "must be UTF-8 text: not valid UTF-8 (first invalid byte at offset 0)", "")}},
+		{name: "UTF-16 sanitised", opts: Options{Sanitise: true}, atts: []*pipeline.Attachment{att("note", pipeline.MIMEConsultation, []byte("\xff\xfeh\x00i\x00"))}},
+		{name: "Shift_JIS sanitised", opts: Options{Sanitise: true}, atts: []*pipeline.Attachment{att("note.txt", pipeline.MIMEText, []byte("\x82\xb1\x82\xf1\x82\xc9\x82\xbf\x82\xcd"))},
+			problems: []pipeline.Problem{p(c0, "unsupported: text encoding cannot be determined unambiguously", "")}, prefix: true},
+		// file names
+		{name: "reserved device name", atts: []*pipeline.Attachment{att("CON.pdf", pipeline.MIMEPDF, pdf)},
+			problems: []pipeline.Problem{p(f0, "must be a valid Windows file name: is a name Windows reserves for a device (CON)", "CON.pdf")}},
+		{name: "reserved characters and trailing dot", atts: []*pipeline.Attachment{att("a<b>.pdf.", pipeline.MIMEPDF, pdf)},
+			problems: []pipeline.Problem{
+				p(f0, "must be a valid Windows file name: contains a character Windows does not allow (< > : \" / \\ | ? *): < >", "a<b>.pdf."),
+				p(f0, "must be a valid Windows file name: starts or ends with whitespace or a period", "a<b>.pdf."),
+			}},
+		{name: "file name empty", atts: []*pipeline.Attachment{att("", pipeline.MIMEPDF, pdf)},
+			problems: []pipeline.Problem{p(f0, "must be a valid Windows file name: is empty", "")}},
+		{name: "bad names fixed by sanitise", opts: Options{Sanitise: true}, atts: []*pipeline.Attachment{att(" CON?.pdf. ", pipeline.MIMEPDF, pdf), att("con_.pdf", pipeline.MIMEPDF, pdf)}},
+		{name: "duplicate names", atts: []*pipeline.Attachment{att("letter.pdf", pipeline.MIMEPDF, pdf), att("Letter.PDF", pipeline.MIMEPDF, pdf)},
+			problems: []pipeline.Problem{p("attachments[1].fileName", "same name as attachments[0]: names must be unique within a message (Windows ignores case)", "Letter.PDF")}},
+		{name: "wrong extension", atts: []*pipeline.Attachment{att("photo.png", pipeline.MIMEJPEG, jpg)},
+			problems: []pipeline.Problem{p(f0, "extension .png does not match the content (image/jpeg): use .jpg", "photo.png")}},
+		{name: "missing extension", atts: []*pipeline.Attachment{att("photo", pipeline.MIMEJPEG, jpg)},
+			warnings: []pipeline.Problem{p(f0, "has no extension for its type (image/jpeg): add .jpg so the practice can open it", "photo")}},
+		{name: "extension fixed by sanitise", opts: Options{Sanitise: true}, atts: []*pipeline.Attachment{att("photo.png", pipeline.MIMEJPEG, jpg)}},
+		// structure
+		{name: "PDF cut short", atts: []*pipeline.Attachment{att("letter.pdf", pipeline.MIMEPDF, pdf[:len(pdf)/2])},
+			problems: []pipeline.Problem{p(c0, "is not a readable PDF: PDF does not parse: no %%EOF marker at the end (the file is cut short or has data appended)", "")}},
+		{name: "PDF with JavaScript strict", atts: []*pipeline.Attachment{att("letter.pdf", pipeline.MIMEPDF, jsPDF(t))},
+			problems: []pipeline.Problem{p(c0, "has active content the service's virus scan rejects (JavaScript action (document OpenAction)); the sanitise stage removes it", "")}},
+		{name: "PDF with JavaScript before sanitise", opts: Options{Sanitise: true}, atts: []*pipeline.Attachment{att("letter.pdf", pipeline.MIMEPDF, jsPDF(t))}},
+		{name: "PDF with a password", opts: Options{Sanitise: true}, atts: []*pipeline.Attachment{att("letter.pdf", pipeline.MIMEPDF, encryptedPDF(t))},
+			problems: []pipeline.Problem{p(c0, "PDF is encrypted: it needs a password to open: send a copy without a password", "")}},
+		{name: "JPEG pixel bomb", atts: []*pipeline.Attachment{att("photo.jpg", pipeline.MIMEJPEG, patchSOF(t, jpg, 0xC0, 65535, 65535))},
+			problems: []pipeline.Problem{p(c0, "too large: declares 65535×65535 = 4294836225 pixels, more than the budget of 50000000; refused before decoding (a decompression bomb?)", "")}},
+		{name: "JPEG over a small budget", opts: Options{MaxPixels: 1000}, atts: []*pipeline.Attachment{att("photo.jpg", pipeline.MIMEJPEG, jpg)},
+			problems: []pipeline.Problem{p(c0, "too large: declares 40×30 = 1200 pixels, more than the budget of 1000; refused before decoding (a decompression bomb?)", "")}},
+		{name: "JPEG zero height", atts: []*pipeline.Attachment{att("photo.jpg", pipeline.MIMEJPEG, patchSOF(t, jpg, 0xC0, 40, 0))},
+			problems: []pipeline.Problem{p(c0, "declares an empty image (40×0 pixels)", "")}},
+		{name: "lossless JPEG", atts: []*pipeline.Attachment{att("photo.jpg", pipeline.MIMEJPEG, patchSOF(t, jpg, 0xC3, 40, 30))},
+			problems: []pipeline.Problem{p(c0, "unsupported: lossless JPEG (SOF3), which gpdoc cannot decode; save it as a baseline or progressive JPEG", "")}},
+		{name: "JPEG cut short", atts: []*pipeline.Attachment{att("photo.jpg", pipeline.MIMEJPEG, jpg[:len(jpg)-20])},
+			problems: []pipeline.Problem{p(c0, "is damaged: does not decode", "")}, prefix: true},
+		{name: "PNG with a bad CRC", atts: []*pipeline.Attachment{att("scan.png", pipeline.MIMEPNG, flipByte(pngData, bytes.Index(pngData, []byte("IDAT"))+10))},
+			problems: []pipeline.Problem{p(c0, "is not a valid PNG: chunk \"IDAT\" has a bad CRC", "")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			route := tt.route
+			if route == "" {
+				route = pipeline.Standard
+			}
+			m := baseMessage(route, tt.atts...)
+			opts := tt.opts
+			opts.Now = fixedNow
+			problems, warnings := CheckMessage(pipeline.MustRoute(route), m, opts)
+			if tt.prefix && len(problems) == 1 && len(tt.problems) == 1 && strings.HasPrefix(problems[0].Reason, tt.problems[0].Reason) {
+				problems[0].Reason = tt.problems[0].Reason
+			}
+			diff(t, "problems", problems, tt.problems)
+			diff(t, "warnings", warnings, tt.warnings)
+			for _, a := range m.Attachments {
+				if a.DetectedMIME != "" {
+					t.Error("CheckMessage changed the message")
+				}
+			}
+		})
+	}
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+func flipByte(b []byte, i int) []byte {
+	c := bytes.Clone(b)
+	c[i] ^= 0xFF
+	return c
+}
+
+func TestDetect(t *testing.T) {
+	tests := []struct {
+		in          []byte
+		declaredPDF bool
+		want        string
+	}{
+		{nil, false, "application/x-empty"},
+		{[]byte("%PDF-1.7\n"), false, pipeline.MIMEPDF},
+		{[]byte("junk before\n%PDF-1.7\n"), false, pipeline.MIMEPDF},
+		{[]byte(strings.Repeat("junk ", 150) + "\n%PDF-1.7\n"), true, pipeline.MIMEPDF},
+		{[]byte(strings.Repeat("junk ", 300) + "\n%PDF-1.7\n"), true, pipeline.MIMEText},
+		{[]byte("%PD"), false, pipeline.MIMEText},
+		{[]byte("{\"a\": 1}"), false, pipeline.MIMEText},
+		{[]byte("<?xml version=\"1.0\"?><a/>"), false, pipeline.MIMEText},
+		{[]byte("<html><body>x"), false, "text/html"},
+		{[]byte("<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>"), false, "image/svg+xml"},
+		{[]byte("{\\rtf1 hello}"), false, "text/rtf"},
+		{[]byte("\xff\xfeh\x00i\x00"), false, pipeline.MIMEText},
+		{[]byte("PK\x03\x04"), false, "application/zip"},
+	}
+	for _, tt := range tests {
+		if got := Detect(tt.in, tt.declaredPDF); got != tt.want {
+			t.Errorf("Detect(%q, %v) = %q, want %q", tt.in, tt.declaredPDF, got, tt.want)
+		}
+	}
+}
+
+func TestFixFileName(t *testing.T) {
+	tests := []struct{ name, mime, want string }{
+		{"letter.pdf", pipeline.MIMEPDF, "letter.pdf"},
+		{"photo.pdf", pipeline.MIMEJPEG, "photo.jpg"},
+		{"photo.JPEG", pipeline.MIMEJPEG, "photo.JPEG"},
+		{"scan", pipeline.MIMEPDF, "scan.pdf"},
+		{"Smith 12.03.2026", pipeline.MIMEPDF, "Smith 12.03.2026.pdf"},
+		{"notes.xml", pipeline.MIMEText, "notes.xml"},
+		{"notes.doc", pipeline.MIMEText, "notes.txt"},
+		{"notes", pipeline.MIMEText, "notes.txt"},
+		{" CON.pdf ", pipeline.MIMEPDF, "CON_.pdf"},
+		{"Consultation notes", pipeline.MIMEConsultation, "Consultation notes"},
+		{"a:b", pipeline.MIMEConsultation, "a_b"},
+		{"", pipeline.MIMEPDF, "attachment.pdf"},
+		{"x.zip", "application/zip", "x.zip"},
+	}
+	for _, tt := range tests {
+		if got := FixFileName(tt.name, tt.mime); got != tt.want {
+			t.Errorf("FixFileName(%q, %s) = %q, want %q", tt.name, tt.mime, got, tt.want)
+		}
+	}
+	if got := Extensions(pipeline.MIMEJPEG); got[0] != ".jpg" {
+		t.Errorf("Extensions(jpeg) = %v", got)
+	}
+	if Extensions(pipeline.MIMEConsultation) != nil {
+		t.Error("consultation notes need no extension")
+	}
+}
+
+func TestNew(t *testing.T) {
+	for _, o := range []Options{{MaxAttachmentBytes: -1}, {MaxPixels: -1}, {Topics: []string{""}}} {
+		if _, err := New(o); err == nil {
+			t.Errorf("New(%+v) = nil error", o)
+		}
+	}
+	s, err := New(Options{})
+	if err != nil || s.Name() != "validate" || !s.CollectsProblems() {
+		t.Fatalf("New: %v %v", s, err)
+	}
+}
+
+// TestStage runs the stage through the Runner: the consultation report the
+// render stage will add counts as an attachment, detected types are
+// recorded, and problems and warnings of both parts are collected.
+func TestStage(t *testing.T) {
+	s, err := New(Options{Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &pipeline.Runner{Stages: pipeline.Pipeline{s}}
+	tests := []struct {
+		name     string
+		route    pipeline.RouteName
+		atts     []*pipeline.Attachment
+		consult  bool
+		problems []string
+	}{
+		{name: "gpconnect report only", route: pipeline.GPConnect, consult: true},
+		{name: "gpconnect report and a PDF", route: pipeline.GPConnect, consult: true, atts: []*pipeline.Attachment{pdfAttachment(t)},
+			problems: []string{"attachments: the gpconnect route takes exactly 1 attachment(s) (got \"2\")"}},
+		{name: "gpconnect nothing", route: pipeline.GPConnect,
+			problems: []string{"attachments: the gpconnect route takes exactly 1 attachment(s) (got \"0\")"}},
+		{name: "standard with JPEG named .pdf and bad NHS number", route: pipeline.Standard,
+			atts: []*pipeline.Attachment{{FileName: "photo.pdf", MIMEType: pipeline.MIMEPDF, Data: testJPEG(t)}},
+			problems: []string{
+				"attachments[0].mimeType: declared application/pdf but the content is image/jpeg (got \"application/pdf\")",
+				"subject.id.value: not a valid NHS number: the Modulus 11 check digit is wrong (got \"943***5918\")",
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := baseMessage(tt.route, tt.atts...)
+			if strings.Contains(tt.name, "NHS") {
+				m.Subject.ID.Value = "9434765918"
+			}
+			doc := &pipeline.Document{Route: pipeline.MustRoute(tt.route), Message: m}
+			if tt.consult {
+				doc.Consultation = json.RawMessage(`{"version":1}`)
+			}
+			err := r.Process(context.Background(), doc)
+			var got []string
+			for _, p := range doc.Problems() {
+				got = append(got, p.String())
+			}
+			if strings.Join(got, "\n") != strings.Join(tt.problems, "\n") {
+				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.problems, "\n"))
+			}
+			if (err != nil) != (len(tt.problems) > 0) || (err != nil && !errors.Is(err, pipeline.ErrInvalid)) {
+				t.Errorf("Process error = %v", err)
+			}
+			for _, a := range m.Attachments {
+				if a.DetectedMIME == "" {
+					t.Errorf("%s: DetectedMIME not recorded", a.FileName)
+				}
+			}
+		})
+	}
+}

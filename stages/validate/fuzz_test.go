@@ -1,0 +1,70 @@
+package validate
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gpdoc/gpdoc/pipeline"
+)
+
+var fuzzTypes = []string{pipeline.MIMEPDF, pipeline.MIMEJPEG, pipeline.MIMEPNG, pipeline.MIMEText, pipeline.MIMEConsultation}
+
+// FuzzIntake feeds arbitrary bytes, declared as each attachment type,
+// through the attachment intake (bytes → detected type → structural
+// checks). No input may panic a decoder, results must be deterministic, and
+// the strict check must agree with the lenient one on content that needs no
+// fixing.
+func FuzzIntake(f *testing.F) {
+	f.Add(examplePDF(f), uint8(0))
+	f.Add(testJPEG(f), uint8(1))
+	f.Add(testPNG(f), uint8(2))
+	f.Add([]byte("Chest clear.\r\nSpO2 98%"), uint8(3))
+	f.Add([]byte("\xff\xfeh\x00i\x00"), uint8(4))
+	f.Add([]byte("caf\xe9"), uint8(3))
+	f.Add([]byte("%PDF-1.4\n1 0 obj<<>>endobj\nstartxref\n9\n%%EOF"), uint8(0))
+	f.Add([]byte("\xff\xd8\xff\xc3\x00\x0b\x08\x00\x10\x00\x10\x01\x01\x11\x00\xff\xd9"), uint8(1))
+	f.Add([]byte("\x89PNG\r\n\x1a\n"), uint8(2))
+	f.Add([]byte("<html><script>1</script>"), uint8(3))
+	f.Fuzz(func(t *testing.T, data []byte, kind uint8) {
+		mime := fuzzTypes[int(kind)%len(fuzzTypes)]
+		att := &pipeline.Attachment{FileName: "file", MIMEType: mime, Data: data}
+		route := pipeline.MustRoute(pipeline.Standard)
+		check := func(o Options) ([]pipeline.Problem, []pipeline.Problem) {
+			m := baseMessage(pipeline.Standard, att)
+			o.Now = fixedNow
+			o.MaxPixels = 4_000_000 // keep decodes small under the fuzzer
+			return CheckMessage(route, m, o)
+		}
+		lenient, lw := check(Options{Sanitise: true, Downsample: true})
+		for _, p := range lenient {
+			if strings.Contains(p.Reason, "a decoder failed on it") {
+				t.Fatalf("panic inside a check: %v", p)
+			}
+			if !strings.HasPrefix(p.Name, "attachments[0].") {
+				t.Fatalf("problem outside the attachment: %v", p)
+			}
+		}
+		again, aw := check(Options{Sanitise: true, Downsample: true})
+		if !slices.Equal(lenient, again) || !slices.Equal(lw, aw) {
+			t.Fatalf("not deterministic: %v / %v", lenient, again)
+		}
+		strict, _ := check(Options{})
+		if len(strict) < len(lenient) {
+			t.Fatalf("strict check found less than the lenient one: %v vs %v", strict, lenient)
+		}
+		// The stage records what it detects; it must not fail where
+		// CheckMessage passes.
+		if len(lenient) == 0 {
+			s, _ := New(Options{Sanitise: true, Downsample: true, Now: fixedNow, MaxPixels: 4_000_000})
+			doc := &pipeline.Document{Route: route, Message: baseMessage(pipeline.Standard, &pipeline.Attachment{FileName: "file", MIMEType: mime, Data: data})}
+			if err := s.ProcessAttachment(context.Background(), doc, 0); err != nil {
+				t.Fatalf("stage fails where CheckMessage passes: %v", err)
+			}
+			if doc.Message.Attachments[0].DetectedMIME == "" {
+				t.Fatal("no detected type")
+			}
+		}
+	})
+}
