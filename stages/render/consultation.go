@@ -51,55 +51,84 @@ type Consultation struct {
 
 // Patient is the patient block of the report.
 type Patient struct {
-	Title            string `json:"title,omitempty"`
-	Given            string `json:"given,omitempty"`
-	Family           string `json:"family"`
-	DateOfBirth      string `json:"dateOfBirth"` // YYYY-MM-DD
-	NHSNumber        string `json:"nhsNumber"`   // 10 digits; spaces and dashes allowed
-	Gender           string `json:"gender,omitempty"`
-	HomeAddress      string `json:"homeAddress,omitempty"`
-	Telephone        string `json:"telephone,omitempty"`
-	Mobile           string `json:"mobile,omitempty"`
-	CurrentAddress   string `json:"currentAddress,omitempty"`   // temporary location, if any
-	CurrentTelephone string `json:"currentTelephone,omitempty"` // at the temporary location
+	// Title is shown after the name, e.g. "Ms".
+	Title string `json:"title,omitempty"`
+	// Given is the forename(s).
+	Given string `json:"given,omitempty"`
+	// Family is the surname (required); the report prints it in capitals.
+	Family string `json:"family"`
+	// DateOfBirth is YYYY-MM-DD (required); printed DD-Mmm-YYYY.
+	DateOfBirth string `json:"dateOfBirth"`
+	// NHSNumber is 10 digits with a valid check digit (required); spaces and
+	// dashes are allowed. Printed ### ### ####.
+	NHSNumber string `json:"nhsNumber"`
+	// Gender is printed as given.
+	Gender string `json:"gender,omitempty"`
+	// HomeAddress is the home or registered address.
+	HomeAddress string `json:"homeAddress,omitempty"`
+	// Telephone is the home telephone number.
+	Telephone string `json:"telephone,omitempty"`
+	// Mobile is the mobile telephone number.
+	Mobile string `json:"mobile,omitempty"`
+	// CurrentAddress is a temporary location, if any; its labels are shown
+	// only when it or CurrentTelephone is given.
+	CurrentAddress string `json:"currentAddress,omitempty"`
+	// CurrentTelephone is the telephone number at the temporary location.
+	CurrentTelephone string `json:"currentTelephone,omitempty"`
 }
 
 // Clinician is the consulting clinician.
 type Clinician struct {
-	Name      string `json:"name"`
-	Role      string `json:"role,omitempty"`
+	// Name is the clinician's name as printed, e.g. "Dr Aled Evans" (required).
+	Name string `json:"name"`
+	// Role is printed after the name, e.g. "General Practitioner".
+	Role string `json:"role,omitempty"`
+	// Telephone is the clinician's number (else the organisation's is shown).
 	Telephone string `json:"telephone,omitempty"`
-	Email     string `json:"email,omitempty"`
+	// Email is the clinician's address (else the organisation's is shown).
+	Email string `json:"email,omitempty"`
 }
 
 // Organisation is the consulting organisation.
 type Organisation struct {
-	Name      string `json:"name"`
-	Address   string `json:"address,omitempty"`
-	Branch    string `json:"branch,omitempty"`
+	// Name is required.
+	Name string `json:"name"`
+	// Address is the full address, printed after the name.
+	Address string `json:"address,omitempty"`
+	// Branch is the branch location.
+	Branch string `json:"branch,omitempty"`
+	// Telephone is the organisation's number.
 	Telephone string `json:"telephone,omitempty"`
-	Email     string `json:"email,omitempty"`
+	// Email is the organisation's address.
+	Email string `json:"email,omitempty"`
 }
 
 // Practice is the receiving GP practice.
 type Practice struct {
-	Name    string `json:"name"`
+	// Name is required.
+	Name string `json:"name"`
+	// ODSCode is the practice's ODS code (1 to 9 letters and digits).
 	ODSCode string `json:"odsCode,omitempty"`
 }
 
 // Section is one clinical note section: a title (set in bold) and its notes.
 type Section struct {
+	// Title is required, e.g. "History".
 	Title string `json:"title"`
+	// Notes is free text; line breaks and blank lines are kept.
 	Notes string `json:"notes"`
 }
 
-// CodedItem is one SNOMED CT coded item. Value is a number or a numeric
-// string, as in the API's codedDataItems.
+// CodedItem is one SNOMED CT coded item, a row of the coded items table.
 type CodedItem struct {
-	Code    string           `json:"code"`
-	Display string           `json:"display"`
-	Value   *pipeline.Number `json:"value,omitempty"`
-	Units   string           `json:"units,omitempty"`
+	// Code is the SNOMED CT identifier (6 to 18 digits).
+	Code string `json:"code"`
+	// Display is the concept's display text (required).
+	Display string `json:"display"`
+	// Value is a number or a numeric string, as in the API's codedDataItems.
+	Value *pipeline.Number `json:"value,omitempty"`
+	// Units are printed beside the value.
+	Units string `json:"units,omitempty"`
 }
 
 // Limits on free text, so that hostile input cannot make a huge report.

@@ -100,7 +100,10 @@ func (r *report) header(p *layout.Page, number int) float64 {
 	p.Text(x, y, r.st.small, "Version "+strconv.Itoa(r.c.Version))
 	p.Text(x+70, y, r.st.small, "Number of related documents: "+strconv.Itoa(r.c.RelatedDocuments))
 	if number > 1 {
-		p.TextRight(x+w, y, r.st.small, r.patient+"   NHS No "+r.nhs)
+		// The patient on every later page, shortened if it would run into
+		// the related-documents count.
+		room := w - 70 - r.st.small.Font.Width("Number of related documents: "+strconv.Itoa(r.c.RelatedDocuments), r.st.small.Size) - 20
+		p.TextRight(x+w, y, r.st.small, r.st.small.Font.Truncate(r.patient+"   NHS No "+r.nhs, r.st.small.Size, room))
 	}
 	y += r.st.small.LineHeight()
 	p.Line(x, y+2, x+w, y+2, 0.75, nhsLightBlue)
@@ -210,7 +213,7 @@ func (r *report) datesBlock() {
 // noteRow is a clinical-note row: a bold title, tab-aligned notes.
 func (r *report) noteRow(title, text string) {
 	r.d.Row([]layout.Cell{
-		{Text: title, Style: r.st.bold, Width: labelWidth + 8},
+		{Text: title, Style: r.st.bold, Width: labelWidth + 8, Continued: title + " (continued)"},
 		{Text: text, Style: r.st.body, Width: r.contentW - labelWidth - 8},
 	}, layout.RowOptions{Padding: 3})
 }

@@ -48,7 +48,16 @@ type Stage struct {
 	reg, bold *layout.Font
 }
 
-var _ pipeline.MessageStage = (*Stage)(nil)
+var (
+	_ pipeline.MessageStage     = (*Stage)(nil)
+	_ pipeline.ProblemCollector = (*Stage)(nil)
+)
+
+// CollectsProblems reports true: the Runner calls the stage even for a
+// document that already has problems, so that problems with the
+// consultation are listed with the others; such a document is checked but
+// not rendered.
+func (s *Stage) CollectsProblems() bool { return true }
 
 // New returns a render stage. It fails only if the embedded fonts cannot be
 // loaded or the time zone is unknown.
@@ -94,9 +103,9 @@ type Report struct {
 	Missing []rune
 }
 
-// Render lays out and writes the report for a parsed, valid consultation
-// (see Parse). A report longer than Options.MaxPages is a
-// *pipeline.ValidationError.
+// Render lays out and writes the report for a consultation. An invalid
+// consultation (see Parse and Consultation.Validate), or one whose report
+// would be longer than Options.MaxPages, is a *pipeline.ValidationError.
 func (s *Stage) Render(ctx context.Context, c *Consultation) (rep *Report, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -108,19 +117,17 @@ func (s *Stage) Render(ctx context.Context, c *Consultation) (rep *Report, err e
 			rep, err = nil, &pipeline.PanicError{Value: v, Stack: debug.Stack()}
 		}
 	}()
-	consulted, err := time.Parse(time.RFC3339, c.ConsultationDateTime)
-	if err != nil {
-		return nil, pipeline.NewValidationError([]pipeline.Problem{{Name: "consultation.consultationDateTime", Reason: "must be an RFC 3339 date and time", Value: c.ConsultationDateTime}})
+	now := s.opts.Now()
+	if err := c.Validate(now); err != nil {
+		return nil, err
 	}
-	sent := s.opts.Now()
+	consulted, _ := time.Parse(time.RFC3339, c.ConsultationDateTime)
+	sent, created := now, now
 	if c.SentDateTime != "" {
-		if t, err := time.Parse(time.RFC3339, c.SentDateTime); err == nil {
-			sent = t
-		}
+		sent, _ = time.Parse(time.RFC3339, c.SentDateTime)
 	} else if s.opts.Deterministic {
 		sent = consulted
 	}
-	created := s.opts.Now()
 	if s.opts.Deterministic {
 		created = sent
 	}
@@ -145,7 +152,8 @@ func (s *Stage) Render(ctx context.Context, c *Consultation) (rep *Report, err e
 }
 
 // ProcessMessage renders doc.Consultation, if the document has one, and
-// inserts the report as attachment 0 (the other attachments move up one).
+// inserts the report as attachment 0 (the other attachments move up one;
+// if attachment 0 is already a generated report, it is replaced).
 // Problems with the consultation are returned as a *pipeline.ValidationError
 // with paths under "consultation".
 func (s *Stage) ProcessMessage(ctx context.Context, doc *pipeline.Document) error {
@@ -157,17 +165,25 @@ func (s *Stage) ProcessMessage(ctx context.Context, doc *pipeline.Document) erro
 	if err != nil {
 		return err
 	}
+	if len(doc.Problems()) > 0 {
+		return nil // the document stops after this stage: do not render
+	}
 	rep, err := s.Render(ctx, c)
 	if err != nil {
 		return err
 	}
-	doc.Message.Attachments = append([]*pipeline.Attachment{{
+	att := &pipeline.Attachment{
 		FileName:     rep.FileName,
 		MIMEType:     pipeline.MIMEPDF,
 		Data:         rep.PDF,
 		DetectedMIME: pipeline.MIMEPDF,
 		Generated:    true,
-	}}, doc.Message.Attachments...)
+	}
+	if atts := doc.Message.Attachments; len(atts) > 0 && atts[0].Generated {
+		atts[0] = att // rendered before (a re-run): replace, never duplicate
+	} else {
+		doc.Message.Attachments = append([]*pipeline.Attachment{att}, atts...)
+	}
 	doc.AddChange(pipeline.Change{
 		Name:   pipeline.AttachmentField(0, ""),
 		Stage:  StageName,

@@ -264,6 +264,10 @@ type Cell struct {
 	Width float64 // column width, padding included
 	Right bool    // align right
 	Fill  *Color  // background, if any
+	// Continued, if set, is shown in the cell on the later parts of a row
+	// split over pages, once the cell's own text is done (e.g. "History
+	// (continued)" beside the rest of the notes).
+	Continued string
 }
 
 // RowOptions control how a Row is drawn.
@@ -279,17 +283,25 @@ type RowOptions struct {
 }
 
 // Row lays out cells side by side, each wrapped to its width, and advances
-// the cursor below the tallest. A row that does not fit moves to a new page;
-// a row taller than a whole page is split between lines.
+// the cursor below the tallest. A short row (up to a quarter of the page
+// body) that does not fit moves to a new page; a taller one is split
+// between lines, leaving at least two lines on each page.
 func (d *Document) Row(cells []Cell, o RowOptions) {
+	if d.err != nil {
+		return // over MaxPages: PDF reports it
+	}
 	x0 := o.X
 	if x0 == 0 {
 		x0 = d.Margins.Left
 	}
 	lines := make([][]string, len(cells))
+	cont := make([][]string, len(cells))
 	pitch, n := 0.0, 0
 	for i, c := range cells {
 		lines[i] = Wrap(c.Style.Font, c.Style.Size, max(c.Width-2*o.Padding, 1), Clean(c.Text))
+		if c.Continued != "" {
+			cont[i] = Wrap(c.Style.Font, c.Style.Size, max(c.Width-2*o.Padding, 1), Clean(c.Continued))
+		}
 		pitch = max(pitch, c.Style.LineHeight())
 		n = max(n, len(lines[i]))
 	}
@@ -297,14 +309,22 @@ func (d *Document) Row(cells []Cell, o RowOptions) {
 		return
 	}
 	height := float64(n)*pitch + 2*o.Padding
-	if d.Remaining() < height && !d.AtTop() && height <= d.bottom()-d.top {
+	// A short row that does not fit moves to the next page whole; a tall one
+	// is split, but leaves at least two lines (or all of them) behind.
+	short := height <= (d.bottom()-d.top)/4
+	minLines := min(n, 2)
+	if d.Remaining() < height && !d.AtTop() &&
+		(short || int((d.Remaining()-2*o.Padding)/pitch) < minLines) {
 		d.NewPage()
 		if o.OnNewPage != nil {
 			o.OnNewPage()
 		}
 	}
-	for from := 0; from < n; {
+	for from := 0; from < n && d.err == nil; {
 		fit := int((d.Remaining() - 2*o.Padding) / pitch)
+		if n-from-fit == 1 && fit > 2 {
+			fit-- // no single line alone at the top of the next page
+		}
 		if fit < 1 {
 			if d.AtTop() {
 				fit = 1 // a page cannot hold one line: overflow rather than loop
@@ -324,12 +344,16 @@ func (d *Document) Row(cells []Cell, o RowOptions) {
 			if c.Fill != nil {
 				p.FillRect(x, d.y, c.Width, h, *c.Fill)
 			}
-			for k := from; k < to && k < len(lines[i]); k++ {
-				y := d.y + o.Padding + float64(k-from)*pitch + (pitch-c.Style.LineHeight())/2
+			show, first := lines[i], from
+			if from > 0 && from >= len(lines[i]) && cont[i] != nil {
+				show, first = cont[i], 0
+			}
+			for k := first; k < first+to-from && k < len(show); k++ {
+				y := d.y + o.Padding + float64(k-first)*pitch + (pitch-c.Style.LineHeight())/2
 				if c.Right {
-					p.TextRight(x+c.Width-o.Padding, y, c.Style, lines[i][k])
+					p.TextRight(x+c.Width-o.Padding, y, c.Style, show[k])
 				} else {
-					p.Text(x+o.Padding, y, c.Style, lines[i][k])
+					p.Text(x+o.Padding, y, c.Style, show[k])
 				}
 			}
 			x += c.Width

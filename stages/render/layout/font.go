@@ -35,12 +35,11 @@ type Font struct {
 	italicAngle                float64
 	fixedPitch                 bool
 
-	fontFile     []byte // the TTF program, zlib (FlateDecode) compressed
-	fontFileLen  int    // its uncompressed length (Length1)
-	toUnicode    []byte // ToUnicode CMap, compressed
-	widthsPDF    []int  // advance widths in PDF glyph space (1/1000 em)
-	notdefWidth  int
-	ttfByteCount int
+	fontFile    []byte // the TTF program, zlib (FlateDecode) compressed
+	fontFileLen int    // its uncompressed length (Length1)
+	toUnicode   []byte // ToUnicode CMap, compressed
+	widthsPDF   []int  // advance widths in PDF glyph space (1/1000 em)
+	notdefWidth int
 }
 
 // NewFont parses a TrueType font. name becomes the font's BaseFont in the
@@ -58,7 +57,7 @@ func NewFont(name string, ttf []byte) (*Font, error) {
 	var buf sfnt.Buffer
 	upem := sf.UnitsPerEm()
 	ppem := fixed.Int26_6(upem) << 6 // metrics in design units, as 26.6
-	f := &Font{name: name, unitsPerEm: float64(upem), ttfByteCount: len(ttf)}
+	f := &Font{name: name, unitsPerEm: float64(upem)}
 
 	n := sf.NumGlyphs()
 	f.advance = make([]uint16, n)
@@ -209,6 +208,23 @@ func (f *Font) Width(s string, size float64) float64 {
 func (f *Font) RuneWidth(r rune, size float64) float64 {
 	g, _ := f.glyph(r)
 	return float64(f.advance[g]) * size / f.unitsPerEm
+}
+
+// Truncate shortens s, ending it with "…", so that it is at most width
+// points wide at size points; s is returned unchanged if it fits.
+func (f *Font) Truncate(s string, size, width float64) string {
+	if f.Width(s, size) <= width {
+		return s
+	}
+	ell := f.RuneWidth('…', size)
+	w := 0.0
+	for i, r := range s {
+		w += f.RuneWidth(r, size)
+		if w+ell > width {
+			return strings.TrimRight(s[:i], " ") + "…"
+		}
+	}
+	return s
 }
 
 // Ascent is the height above the baseline at size points.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -96,7 +97,7 @@ func (d *Document) PDF(info Info) (out []byte, err error) {
 				fontRefs[f] = ir
 				fonts[f.name] = model.FontResource{Res: model.Resource{IndRef: ir}}
 			}
-			mp.Fm[f.name] = model.FontResource{Res: model.Resource{ID: "F" + itoa(k), IndRef: ir}}
+			mp.Fm[f.name] = model.FontResource{Res: model.Resource{ID: "F" + strconv.Itoa(k), IndRef: ir}}
 		}
 		pages[i] = &mp
 	}
@@ -118,26 +119,30 @@ func (d *Document) PDF(info Info) (out []byte, err error) {
 	var buf bytes.Buffer
 	buf.Grow(64 << 10)
 	ctx.Configuration.WriteObjectStream = false
+	ctx.Configuration.WriteXRefStream = false
 	if err := api.WriteContext(ctx, &buf); err != nil {
 		return nil, fmt.Errorf("layout: write PDF: %w", err)
 	}
+	b, err := canonical(buf.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	if err := stampDates(b, info.Created); err != nil {
+		return nil, err
+	}
 	id := info.ID
 	if id == ([16]byte{}) {
-		h := md5.New()
-		for _, p := range d.pages {
-			h.Write(p.content)
+		// Derive the id from the bytes, pdfcpu's clock-based id blanked.
+		if err := stampID(b, id); err != nil {
+			return nil, err
 		}
-		h.Write([]byte(info.Created.UTC().Format(time.RFC3339Nano)))
-		copy(id[:], h.Sum(nil))
+		id = md5.Sum(b)
 	}
-	b := buf.Bytes()
-	if err := stamp(b, info.Created, id); err != nil {
+	if err := stampID(b, id); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
-
-func itoa(i int) string { return fmt.Sprint(i) }
 
 func asciiOnly(s string) string {
 	return strings.Map(func(r rune) rune {
@@ -150,10 +155,10 @@ func asciiOnly(s string) string {
 
 var errStamp = errors.New("layout: cannot stamp date and id into the PDF")
 
-// stamp overwrites, in place and at the same length, the dates and file id
-// pdfcpu derived from the wall clock, so that the output depends only on
-// the input. Offsets in the cross-reference stream stay valid.
-func stamp(b []byte, created time.Time, id [16]byte) error {
+// stampDates and stampID overwrite, in place and at the same length, the
+// dates and file id pdfcpu derived from the wall clock, so that the output
+// depends only on the input. Offsets in the cross-reference table stay valid.
+func stampDates(b []byte, created time.Time) error {
 	date := []byte(types.DateString(created.UTC()))
 	for _, key := range []string{"/CreationDate(", "/ModDate("} {
 		i := bytes.Index(b, []byte(key))
@@ -167,6 +172,10 @@ func stamp(b []byte, created time.Time, id [16]byte) error {
 		}
 		copy(b[i:], date)
 	}
+	return nil
+}
+
+func stampID(b []byte, id [16]byte) error {
 	const key = "/ID[<"
 	i := bytes.LastIndex(b, []byte(key))
 	if i < 0 {

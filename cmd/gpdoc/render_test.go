@@ -1,0 +1,44 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestRenderCommand(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join("..", "..", "testdata", "render", "short.json")
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"version": 0}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"renders", []string{"render", in, "-o", filepath.Join(dir, "a.pdf"), "--deterministic"}, exitOK},
+		{"renders again", []string{"render", in, "-o", filepath.Join(dir, "b.pdf"), "--deterministic"}, exitOK},
+		{"no output flag", []string{"render", in}, exitUsage},
+		{"missing input", []string{"render", filepath.Join(dir, "none.json"), "-o", filepath.Join(dir, "c.pdf")}, exitUsage},
+		{"invalid consultation", []string{"render", bad, "-o", filepath.Join(dir, "d.pdf")}, exitFailed},
+		{"two inputs", []string{"render", in, in, "-o", filepath.Join(dir, "e.pdf")}, exitUsage},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if code := run(tt.args); code != tt.code {
+				t.Errorf("exit %d, want %d", code, tt.code)
+			}
+		})
+	}
+	a, errA := os.ReadFile(filepath.Join(dir, "a.pdf"))
+	b, errB := os.ReadFile(filepath.Join(dir, "b.pdf"))
+	if errA != nil || errB != nil || !bytes.HasPrefix(a, []byte("%PDF-")) || !bytes.Equal(a, b) {
+		t.Errorf("deterministic renders missing or different (%v, %v)", errA, errB)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "d.pdf")); !os.IsNotExist(err) {
+		t.Error("an invalid consultation left an output file")
+	}
+}
