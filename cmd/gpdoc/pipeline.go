@@ -6,6 +6,7 @@ import (
 
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages/assemble"
+	"github.com/gpdoc/gpdoc/stages/downsample"
 	"github.com/gpdoc/gpdoc/stages/encode"
 	"github.com/gpdoc/gpdoc/stages/render"
 	"github.com/gpdoc/gpdoc/stages/sanitise"
@@ -33,8 +34,8 @@ func defaultPipeline(o pipelineOptions) (pipeline.Pipeline, error) {
 	var p pipeline.Pipeline
 
 	v, err := validate.New(validate.Options{
-		Sanitise: true, // the sanitise stage fixes names, text encodings, spaced NHS numbers
-		// TODO(issue5): Downsample: true once the downsample stage is wired below.
+		Sanitise:   true, // the sanitise stage fixes names, text encodings, spaced NHS numbers
+		Downsample: true, // the downsample stage fits oversize images and PDFs, converts PNG
 	})
 	if err != nil {
 		return nil, fmt.Errorf("validate stage: %w", err)
@@ -51,8 +52,11 @@ func defaultPipeline(o pipelineOptions) (pipeline.Pipeline, error) {
 	}
 	p = append(p, r)
 
-	// TODO(issue5): downsample.New(downsample.Options{}) goes here, before
-	// encode, once the downsample stage is committed on its branch.
+	d, err := downsample.New(downsample.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("downsample stage: %w", err)
+	}
+	p = append(p, d)
 
 	p = append(p, encode.New(), assemble.NewStage())
 
