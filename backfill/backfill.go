@@ -26,6 +26,7 @@ import (
 	"io"
 	"iter"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +35,8 @@ import (
 	"github.com/gpdoc/gpdoc/ledger"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/pipeline/manifest"
+	"github.com/gpdoc/gpdoc/stages/send"
+	"github.com/gpdoc/gpdoc/transport"
 )
 
 // SendStage is the name of the stage the ledger stage is inserted before.
@@ -361,9 +364,27 @@ func (r *run) docs(intake context.Context, limiter *rate.Limiter) iter.Seq[*pipe
 	}
 }
 
+// ErrBlockedContent is returned for a message with an attachment the service
+// refused before for its content (a 406, recorded by a [ledger.ContentBlocker]):
+// the message is not sent. It matches transport.ErrRejectedContent, so the
+// message ends rejected-content.
+var ErrBlockedContent = fmt.Errorf("an attachment was refused by the service's virus scan before; it is never sent again: %w", transport.ErrRejectedContent)
+
 // markSending is the ledger stage: the message is sending, durably, before
-// the send stage starts.
+// the send stage starts. Attachments the service refused before stop it here.
 func (r *run) markSending(ctx context.Context, doc *pipeline.Document) error {
+	if b, ok := r.cfg.Ledger.(ledger.ContentBlocker); ok {
+		blocked, err := b.BlockedContent(ctx, send.Digests(doc.Message))
+		if err != nil {
+			if ctx.Err() == nil {
+				r.fail(fmt.Errorf("%w: %w", ErrLedger, err))
+			}
+			return err
+		}
+		if len(blocked) > 0 {
+			return fmt.Errorf("%w (SHA-256 %s)", ErrBlockedContent, strings.Join(blocked, ", "))
+		}
+	}
 	n, err := r.cfg.Ledger.MarkSending(ctx, doc.Message.MessageID)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -425,6 +446,10 @@ func (r *run) done(doc *pipeline.Document, err error) {
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), 30*time.Second)
 		ferr := r.cfg.Ledger.Finish(wctx, doc.Message.MessageID, ledger.Outcome{
 			State: state, Problem: problemJSON(problemFor(err, doc.Message.MessageID)), StatusEndpoint: doc.StatusEndpoint})
+		var rejected *send.RejectedError
+		if b, ok := r.cfg.Ledger.(ledger.ContentBlocker); ok && ferr == nil && errors.As(err, &rejected) {
+			ferr = b.BlockContent(wctx, doc.Message.MessageID, rejected.AttachmentSHA256)
+		}
 		cancel()
 		if ferr != nil {
 			r.fail(fmt.Errorf("%w: %w", ErrLedger, ferr))

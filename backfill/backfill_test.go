@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +20,7 @@ import (
 	"github.com/gpdoc/gpdoc/ledger"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/pipeline/manifest"
+	"github.com/gpdoc/gpdoc/stages/send"
 	"github.com/gpdoc/gpdoc/transport"
 )
 
@@ -506,6 +509,35 @@ func TestCountLines(t *testing.T) {
 		writeFile(t, p, tt.text)
 		if n, err := CountLines(p, tt.max); err != nil || n != tt.want {
 			t.Errorf("%q: %d %v, want %d", tt.text, n, err, tt.want)
+		}
+	}
+}
+
+// TestRunBlockedContent: an attachment the service refused (406) is never
+// sent again, even in another message.
+func TestRunBlockedContent(t *testing.T) {
+	var db store
+	fake := newFake()
+	sum := sha256.Sum256([]byte("EICAR-ish"))
+	fake.fail["src-0"] = &send.RejectedError{MessageID: manifest.DeriveMessageID("src-0"),
+		AttachmentSHA256: []string{hex.EncodeToString(sum[:])}, Err: errVirus}
+	s, err := Run(context.Background(), Config{Manifest: strings.NewReader(testLine(0, "EICAR-ish") + "\n"),
+		Pipeline: testPipeline(fake), Ledger: db.open()})
+	if err != nil || s.ByOutcome[OutcomeRejectedContent] != 1 {
+		t.Fatalf("first run %+v %v", s, err)
+	}
+	var report bytes.Buffer
+	s, err = Run(context.Background(), Config{Manifest: strings.NewReader(testLine(1, "EICAR-ish") + "\n" + testLine(2, "clean") + "\n"),
+		Pipeline: testPipeline(fake), Ledger: db.open(), Report: &report})
+	if err != nil || s.ByOutcome[OutcomeRejectedContent] != 1 || s.Sent != 1 {
+		t.Fatalf("second run %+v %v", s, err)
+	}
+	if fake.count(manifest.DeriveMessageID("src-1")) != 0 {
+		t.Fatal("refused content was sent again")
+	}
+	for _, r := range readReport(t, report.Bytes()) {
+		if r.SourceID == "src-1" && (r.Attempts != 0 || !strings.Contains(r.Error, "never sent again")) {
+			t.Fatalf("blocked message: %+v", r)
 		}
 	}
 }

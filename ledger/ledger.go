@@ -38,6 +38,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"time"
 )
 
@@ -126,6 +127,7 @@ const (
 	Duplicate
 )
 
+// String names the action: "process", "skip", "conflict" or "duplicate".
 func (a Action) String() string {
 	switch a {
 	case Process:
@@ -180,7 +182,7 @@ func Decide(prev *Entry, it Item, runID string, opts ClaimOptions) Decision {
 	changed := prev.Hash != it.Hash
 	switch {
 	case prev.RunID == runID && runID != "":
-		d.Action, d.Reason = Duplicate, "messageId appears earlier in this manifest (line "+itoa(prev.Line)+")"
+		d.Action, d.Reason = Duplicate, "messageId appears earlier in this manifest (line "+strconv.Itoa(prev.Line)+")"
 	case prev.State == Sent && changed:
 		d.Action, d.Reason = Conflict, "already sent with different content (line changed); give the changed document a new messageId"
 	case prev.State == Sent:
@@ -216,11 +218,6 @@ func StateAfterClaim(prev *Entry) State {
 	return prev.State
 }
 
-func itoa(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
-}
-
 // Outcome is how a processed message ended, for [Ledger.Finish].
 type Outcome struct {
 	State          State
@@ -238,6 +235,17 @@ func (s Stats) Total() int {
 		n += v
 	}
 	return n
+}
+
+// ContentBlocker is implemented by ledgers that remember attachments the
+// service refused for their content (a 406: the virus scan failed), which
+// must never be sent again, whatever message they come in. Attachments are
+// named by the hex SHA-256 of their decoded bytes.
+type ContentBlocker interface {
+	// BlockContent records the attachments of messageID that were refused.
+	BlockContent(ctx context.Context, messageID string, sha256s []string) error
+	// BlockedContent returns those of sha256s that were refused before.
+	BlockedContent(ctx context.Context, sha256s []string) ([]string, error)
 }
 
 // Ledger is the record of a backfill. One handle is one run: it claims lines

@@ -22,14 +22,18 @@ type Memory struct {
 type memStore struct {
 	mu      sync.Mutex
 	entries map[string]*Entry
+	blocked map[string]string // sha256 -> messageId
 	runs    int
 }
 
-var _ Ledger = (*Memory)(nil)
+var (
+	_ Ledger         = (*Memory)(nil)
+	_ ContentBlocker = (*Memory)(nil)
+)
 
 // NewMemory returns an empty in-memory ledger and its first run.
 func NewMemory() *Memory {
-	return (&Memory{store: &memStore{entries: map[string]*Entry{}}}).NewRun()
+	return (&Memory{store: &memStore{entries: map[string]*Entry{}, blocked: map[string]string{}}}).NewRun()
 }
 
 // NewRun returns a handle for a new run over the same entries.
@@ -128,6 +132,31 @@ func (m *Memory) Stats(context.Context) (Stats, error) {
 		st[e.State]++
 	}
 	return st, nil
+}
+
+// BlockContent implements [ContentBlocker].
+func (m *Memory) BlockContent(_ context.Context, messageID string, sha256s []string) error {
+	m.store.mu.Lock()
+	defer m.store.mu.Unlock()
+	for _, h := range sha256s {
+		if _, ok := m.store.blocked[h]; !ok {
+			m.store.blocked[h] = messageID
+		}
+	}
+	return nil
+}
+
+// BlockedContent implements [ContentBlocker].
+func (m *Memory) BlockedContent(_ context.Context, sha256s []string) ([]string, error) {
+	m.store.mu.Lock()
+	defer m.store.mu.Unlock()
+	var out []string
+	for _, h := range sha256s {
+		if _, ok := m.store.blocked[h]; ok {
+			out = append(out, h)
+		}
+	}
+	return out, nil
 }
 
 // Close implements [Ledger]; it does nothing.

@@ -24,6 +24,33 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 	t.Run("Lifecycle", func(t *testing.T) { lifecycle(t, fresh(t)) })
 	t.Run("RetryInvalid", func(t *testing.T) { retryInvalid(t, fresh(t)) })
 	t.Run("Concurrent", func(t *testing.T) { concurrent(t, fresh(t)) })
+	t.Run("BlockContent", func(t *testing.T) { blockContent(t, fresh(t)) })
+}
+
+func blockContent(t *testing.T, open Opener) {
+	ctx := context.Background()
+	l := open(t)
+	b, ok := l.(ledger.ContentBlocker)
+	if !ok {
+		l.Close()
+		t.Skip("not a ContentBlocker")
+	}
+	if got, err := b.BlockedContent(ctx, []string{"aa", "bb"}); err != nil || len(got) != 0 {
+		t.Fatalf("BlockedContent of an empty ledger: %v %v", got, err)
+	}
+	if err := b.BlockContent(ctx, "m1", []string{"aa", "cc"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.BlockContent(ctx, "m2", []string{"aa"}); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	b = open(t).(ledger.ContentBlocker)
+	defer b.(ledger.Ledger).Close()
+	got, err := b.BlockedContent(ctx, []string{"aa", "bb", "cc"})
+	if err != nil || len(got) != 2 || got[0] != "aa" || got[1] != "cc" {
+		t.Fatalf("BlockedContent = %v %v, want [aa cc]", got, err)
+	}
 }
 
 func claim(t *testing.T, l ledger.Ledger, it ledger.Item, opts ledger.ClaimOptions) ledger.Decision {

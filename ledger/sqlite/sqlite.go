@@ -39,6 +39,11 @@ CREATE TABLE IF NOT EXISTS messages (
 	updated_at      TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS messages_state ON messages (state);
+CREATE TABLE IF NOT EXISTS blocked_content (
+	sha256     TEXT PRIMARY KEY,
+	message_id TEXT NOT NULL,
+	created_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS ledger_meta (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -60,7 +65,10 @@ type Ledger struct {
 	closeErr  error
 }
 
-var _ ledger.Ledger = (*Ledger)(nil)
+var (
+	_ ledger.Ledger         = (*Ledger)(nil)
+	_ ledger.ContentBlocker = (*Ledger)(nil)
+)
 
 // Options configure [Open]. The zero value is ready to use.
 type Options struct {
@@ -256,6 +264,35 @@ func (l *Ledger) Finish(ctx context.Context, messageID string, o ledger.Outcome)
 		}
 		return nil
 	})
+}
+
+// BlockContent implements [ledger.ContentBlocker].
+func (l *Ledger) BlockContent(ctx context.Context, messageID string, sha256s []string) error {
+	return l.tx(ctx, func(tx *sql.Tx) error {
+		now := l.stamp()
+		for _, h := range sha256s {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO blocked_content (sha256, message_id, created_at) VALUES (?, ?, ?)
+				ON CONFLICT (sha256) DO NOTHING`, h, messageID, now); err != nil {
+				return fmt.Errorf("ledger: block content of %s: %w", messageID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// BlockedContent implements [ledger.ContentBlocker].
+func (l *Ledger) BlockedContent(ctx context.Context, sha256s []string) ([]string, error) {
+	var out []string
+	for _, h := range sha256s {
+		var n int
+		if err := l.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM blocked_content WHERE sha256 = ?`, h).Scan(&n); err != nil {
+			return nil, fmt.Errorf("ledger: blocked content: %w", err)
+		}
+		if n > 0 {
+			out = append(out, h)
+		}
+	}
+	return out, nil
 }
 
 // Get implements [ledger.Ledger].
