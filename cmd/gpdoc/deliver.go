@@ -40,7 +40,7 @@ func (f *deliverFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.IntVar(&f.concurrency, "concurrency", backfill.DefaultConcurrency(), "messages in flight at once")
 	fl.Float64Var(&f.rate, "rate", 0, "at most this many messages started per second (0: no limit)")
-	fl.StringVar(&f.url, "url", os.Getenv("CONNEQT_URL"), "conneQt base URL, e.g. https://int.conneqt.health (env CONNEQT_URL)")
+	fl.StringVar(&f.url, "url", "", "conneQt base URL, e.g. https://int.conneqt.health (env CONNEQT_URL)")
 	fl.StringVar(&f.apiKey, "api-key", "", "conneQt ApiKey (env CONNEQT_API_KEY; prefer the environment: flags show in ps)")
 	fl.StringVar(&f.accessToken, "access-token", "", "AccessToken for instant messages (env CONNEQT_ACCESS_TOKEN)")
 	fl.BoolVar(&f.sim, "sim", false, "start the built-in simulator in this process and send to it")
@@ -70,6 +70,9 @@ func (d *delivery) close() {
 // setUp checks the flags and opens the client (or simulator) and ledger for
 // input, the manifest or message file.
 func (f *deliverFlags) setUp(ctx context.Context, input string, stderr io.Writer) (*delivery, error) {
+	if f.url == "" && !f.sim && f.dryRun == "" {
+		f.url = os.Getenv("CONNEQT_URL")
+	}
 	modes := 0
 	for _, on := range []bool{f.url != "", f.sim, f.dryRun != ""} {
 		if on {
