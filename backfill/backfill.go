@@ -306,6 +306,9 @@ func (r *run) docs(intake context.Context, limiter *rate.Limiter) iter.Seq[*pipe
 			}
 		}()
 		for line := range manifest.Read(intake, r.cfg.Manifest, r.cfg.BaseDir) {
+			if r.stopRequested() {
+				r.cancel()
+			}
 			if intake.Err() != nil {
 				return
 			}
@@ -369,6 +372,17 @@ func (r *run) docs(intake context.Context, limiter *rate.Limiter) iter.Seq[*pipe
 // the message is not sent. It matches transport.ErrRejectedContent, so the
 // message ends rejected-content.
 var ErrBlockedContent = fmt.Errorf("an attachment was refused by the service's virus scan before; it is never sent again: %w", transport.ErrRejectedContent)
+
+// stopRequested reports whether Config.Stop is closed. The iterator checks it
+// itself, so that no line is taken once Stop is closed, however quickly.
+func (r *run) stopRequested() bool {
+	select {
+	case <-r.cfg.Stop: // a nil Stop blocks: never
+		return true
+	default:
+		return false
+	}
+}
 
 // markSending is the ledger stage: the message is sending, durably, before
 // the send stage starts. Attachments the service refused before stop it here.
