@@ -118,7 +118,7 @@ func (f *deliverFlags) setUp(ctx context.Context, input string, stderr io.Writer
 		return nil, usageError("no API key: set CONNEQT_API_KEY or --api-key")
 	}
 	client, err := transport.New(transport.Options{BaseURL: base, APIKey: key, AccessToken: token,
-		MaxConcurrent: f.concurrency, RateLimit: 0})
+		MaxConcurrent: f.concurrency})
 	if err != nil {
 		d.close()
 		return nil, withCode(exitUsage, err)
