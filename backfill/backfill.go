@@ -142,7 +142,7 @@ type Counts struct {
 	Failed   int64 // failed-retryable, failed-permanent, conflict
 	Skipped  int64 // skipped or duplicate
 	Bytes    int64 // payload bytes sent
-	Abandon  int64 // interrupted
+	Abandoned  int64 // interrupted
 	Resent   int64 // messages sent again after a crash or failure
 	Attempts int64 // send attempts made in this run
 }
@@ -160,7 +160,7 @@ func (c *Counts) add(r Result) {
 	case OutcomeSkipped, OutcomeDuplicate:
 		c.Skipped++
 	case OutcomeInterrupted:
-		c.Abandon++
+		c.Abandoned++
 	}
 }
 
@@ -186,7 +186,7 @@ func (s Summary) MessagesPerSecond() float64 {
 
 // OK reports whether every line was sent or skipped (exit status 0).
 func (s Summary) OK() bool {
-	return s.Invalid == 0 && s.Failed == 0 && s.Abandon == 0 && !s.Interrupted
+	return s.Invalid == 0 && s.Failed == 0 && s.Abandoned == 0 && !s.Interrupted
 }
 
 // ErrLedger matches a ledger failure that stopped the run: without a working
@@ -508,5 +508,5 @@ func (r *run) summary() Summary {
 		by[k] = v
 	}
 	return Summary{Counts: r.counts, ByOutcome: by, Elapsed: time.Since(r.start),
-		Interrupted: r.stopped || r.counts.Abandon > 0, DryRun: r.cfg.DryRun}
+		Interrupted: r.stopped || r.counts.Abandoned > 0, DryRun: r.cfg.DryRun}
 }

@@ -332,7 +332,7 @@ func TestRunGracefulStop(t *testing.T) {
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
-	if !r.s.Interrupted || r.s.Sent < 4 || r.s.Sent >= n || r.s.Failed != 0 || r.s.Abandon != 0 {
+	if !r.s.Interrupted || r.s.Sent < 4 || r.s.Sent >= n || r.s.Failed != 0 || r.s.Abandoned != 0 {
 		t.Fatalf("summary %+v", r.s)
 	}
 	st, _ := l.Stats(context.Background())
@@ -378,7 +378,7 @@ func TestRunForcedStop(t *testing.T) {
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run = %v, want context.Canceled", err)
 	}
-	if !s.Interrupted || s.Abandon < 3 || s.Sent != 0 || s.OK() {
+	if !s.Interrupted || s.Abandoned < 3 || s.Sent != 0 || s.OK() {
 		t.Fatalf("summary %+v", s)
 	}
 	for _, src := range inFlight {

@@ -29,11 +29,11 @@ func (s Summary) WriteTable(w io.Writer) error {
 		{"elapsed", s.Elapsed.Round(s.Elapsed/1000 + 1).String()},
 		{"messages/s", fmt.Sprintf("%.1f", s.MessagesPerSecond())},
 	}
-	if s.Abandon > 0 {
+	if s.Abandoned > 0 {
 		rows = append(rows, struct {
 			k string
 			v any
-		}{"interrupted", s.Abandon})
+		}{"interrupted", s.Abandoned})
 	}
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%v\t\n", r.k, r.v)

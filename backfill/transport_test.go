@@ -40,7 +40,7 @@ func TestRunTransport(t *testing.T) {
 	time.AfterFunc(300*time.Millisecond, cancel)
 	l := db.open()
 	s, err := Run(ctx, Config{Manifest: strings.NewReader(text), Pipeline: p, Ledger: l, Concurrency: n})
-	if err == nil || s.Abandon != n || s.Sent != 0 {
+	if err == nil || s.Abandoned != n || s.Sent != 0 {
 		t.Fatalf("forced stop: %+v %v", s, err)
 	}
 	for i := range n {
