@@ -136,15 +136,15 @@ type Result struct {
 
 // Counts are running totals by kind of outcome.
 type Counts struct {
-	Done     int64 // lines finished, whatever the outcome
-	Sent     int64 // sent, or prepared in a dry run
-	Invalid  int64 // invalid or rejected-content
-	Failed   int64 // failed-retryable, failed-permanent, conflict
-	Skipped  int64 // skipped or duplicate
-	Bytes    int64 // payload bytes sent
-	Abandoned  int64 // interrupted
-	Resent   int64 // messages sent again after a crash or failure
-	Attempts int64 // send attempts made in this run
+	Done      int64 // lines finished, whatever the outcome
+	Sent      int64 // sent, or prepared in a dry run
+	Invalid   int64 // invalid or rejected-content
+	Failed    int64 // failed-retryable, failed-permanent, conflict
+	Skipped   int64 // skipped or duplicate
+	Bytes     int64 // payload bytes sent
+	Abandoned int64 // interrupted
+	Resent    int64 // messages sent again after a crash or failure
+	Attempts  int64 // send attempts made in this run
 }
 
 func (c *Counts) add(r Result) {
