@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -334,32 +335,39 @@ func TestBackfillCrash(t *testing.T) {
 	const n = 600
 	bin := gpdocBinary(t)
 	tests := []struct {
-		name   string
-		signal syscall.Signal
+		name    string
+		signal  syscall.Signal
+		twice   bool // a second signal: abandon the sends in flight
+		latency time.Duration
 	}{
-		{"SIGKILL", syscall.SIGKILL},
-		{"SIGINT", syscall.SIGINT},
+		{"SIGKILL", syscall.SIGKILL, false, 15 * time.Millisecond},
+		{"SIGINT", syscall.SIGINT, false, 15 * time.Millisecond},
+		{"SIGINT twice", syscall.SIGINT, true, 400 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			url := startSim(t, bin, 15*time.Millisecond)
+			url := startSim(t, bin, tt.latency)
 			dir := t.TempDir()
 			man := filepath.Join(dir, "m.jsonl")
 			led := man + ".ledger.db" // the default
 			genManifest(t, man, n, tt.name)
-			backfillCmd := func() *exec.Cmd {
-				cmd := exec.Command(bin, "backfill", "--url", url, "--concurrency", "8", "--progress", "none", man)
+			backfillCmd := func(concurrency int) *exec.Cmd {
+				cmd := exec.Command(bin, "backfill", "--url", url, "--concurrency", strconv.Itoa(concurrency), "--progress", "none", man)
 				cmd.Env = append(os.Environ(), "CONNEQT_API_KEY=crash-key")
 				return cmd
 			}
-			cmd := backfillCmd()
+			concurrency := 8
+			if tt.twice {
+				concurrency = 32
+			}
+			cmd := backfillCmd(concurrency)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
 			deadline := time.Now().Add(30 * time.Second)
-			for simStats(t, url).Accepted < n/4 {
+			for simStats(t, url).Accepted < n/8 {
 				if time.Now().After(deadline) {
 					cmd.Process.Kill()
 					t.Fatalf("backfill too slow; stderr:\n%s", stderr.String())
@@ -367,6 +375,10 @@ func TestBackfillCrash(t *testing.T) {
 				time.Sleep(5 * time.Millisecond)
 			}
 			cmd.Process.Signal(tt.signal)
+			if tt.twice {
+				time.Sleep(100 * time.Millisecond)
+				cmd.Process.Signal(tt.signal)
+			}
 			err := cmd.Wait()
 			code := cmd.ProcessState.ExitCode()
 			st := simStats(t, url)
@@ -378,7 +390,15 @@ func TestBackfillCrash(t *testing.T) {
 			if ls[ledger.Sent] > int(st.Accepted) {
 				t.Fatalf("ledger says %d sent, simulator has %d", ls[ledger.Sent], st.Accepted)
 			}
-			if tt.signal == syscall.SIGINT {
+			if tt.twice {
+				// Abandoned: exit 130; the sends in flight stay sending.
+				if code != exitInterrupted || ls[ledger.Sending] == 0 || !strings.Contains(stderr.String(), "abandoning") {
+					t.Fatalf("exit %d, ledger %v; stderr:\n%s", code, ls, stderr.String())
+				}
+				if ls[ledger.Sent]+ls[ledger.Sending] < int(st.Accepted) {
+					t.Fatalf("the simulator has %d, the ledger knows of only %d", st.Accepted, ls[ledger.Sent]+ls[ledger.Sending])
+				}
+			} else if tt.signal == syscall.SIGINT {
 				// A clean stop: exit 130, nothing left sending, the ledger
 				// agrees with the simulator exactly.
 				if code != exitInterrupted {
@@ -393,7 +413,7 @@ func TestBackfillCrash(t *testing.T) {
 			}
 			leftSending := ls[ledger.Sending]
 
-			cmd = backfillCmd()
+			cmd = backfillCmd(64)
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("re-run: %v\n%s", err, out)
