@@ -187,8 +187,17 @@ func (l *Ledger) Claim(ctx context.Context, it ledger.Item, opts ledger.ClaimOpt
 	if it.MessageID == "" {
 		return ledger.Decision{}, errors.New("ledger: claim without a messageId")
 	}
+	// Fast path for re-runs: a line that needs nothing (already sent, say)
+	// is decided on a plain read, without taking the write lock.
+	prev, err := get(ctx, l.db, it.MessageID)
+	if err != nil {
+		return ledger.Decision{}, err
+	}
+	if d := ledger.Decide(prev, it, l.runID, opts); d.Action != ledger.Process {
+		return d, nil
+	}
 	var d ledger.Decision
-	err := l.tx(ctx, func(tx *sql.Tx) error {
+	err = l.tx(ctx, func(tx *sql.Tx) error {
 		prev, err := get(ctx, tx, it.MessageID)
 		if err != nil {
 			return err
