@@ -133,12 +133,17 @@ func (f *Fitter) fitImage(ctx context.Context, img image.Image, o int, target in
 		bestW, bestH  int
 		smallest      int64 = math.MaxInt64
 	)
-	goal := float64(target) * 0.97 // aim a little under, to avoid a second encode
+	goal := float64(target) * 0.95 // aim under: the sample predicts within a few per cent; a second encode costs more
+	tried := map[[2]float64]bool{}
 	for attempt := 0; attempt < 4; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		s, q, _ := m.plan(goal/corr, sMin, minQ, maxQ)
+		if tried[[2]float64{s, float64(q)}] {
+			break // the model has nothing new to offer
+		}
+		tried[[2]float64{s, float64(q)}] = true
 		if rendered == nil || s != renderedScale {
 			rendered = nil
 			rendered = resize(img, s)
@@ -147,7 +152,7 @@ func (f *Fitter) fitImage(ctx context.Context, img image.Image, o int, target in
 				rep.step(fmt.Sprintf("resized to %dx%d", rendered.Bounds().Dx(), rendered.Bounds().Dy()))
 			}
 		}
-		out, err := encodeJPEG(rendered, q, int(target))
+		out, err := encodeJPEGParallel(rendered, q, int(target))
 		if err != nil {
 			return nil, fmt.Errorf("encode JPEG: %w", err)
 		}
@@ -160,10 +165,13 @@ func (f *Fitter) fitImage(ctx context.Context, img image.Image, o int, target in
 				best, bestQ = out, q
 				bestW, bestH = rendered.Bounds().Dx(), rendered.Bounds().Dy()
 			}
-			// Good enough: close to the budget, or nothing better to try.
-			if float64(n) >= 0.90*float64(target) || (q >= maxQ && s >= 1) || attempt >= 1 {
+			// Good enough: close to the budget, nothing better to try, or
+			// this was already the retry upwards.
+			if float64(n) >= 0.85*float64(target) || (q >= maxQ && s >= 1) || attempt >= 1 {
 				break
 			}
+		} else if best != nil {
+			break // the step up overshot: keep what fitted
 		}
 		corr = float64(n) / m.estimate(s, q)
 		if n > target && s <= sMin && q <= minQ {

@@ -53,22 +53,22 @@ func photo24MP(t testing.TB) (*image.RGBA, []byte) {
 }
 
 var (
-	photo12Once sync.Once
-	photo12JPEG []byte
+	photo4Once sync.Once
+	photo4JPEG []byte
 )
 
-// photo12MP returns a generated 4000x3000 photo-like JPEG at quality 95
-// (about 5.6 MB, just over the 5 MB limit).
-func photo12MP(t testing.TB) []byte {
+// photo4MP returns a generated 2400x1600 photo-like JPEG at quality 95
+// (about 1.8 MB).
+func photo4MP(t testing.TB) []byte {
 	t.Helper()
-	photo12Once.Do(func() {
+	photo4Once.Do(func() {
 		var b bytes.Buffer
-		if err := jpeg.Encode(&b, testimage.Photo(4000, 3000, 2), &jpeg.Options{Quality: 95}); err != nil {
+		if err := jpeg.Encode(&b, testimage.Photo(2400, 1600, 2), &jpeg.Options{Quality: 95}); err != nil {
 			panic(err)
 		}
-		photo12JPEG = b.Bytes()
+		photo4JPEG = b.Bytes()
 	})
-	return photo12JPEG
+	return photo4JPEG
 }
 
 // heavy skips a 24 MP case under -race or -short.

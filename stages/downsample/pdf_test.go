@@ -139,7 +139,7 @@ func pdfFacts(t testing.TB, data []byte) (int, []string) {
 }
 
 func TestFitPDF(t *testing.T) {
-	dct := photoJPEGBytes(t, 3000, 2000, 95)
+	dct := photoJPEGBytes(t, 2000, 1500, 95)
 	flate := photoFlate(t, 1200, 900)
 	tests := []struct {
 		name   string
@@ -147,11 +147,11 @@ func TestFitPDF(t *testing.T) {
 		budget int64
 		want   error
 	}{
-		{"DCT image", []pdfPage{{text: "Discharge letter page 1", img: dct, filter: "DCTDecode", w: 3000, h: 2000},
-			{text: "Page 2: no image"}}, 1_000_000, nil},
+		{"DCT image", []pdfPage{{text: "Discharge letter page 1", img: dct, filter: "DCTDecode", w: 2000, h: 1500},
+			{text: "Page 2: no image"}}, 500_000, nil},
 		{"Flate image", []pdfPage{{text: "Wound chart", img: flate, filter: "FlateDecode", w: 1200, h: 900}}, 600_000, nil},
 		{"text alone over the limit", []pdfPage{{text: "Long report", extra: 400_000}}, 100_000, ErrCannotFit},
-		{"images cannot shrink enough", []pdfPage{{text: "Photo", img: dct, filter: "DCTDecode", w: 3000, h: 2000}}, 20_000, ErrCannotFit},
+		{"images cannot shrink enough", []pdfPage{{text: "Photo", img: dct, filter: "DCTDecode", w: 2000, h: 1500}}, 20_000, ErrCannotFit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

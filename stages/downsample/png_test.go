@@ -23,11 +23,11 @@ func encodePNG(t testing.TB, img image.Image, level png.CompressionLevel) []byte
 }
 
 func TestFitPNG(t *testing.T) {
-	chart := testimage.Graphic(2000, 1500, 12, false)
-	chartPNG := encodePNG(t, chart, png.NoCompression) // about 12 MB
+	chart := testimage.Graphic(1600, 1200, 12, false)
+	chartPNG := encodePNG(t, chart, png.NoCompression) // about 7.7 MB
 	transparent := testimage.Graphic(1200, 900, 12, true)
 	transparentPNG := encodePNG(t, transparent, png.NoCompression)
-	photo := testimage.Photo(2000, 1500, 3)
+	photo := testimage.Photo(1600, 1200, 3)
 	photoPNG := encodePNG(t, photo, png.BestSpeed)
 
 	tests := []struct {

@@ -17,7 +17,7 @@ func newDoc(route pipeline.RouteName, atts ...*pipeline.Attachment) *pipeline.Do
 }
 
 func TestStage(t *testing.T) {
-	photo := photo12MP(t)
+	photo := photo4MP(t)
 	transparent := encodePNG(t, testimage.Graphic(600, 400, 6, true), png.DefaultCompression)
 	small := tinyJPEG(t)
 	tests := []struct {
@@ -33,8 +33,8 @@ func TestStage(t *testing.T) {
 	}{
 		{"small JPEG untouched", pipeline.Standard, pipeline.Attachment{FileName: "a.jpg", MIMEType: "image/jpeg", Data: small},
 			Options{}, false, "image/jpeg", "a.jpg", "", ""},
-		{"12MP JPEG fitted to the route limit", pipeline.Standard, pipeline.Attachment{FileName: "wound.jpg", MIMEType: "image/jpeg", Data: photo},
-			Options{}, true, "image/jpeg", "wound.jpg", "", "JPEG re-encoded at quality"},
+		{"4MP JPEG fitted to a 1 MB limit", pipeline.Standard, pipeline.Attachment{FileName: "wound.jpg", MIMEType: "image/jpeg", Data: photo},
+			Options{MaxBytes: 1_000_000}, true, "image/jpeg", "wound.jpg", "", "JPEG re-encoded at quality"},
 		{"PNG on the instant route becomes JPEG", pipeline.Instant, pipeline.Attachment{FileName: "chart.PNG", MIMEType: "image/png", Data: transparent},
 			Options{}, true, "image/jpeg", "chart.jpg", "", "transparent areas flattened on white"},
 		{"PNG on the standard route under the limit untouched", pipeline.Standard, pipeline.Attachment{FileName: "chart.png", MIMEType: "image/png", Data: transparent},
@@ -78,8 +78,12 @@ func TestStage(t *testing.T) {
 				}
 				return
 			}
-			if int64(len(att.Data)) > doc.Route.MaxAttachmentBytes {
-				t.Fatalf("output %d bytes, over the route limit", len(att.Data))
+			limit := doc.Route.MaxAttachmentBytes
+			if tt.opts.MaxBytes > 0 {
+				limit = tt.opts.MaxBytes
+			}
+			if int64(len(att.Data)) > limit {
+				t.Fatalf("output %d bytes, over the limit %d", len(att.Data), limit)
 			}
 			var content *pipeline.Change
 			for i := range changes {
