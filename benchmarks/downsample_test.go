@@ -1,0 +1,107 @@
+package benchmarks
+
+import (
+	"bytes"
+	"context"
+	"image/jpeg"
+	"image/png"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gpdoc/gpdoc/internal/testimage"
+	"github.com/gpdoc/gpdoc/stages/downsample"
+)
+
+// BenchmarkDownsample fits generated photo-like images under the 5 MB
+// limit: a 24 MP JPEG saved at quality 95 (about 11 MB) and a 12 MP PNG
+// (about 25 MB, falls back to JPEG). Besides time and allocations it
+// reports the output size, the full-size and sample encodes per fit, and
+// the peak heap above the starting level (sampled every millisecond).
+func BenchmarkDownsample(b *testing.B) {
+	var jpg bytes.Buffer
+	if err := jpeg.Encode(&jpg, testimage.Photo(6000, 4000, 1), &jpeg.Options{Quality: 95}); err != nil {
+		b.Fatal(err)
+	}
+	var pngb bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&pngb, testimage.Photo(4000, 3000, 2)); err != nil {
+		b.Fatal(err)
+	}
+	f, err := downsample.NewFitter(downsample.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	cases := []struct {
+		name string
+		data []byte
+		fit  func() ([]byte, downsample.Report, error)
+	}{
+		{"24MP-jpeg", jpg.Bytes(), func() ([]byte, downsample.Report, error) {
+			return f.FitJPEG(ctx, jpg.Bytes(), downsample.DefaultMaxBytes)
+		}},
+		{"12MP-png", pngb.Bytes(), func() ([]byte, downsample.Report, error) {
+			return f.FitPNG(ctx, pngb.Bytes(), downsample.DefaultMaxBytes, downsample.PNGLosslessThenJPEG)
+		}},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(c.data)))
+			var outBytes, encodes, samples int
+			var peak uint64
+			for b.Loop() {
+				var out []byte
+				var rep downsample.Report
+				p := peakHeap(func() {
+					out, rep, err = c.fit()
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(out) > downsample.DefaultMaxBytes {
+					b.Fatalf("output %d bytes over the limit", len(out))
+				}
+				outBytes, encodes, samples = len(out), rep.Encodes, rep.SampleEncodes
+				peak = max(peak, p)
+			}
+			b.ReportMetric(float64(outBytes), "out-bytes")
+			b.ReportMetric(float64(encodes), "encodes/fit")
+			b.ReportMetric(float64(samples), "sample-encodes/fit")
+			b.ReportMetric(float64(peak)/1e6, "peak-heap-MB")
+		})
+	}
+}
+
+// peakHeap runs fn and returns the highest HeapInuse seen above the level
+// before it.
+func peakHeap(fn func()) uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapInuse
+	var peak atomic.Uint64
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		var m runtime.MemStats
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > base && m.HeapInuse-base > peak.Load() {
+				peak.Store(m.HeapInuse - base)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	fn()
+	close(done)
+	<-stopped
+	return peak.Load()
+}

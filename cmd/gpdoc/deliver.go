@@ -1,0 +1,254 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/gpdoc/gpdoc/backfill"
+	"github.com/gpdoc/gpdoc/ledger/sqlite"
+	"github.com/gpdoc/gpdoc/transport"
+	"github.com/gpdoc/gpdoc/transport/conneqttest"
+)
+
+// deliverFlags are the flags backfill and send share.
+type deliverFlags struct {
+	concurrency  int
+	rate         float64
+	url          string
+	apiKey       string
+	accessToken  string
+	sim          bool
+	dryRun       string
+	ledgerPath   string
+	retryInvalid bool
+	report       string
+	progress     string
+	interval     time.Duration
+}
+
+func (f *deliverFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.IntVar(&f.concurrency, "concurrency", backfill.DefaultConcurrency(), "messages in flight at once")
+	fl.Float64Var(&f.rate, "rate", 0, "at most this many messages started per second (0: no limit)")
+	fl.StringVar(&f.url, "url", "", "conneQt base URL, e.g. https://int.conneqt.health (env CONNEQT_URL)")
+	fl.StringVar(&f.apiKey, "api-key", "", "conneQt ApiKey (env CONNEQT_API_KEY; prefer the environment: flags show in ps)")
+	fl.StringVar(&f.accessToken, "access-token", "", "AccessToken for instant messages (env CONNEQT_ACCESS_TOKEN)")
+	fl.BoolVar(&f.sim, "sim", false, "start the built-in simulator in this process and send to it")
+	fl.StringVar(&f.dryRun, "dry-run", "", "write each assembled message to `DIR`/<messageId>.json instead of sending")
+	fl.StringVar(&f.ledgerPath, "ledger", "", "ledger database `FILE` (default <input>.ledger.db)")
+	fl.BoolVar(&f.retryInvalid, "retry-invalid", false, "retry messages that were invalid or rejected before, if their line has changed")
+	fl.StringVar(&f.report, "report", "", "write one JSON line per message to `FILE`")
+	fl.StringVar(&f.progress, "progress", "auto", "progress display: auto (a bar on a terminal, else log lines), bar, text, json or none")
+	fl.DurationVar(&f.interval, "progress-interval", 10*time.Second, "how often text and json progress lines are printed")
+}
+
+// delivery is everything a run needs that the flags set up.
+type delivery struct {
+	client  *transport.Client
+	sim     *conneqttest.Server
+	ledger  *sqlite.Ledger
+	opts    pipelineOptions
+	closers []func()
+}
+
+func (d *delivery) close() {
+	for i := len(d.closers) - 1; i >= 0; i-- {
+		d.closers[i]()
+	}
+}
+
+// setUp checks the flags and opens the client (or simulator) and ledger for
+// input, the manifest or message file.
+func (f *deliverFlags) setUp(ctx context.Context, input string, stderr io.Writer) (*delivery, error) {
+	if f.url == "" && !f.sim && f.dryRun == "" {
+		f.url = os.Getenv("CONNEQT_URL")
+	}
+	modes := 0
+	for _, on := range []bool{f.url != "", f.sim, f.dryRun != ""} {
+		if on {
+			modes++
+		}
+	}
+	if modes != 1 {
+		return nil, usageError("give exactly one of --url (or CONNEQT_URL), --sim and --dry-run")
+	}
+	if f.concurrency < 1 {
+		return nil, usageError("--concurrency must be at least 1")
+	}
+	if f.rate < 0 {
+		return nil, usageError("--rate must not be negative")
+	}
+	d := &delivery{}
+	if f.dryRun != "" {
+		if f.ledgerPath != "" {
+			return nil, usageError("--ledger records sends; a --dry-run sends nothing and keeps no ledger")
+		}
+		if err := os.MkdirAll(f.dryRun, 0o755); err != nil {
+			return nil, withCode(exitUsage, err)
+		}
+		d.opts.DryRunDir = f.dryRun
+		return d, nil
+	}
+	key, token := f.apiKey, f.accessToken
+	if key == "" {
+		key = os.Getenv("CONNEQT_API_KEY")
+	}
+	if token == "" {
+		token = os.Getenv("CONNEQT_ACCESS_TOKEN")
+	}
+	base := f.url
+	if f.sim {
+		d.sim = conneqttest.NewServer(conneqttest.Options{})
+		d.closers = append(d.closers, d.sim.Close)
+		base, key, token = d.sim.URL, d.sim.APIKey(), d.sim.GrantAccessToken()
+		fmt.Fprintf(stderr, "gpdoc: simulator listening on %s\n", base)
+	}
+	if key == "" {
+		d.close()
+		return nil, usageError("no API key: set CONNEQT_API_KEY or --api-key")
+	}
+	client, err := transport.New(transport.Options{BaseURL: base, APIKey: key, AccessToken: token,
+		MaxConcurrent: f.concurrency})
+	if err != nil {
+		d.close()
+		return nil, withCode(exitUsage, err)
+	}
+	d.client = client
+	d.closers = append(d.closers, client.Close)
+	d.opts.Sender = client
+
+	path := f.ledgerPath
+	if path == "" {
+		path = input + ".ledger.db"
+	}
+	l, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		d.close()
+		return nil, withCode(exitUsage, err)
+	}
+	d.ledger = l
+	d.closers = append(d.closers, func() { l.Close() })
+	return d, nil
+}
+
+// newProgress picks the progress display for the --progress flag.
+func (f *deliverFlags) newProgress(w io.Writer) (backfill.Progress, error) {
+	mode := f.progress
+	if mode == "auto" {
+		mode = "text"
+		if file, ok := w.(*os.File); ok && term.IsTerminal(int(file.Fd())) {
+			mode = "bar"
+		}
+	}
+	switch mode {
+	case "bar":
+		return backfill.NewBarProgress(w), nil
+	case "text":
+		return backfill.NewLogProgress(w, f.interval, false), nil
+	case "json":
+		return backfill.NewLogProgress(w, f.interval, true), nil
+	case "none":
+		return nil, nil
+	}
+	return nil, usageError("--progress must be auto, bar, text, json or none, not %q", f.progress)
+}
+
+// deliver runs a backfill of the manifest read from in, with the signals
+// wired: the first SIGINT or SIGTERM stops taking messages and lets those in
+// flight finish, the second abandons them. It prints the summary and returns
+// the command's exit error.
+func (f *deliverFlags) deliver(cmd *cobra.Command, input string, in io.Reader, total int64) error {
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	// The root context is cancelled by the first signal; this command
+	// handles signals itself, in two steps.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(cmd.Context()))
+	defer cancel()
+	stop := make(chan struct{})
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		select {
+		case <-sigs:
+		case <-ctx.Done():
+			return
+		}
+		fmt.Fprintln(stderr, "\ngpdoc: stopping: finishing the messages in flight (interrupt again to abandon them)")
+		close(stop)
+		select {
+		case <-sigs:
+			fmt.Fprintln(stderr, "\ngpdoc: abandoning the messages in flight")
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+
+	progress, err := f.newProgress(stderr)
+	if err != nil {
+		return err
+	}
+	d, err := f.setUp(ctx, input, stderr)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	p, err := defaultPipeline(d.opts)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	cfg := backfill.Config{
+		Manifest:     in,
+		BaseDir:      filepath.Dir(input),
+		Pipeline:     p,
+		RetryInvalid: f.retryInvalid,
+		DryRun:       f.dryRun != "",
+		Concurrency:  f.concurrency,
+		Rate:         f.rate,
+		Stop:         stop,
+		Progress:     progress,
+		Total:        total,
+	}
+	if d.ledger != nil {
+		cfg.Ledger = d.ledger
+	}
+	if f.report != "" {
+		rf, err := os.Create(f.report)
+		if err != nil {
+			return withCode(exitUsage, err)
+		}
+		defer rf.Close()
+		cfg.Report = rf
+	}
+	s, runErr := backfill.Run(ctx, cfg)
+	s.WriteTable(stdout)
+	if d.sim != nil {
+		st := d.sim.Stats()
+		fmt.Fprintf(stderr, "gpdoc: simulator: %d accepted, %d duplicates, %d rejected\n", st.Accepted, st.Duplicates, st.Rejected)
+	}
+	if d.ledger != nil {
+		if err := d.ledger.Close(); err != nil && runErr == nil {
+			runErr = fmt.Errorf("closing the ledger: %w", err)
+		}
+	}
+	switch {
+	case errors.Is(runErr, context.Canceled):
+		return withCode(exitInterrupted, errors.New("interrupted: messages in flight were abandoned; run again to resume"))
+	case runErr != nil:
+		return withCode(exitFailed, runErr)
+	case s.Interrupted:
+		return withCode(exitInterrupted, errors.New("stopped before the end of the input; run again to resume"))
+	case !s.OK():
+		return withCode(exitFailed, nil)
+	}
+	return nil
+}

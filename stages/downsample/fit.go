@@ -1,0 +1,234 @@
+package downsample
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"math"
+	"runtime/debug"
+
+	"golang.org/x/sync/semaphore"
+)
+
+// Fitter fits images and PDFs under a budget. It is safe for concurrent
+// use; at most Options.MaxConcurrentDecodes images are decoded at once.
+type Fitter struct {
+	opts Options
+	sem  *semaphore.Weighted
+}
+
+// NewFitter returns a Fitter for opts (zero fields take their defaults).
+func NewFitter(opts Options) (*Fitter, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return &Fitter{opts: o, sem: semaphore.NewWeighted(int64(o.MaxConcurrentDecodes))}, nil
+}
+
+// Options returns the Fitter's options with defaults filled in.
+func (f *Fitter) Options() Options { return f.opts }
+
+// FitJPEG fits a JPEG under opts.MaxBytes with a one-off Fitter. See
+// [Fitter.FitJPEG].
+func FitJPEG(ctx context.Context, data []byte, opts Options) ([]byte, Report, error) {
+	f, err := NewFitter(opts)
+	if err != nil {
+		return nil, Report{}, err
+	}
+	return f.FitJPEG(ctx, data, f.opts.MaxBytes)
+}
+
+// FitJPEG returns data re-encoded as a JPEG of at most maxBytes, upright
+// (EXIF orientation applied; the output carries no EXIF), with its long
+// edge no smaller than Options.MinLongEdge (or its own, if smaller). data
+// is returned unchanged when it already fits. Errors wrap ErrCannotFit,
+// ErrTooManyPixels or ErrUndecodable, or are ctx's.
+func (f *Fitter) FitJPEG(ctx context.Context, data []byte, maxBytes int64) (out []byte, rep Report, err error) {
+	rep = Report{InputMIME: "image/jpeg", OutputMIME: "image/jpeg", OriginalBytes: int64(len(data)), FinalBytes: int64(len(data))}
+	if int64(len(data)) <= maxBytes {
+		return data, rep, nil
+	}
+	defer recoverDecoder(&err, "JPEG image")
+	cfg, err := f.checkConfig(data, "JPEG image")
+	if err != nil {
+		return nil, rep, err
+	}
+	o := Orientation(data)
+	rep.Orientation = o
+	rep.OriginalWidth, rep.OriginalHeight = upright(cfg.Width, cfg.Height, o)
+	if err := f.acquire(ctx); err != nil {
+		return nil, rep, err
+	}
+	defer f.sem.Release(1)
+	img, err := jpeg.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, rep, undecodable("JPEG image", err)
+	}
+	rep.step("decoded")
+	maxQ := f.opts.MaxQuality
+	if sq := SourceQuality(data); sq > 0 && sq < maxQ {
+		maxQ = max(sq, f.opts.MinQuality)
+	}
+	out, err = f.fitImage(ctx, img, o, maxBytes, maxQ, &rep)
+	return out, rep, err
+}
+
+// checkConfig reads the header and refuses images over the pixel budget.
+func (f *Fitter) checkConfig(data []byte, what string) (image.Config, error) {
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return cfg, undecodable(what, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return cfg, undecodable(what, fmt.Errorf("image is %dx%d pixels", cfg.Width, cfg.Height))
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); px > f.opts.MaxPixels {
+		return cfg, &FitError{Reason: fmt.Sprintf("the image is %dx%d pixels (%.1f megapixels), more than gpdoc decodes (%.1f megapixels)",
+			cfg.Width, cfg.Height, float64(px)/1e6, float64(f.opts.MaxPixels)/1e6), Err: ErrTooManyPixels}
+	}
+	return cfg, nil
+}
+
+func (f *Fitter) acquire(ctx context.Context) error { return f.sem.Acquire(ctx, 1) }
+
+// recoverDecoder turns a decoder panic into an ErrUndecodable error.
+func recoverDecoder(err *error, what string) {
+	if v := recover(); v != nil {
+		*err = undecodable(what, fmt.Errorf("decoder panic: %v\n%s", v, debug.Stack()))
+	}
+}
+
+func upright(w, h, o int) (int, int) {
+	if transposes(o) {
+		return h, w
+	}
+	return w, h
+}
+
+// fitImage encodes img (stored with EXIF orientation o; fitImage owns it)
+// upright as a JPEG of at most target bytes, searching quality on a sample mosaic first and scaling only when
+// the quality would fall below the floor.
+func (f *Fitter) fitImage(ctx context.Context, img image.Image, o int, target int64, maxQ int, rep *Report) ([]byte, error) {
+	// Turn the image upright first: for a decoded JPEG (YCbCr, 1.5 bytes a
+	// pixel for 4:2:0) that copy is the cheapest, and the caller's copy is
+	// garbage from here on.
+	img = orient(img, o)
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	long := max(w, h)
+	floor := min(f.opts.MinLongEdge, long)
+	sMin := float64(floor) / float64(long)
+	minQ := min(f.opts.MinQuality, maxQ)
+	m := newModel(img, rep)
+
+	corr := 1.0 // measured full size / predicted size, from the last full encode
+	var (
+		rendered      image.Image
+		renderedScale float64
+		best          []byte
+		bestQ         int
+		bestW, bestH  int
+		smallest      int64 = math.MaxInt64
+	)
+	goal := float64(target) * 0.95 // aim under: the sample predicts within a few per cent; a second encode costs more
+	tried := map[[2]float64]bool{}
+	for attempt := 0; attempt < 4; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		s, q, _ := m.plan(goal/corr, sMin, minQ, maxQ)
+		if tried[[2]float64{s, float64(q)}] {
+			break // the model has nothing new to offer
+		}
+		tried[[2]float64{s, float64(q)}] = true
+		if rendered == nil || s != renderedScale {
+			rendered = nil
+			rendered = resize(img, s)
+			renderedScale = s
+			if s < 1 {
+				rep.step(fmt.Sprintf("resized to %dx%d", rendered.Bounds().Dx(), rendered.Bounds().Dy()))
+			}
+		}
+		out, err := encodeJPEGParallel(rendered, q, int(target))
+		if err != nil {
+			return nil, fmt.Errorf("encode JPEG: %w", err)
+		}
+		rep.Encodes++
+		n := int64(len(out))
+		rep.step(fmt.Sprintf("encoded at quality %d: %d bytes", q, n))
+		smallest = min(smallest, n)
+		if n <= target {
+			if best == nil || len(out) > len(best) {
+				best, bestQ = out, q
+				bestW, bestH = rendered.Bounds().Dx(), rendered.Bounds().Dy()
+			}
+			// Good enough: close to the budget, nothing better to try, or
+			// this was already the retry upwards.
+			if float64(n) >= 0.85*float64(target) || (q >= maxQ && s >= 1) || attempt >= 1 {
+				break
+			}
+		} else if best != nil {
+			break // the step up overshot: keep what fitted
+		}
+		corr = float64(n) / m.estimate(s, q)
+		if n > target && s <= sMin && q <= minQ {
+			break
+		}
+	}
+	if best == nil {
+		return nil, cannotFit(target, smallest,
+			"cannot fit under %d bytes with the long edge at least %d px and JPEG quality at least %d: the smallest encoding reached %d bytes",
+			target, floor, minQ, smallest)
+	}
+	rep.Quality = bestQ
+	rep.FinalWidth, rep.FinalHeight = bestW, bestH
+	rep.FinalBytes = int64(len(best))
+	return best, nil
+}
+
+// encodeJPEG encodes img at quality q. An opaque *image.NRGBA is encoded
+// through the encoder's fast *image.RGBA path (same bytes when alpha is 255).
+func encodeJPEG(img image.Image, q, sizeHint int) ([]byte, error) {
+	if n, ok := img.(*image.NRGBA); ok && n.Opaque() {
+		img = &image.RGBA{Pix: n.Pix, Stride: n.Stride, Rect: n.Rect}
+	}
+	var buf bytes.Buffer
+	buf.Grow(sizeHint + sizeHint/8)
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: q}); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// scaled returns the size of a w x h image at scale s (at least 1x1).
+func scaled(w, h int, s float64) (int, int) {
+	if s >= 1 {
+		return w, h
+	}
+	return max(1, int(math.Round(float64(w)*s))), max(1, int(math.Round(float64(h)*s)))
+}
+
+// resize scales img by s (s >= 1 returns img) with resampleRGBA. A grey
+// image stays grey. resampleRGBA was measured against imaging.Resize and
+// golang.org/x/image/draw (BenchmarkResize24MP, docs/performance-downsample.md):
+// it is the fastest of the three on two cores and the only one without a
+// full-height intermediate buffer.
+func resize(img image.Image, s float64) image.Image {
+	if s >= 1 {
+		return img
+	}
+	b := img.Bounds()
+	w, h := scaled(b.Dx(), b.Dy(), s)
+	out := resampleRGBA(img, w, h)
+	if _, ok := img.(*image.Gray); ok {
+		gray := image.NewGray(out.Rect)
+		for i := range gray.Pix {
+			gray.Pix[i] = out.Pix[4*i]
+		}
+		return gray
+	}
+	return out
+}

@@ -1,0 +1,213 @@
+package downsample
+
+import (
+	"image"
+	"image/draw"
+	"math"
+)
+
+// Sample mosaic geometry: grid x grid tiles of tile x tile pixels, taken
+// evenly across the image (about 0.33 MP). tile is a multiple of 16, so
+// tile edges fall on JPEG MCU boundaries and the mosaic compresses like
+// the image it samples.
+const (
+	tile = 48
+	grid = 12
+	// jpegOverhead approximates the fixed bytes of a Go-encoded JPEG
+	// (markers, quantisation and Huffman tables).
+	jpegOverhead = 620
+)
+
+// sizeModel predicts the encoded size of an image at a scale and a quality
+// from encodes of a small mosaic of tiles sampled across it, resampled to
+// that scale.
+type sizeModel struct {
+	src     image.Image
+	w, h    int
+	rep     *Report
+	mosaics map[float64]image.Image
+	sizes   map[[2]float64]float64
+}
+
+func newModel(src image.Image, rep *Report) *sizeModel {
+	b := src.Bounds()
+	return &sizeModel{src: src, w: b.Dx(), h: b.Dy(), rep: rep,
+		mosaics: map[float64]image.Image{}, sizes: map[[2]float64]float64{}}
+}
+
+// mosaic returns the sample of the image at scale s.
+func (m *sizeModel) mosaic(s float64) image.Image {
+	if mo, ok := m.mosaics[s]; ok {
+		return mo
+	}
+	_, gray := m.src.(*image.Gray)
+	newImg := func(r image.Rectangle) draw.Image {
+		if gray {
+			return image.NewGray(r)
+		}
+		return image.NewRGBA(r)
+	}
+	sw, sh := scaled(m.w, m.h, s)
+	var mo draw.Image
+	if int64(sw)*int64(sh) <= 2*tile*tile*grid*grid || m.w < tile*grid || m.h < tile*grid {
+		// Small image: the sample is the whole (scaled) image.
+		mo = toDrawImage(resize(m.src, s))
+	} else {
+		mo = newImg(image.Rect(0, 0, tile*grid, tile*grid))
+		side := int(math.Ceil(tile / s))
+		b := m.src.Bounds()
+		for j := range grid {
+			for i := range grid {
+				cx := b.Min.X + int((float64(i)+0.5)/grid*float64(m.w))
+				cy := b.Min.Y + int((float64(j)+0.5)/grid*float64(m.h))
+				x0 := min(max(cx-side/2, b.Min.X), b.Max.X-side)
+				y0 := min(max(cy-side/2, b.Min.Y), b.Max.Y-side)
+				sr := image.Rect(x0, y0, x0+side, y0+side)
+				dr := image.Rect(i*tile, j*tile, (i+1)*tile, (j+1)*tile)
+				var t image.Image = subImage(m.src, sr)
+				if side != tile {
+					t = resize(t, float64(tile)/float64(side))
+				}
+				draw.Draw(mo, dr, t, t.Bounds().Min, draw.Src)
+			}
+		}
+	}
+	m.mosaics[s] = mo
+	return mo
+}
+
+// estimate predicts the full encoded size at scale s and quality q.
+func (m *sizeModel) estimate(s float64, q int) float64 {
+	key := [2]float64{s, float64(q)}
+	if v, ok := m.sizes[key]; ok {
+		return v
+	}
+	mo := m.mosaic(s)
+	out, err := encodeJPEG(mo, q, 1<<16)
+	m.rep.SampleEncodes++
+	if err != nil {
+		return math.Inf(1)
+	}
+	mb := mo.Bounds()
+	sw, sh := scaled(m.w, m.h, s)
+	perPixel := float64(max(len(out)-jpegOverhead, 1)) / float64(mb.Dx()*mb.Dy())
+	v := perPixel*float64(sw)*float64(sh) + jpegOverhead
+	m.sizes[key] = v
+	return v
+}
+
+// plan chooses the largest scale (down to sMin) and then the highest
+// quality in [minQ, maxQ] whose predicted size is at most goal; ok is
+// false when even (sMin, minQ) is predicted over.
+func (m *sizeModel) plan(goal, sMin float64, minQ, maxQ int) (s float64, q int, ok bool) {
+	if q, ok := m.searchQuality(1, goal, minQ, maxQ); ok {
+		return 1, q, true
+	}
+	// Scales are multiples of 1/1000 (so estimates can be cached), never
+	// under sMin, so the long edge never falls under the floor.
+	lowest := math.Min(1, math.Ceil(sMin*1000)/1000)
+	clamp := func(v float64) float64 { return math.Min(1, math.Max(lowest, math.Round(v*1000)/1000)) }
+	if lowest >= 1 {
+		return 1, minQ, false
+	}
+	// Size goes as s^k: start with k = 2 (pixels) and correct k by secant
+	// on log(size) against log(s).
+	s0, e0 := 1.0, m.estimate(1, minQ)
+	s = clamp(math.Sqrt(goal/e0) * 0.99)
+	fits := false
+	for range 5 {
+		e := m.estimate(s, minQ)
+		fits = e <= goal
+		if fits && e >= 0.93*goal {
+			break
+		}
+		if !fits && s == lowest {
+			return lowest, minQ, false
+		}
+		k := 2.0
+		if s != s0 && e != e0 {
+			if kk := math.Log(e0/e) / math.Log(s0/s); kk >= 1 && kk <= 3 {
+				k = kk
+			}
+		}
+		s0, e0 = s, e
+		next := clamp(s * math.Pow(goal*0.99/e, 1/k))
+		if next == s {
+			if fits {
+				break
+			}
+			next = clamp(s - 0.005)
+		}
+		s = next
+	}
+	for !fits {
+		if s == lowest {
+			return lowest, minQ, false
+		}
+		s = clamp(s * 0.97)
+		fits = m.estimate(s, minQ) <= goal
+	}
+	q, _ = m.searchQuality(s, goal, minQ, maxQ)
+	return s, q, true
+}
+
+// searchQuality returns the highest q in [lo, hi] whose predicted size at
+// scale s is at most goal, interpolating on log(size), which is close to
+// linear in quality in the useful range.
+func (m *sizeModel) searchQuality(s, goal float64, lo, hi int) (int, bool) {
+	eHi := m.estimate(s, hi)
+	if eHi <= goal {
+		return hi, true
+	}
+	eLo := m.estimate(s, lo)
+	if eLo > goal {
+		return lo, false
+	}
+	for hi-lo > 1 {
+		t := (math.Log(goal) - math.Log(eLo)) / (math.Log(eHi) - math.Log(eLo))
+		q := lo + int(t*float64(hi-lo))
+		q = min(max(q, lo+1), hi-1)
+		e := m.estimate(s, q)
+		if e <= goal {
+			lo, eLo = q, e
+			// The fit is usually a point or two away: test the next one up.
+			if q+1 < hi {
+				if e1 := m.estimate(s, q+1); e1 > goal {
+					return q, true
+				} else {
+					lo, eLo = q+1, e1
+				}
+			}
+		} else {
+			hi, eHi = q, e
+		}
+	}
+	return lo, true
+}
+
+// subImage returns the part r of img, sharing its pixels where the type
+// allows (the decoders' types all do).
+func subImage(img image.Image, r image.Rectangle) image.Image {
+	if s, ok := img.(interface {
+		SubImage(image.Rectangle) image.Image
+	}); ok {
+		return s.SubImage(r)
+	}
+	out := image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+	draw.Draw(out, out.Rect, img, r.Min, draw.Src)
+	return out
+}
+
+// toDrawImage returns img as a draw.Image (RGBA or Gray).
+func toDrawImage(img image.Image) draw.Image {
+	switch m := img.(type) {
+	case *image.RGBA:
+		return m
+	case *image.Gray:
+		return m
+	}
+	b := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(out, out.Rect, img, b.Min, draw.Src)
+	return out
+}

@@ -1,0 +1,292 @@
+package downsample
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"sort"
+	"sync"
+
+	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/filter"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
+)
+
+var pdfcpuOnce sync.Once
+
+// initPDFCPU stops pdfcpu from creating a configuration directory in $HOME.
+func initPDFCPU() { pdfcpuOnce.Do(api.DisableConfigDir) }
+
+func pdfConf() *model.Configuration {
+	initPDFCPU()
+	conf := model.NewDefaultConfiguration()
+	conf.Cmd = model.OPTIMIZE
+	return conf
+}
+
+// minPDFImageBytes: image streams smaller than this are left alone.
+const minPDFImageBytes = 32 << 10
+
+// FitPDF fits a PDF under opts.MaxBytes with a one-off Fitter. See
+// [Fitter.FitPDF].
+func FitPDF(ctx context.Context, data []byte, opts Options) ([]byte, Report, error) {
+	f, err := NewFitter(opts)
+	if err != nil {
+		return nil, Report{}, err
+	}
+	return f.FitPDF(ctx, data, f.opts.MaxBytes)
+}
+
+// FitPDF brings a PDF under maxBytes: pdfcpu's optimiser first, then, if
+// that is not enough, its 8-bit DeviceRGB/DeviceGray/ICCBased image
+// XObjects (DCT or Flate encoded, 32 KiB or more) are decoded, resampled
+// and re-encoded as JPEG, each within a share of the budget proportional
+// to its current size, and replaced in place. Pages, content streams,
+// fonts and text are never changed. If the result is still over, the
+// error wraps ErrCannotFit and names the size reached.
+func (f *Fitter) FitPDF(ctx context.Context, data []byte, maxBytes int64) (out []byte, rep Report, err error) {
+	rep = Report{InputMIME: "application/pdf", OutputMIME: "application/pdf", OriginalBytes: int64(len(data)), FinalBytes: int64(len(data))}
+	if int64(len(data)) <= maxBytes {
+		return data, rep, nil
+	}
+	defer recoverDecoder(&err, "PDF")
+	var buf bytes.Buffer
+	if err := api.Optimize(bytes.NewReader(data), &buf, pdfConf()); err != nil {
+		return nil, rep, undecodable("PDF", err)
+	}
+	opt := buf.Bytes()
+	rep.step(fmt.Sprintf("optimised with pdfcpu: %d bytes", len(opt)))
+	reached := min(int64(len(opt)), int64(len(data)))
+	if int64(len(opt)) <= maxBytes {
+		rep.FinalBytes = int64(len(opt))
+		return opt, rep, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, rep, err
+	}
+	pc, err := api.ReadValidateAndOptimize(bytes.NewReader(opt), pdfConf())
+	if err != nil {
+		return nil, rep, undecodable("PDF", err)
+	}
+	cands := pdfImages(pc.XRefTable)
+	var imgBytes int64
+	for _, c := range cands {
+		imgBytes += int64(len(c.sd.Raw))
+	}
+	others := int64(len(opt)) - imgBytes
+	avail := float64(maxBytes)*0.97 - float64(others) - 256*float64(len(cands))
+	if len(cands) == 0 || avail <= 0 {
+		return nil, rep, cannotFit(maxBytes, reached,
+			"the PDF is still %d bytes after optimisation, over the limit of %d bytes, and its recompressible images hold only %d bytes of it", reached, maxBytes, imgBytes)
+	}
+	for round := range 3 {
+		replaced := 0
+		for _, c := range cands {
+			share := int64(avail * float64(len(c.sd.Raw)) / float64(imgBytes))
+			ok, err := f.recompressPDFImage(ctx, pc.XRefTable, c, share, &rep)
+			if err != nil {
+				return nil, rep, err
+			}
+			if ok {
+				replaced++
+			}
+		}
+		rep.ImagesRecompressed = replaced
+		var buf bytes.Buffer // not the one opt lives in
+		if err := api.WriteContext(pc, &buf); err != nil {
+			return nil, rep, fmt.Errorf("write PDF: %w", err)
+		}
+		n := int64(buf.Len())
+		rep.step(fmt.Sprintf("round %d: recompressed %d of %d images: %d bytes", round+1, replaced, len(cands), n))
+		reached = min(reached, n)
+		if n <= maxBytes {
+			rep.FinalBytes = n
+			return buf.Bytes(), rep, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, rep, err
+		}
+		// Shrink the images' share by the overshoot and try again from the
+		// original images. The written context must be read afresh.
+		avail *= float64(maxBytes) / float64(n) * 0.95
+		if pc, err = api.ReadValidateAndOptimize(bytes.NewReader(opt), pdfConf()); err != nil {
+			return nil, rep, undecodable("PDF", err)
+		}
+		cands = pdfImages(pc.XRefTable)
+	}
+	return nil, rep, cannotFit(maxBytes, reached,
+		"the PDF cannot fit under %d bytes without dropping content: after optimisation and recompressing its images (long edge at least %d px, quality at least %d) it is still %d bytes",
+		maxBytes, f.opts.MinLongEdge, f.opts.MinQuality, reached)
+}
+
+type pdfImage struct {
+	objNr int
+	entry *model.XRefTableEntry
+	sd    types.StreamDict
+	comps int // 1 or 3
+}
+
+// pdfImages lists the image XObjects gpdoc knows how to recompress,
+// largest first.
+func pdfImages(xt *model.XRefTable) []pdfImage {
+	var out []pdfImage
+	for nr, e := range xt.Table {
+		if e == nil || e.Free || e.Object == nil {
+			continue
+		}
+		sd, ok := e.Object.(types.StreamDict)
+		if !ok || len(sd.Raw) < minPDFImageBytes {
+			continue
+		}
+		if st := sd.NameEntry("Subtype"); st == nil || *st != "Image" {
+			continue
+		}
+		if im := sd.BooleanEntry("ImageMask"); im != nil && *im {
+			continue
+		}
+		if bpc := sd.IntEntry("BitsPerComponent"); bpc == nil || *bpc != 8 {
+			continue
+		}
+		if _, has := sd.Find("Decode"); has {
+			continue
+		}
+		if len(sd.FilterPipeline) != 1 || (sd.FilterPipeline[0].Name != filter.DCT && sd.FilterPipeline[0].Name != filter.Flate) {
+			continue
+		}
+		comps := colourComponents(xt, sd)
+		if comps != 1 && comps != 3 {
+			continue
+		}
+		out = append(out, pdfImage{objNr: nr, entry: e, sd: sd, comps: comps})
+	}
+	sort.Slice(out, func(i, j int) bool { return len(out[i].sd.Raw) > len(out[j].sd.Raw) })
+	return out
+}
+
+// colourComponents returns 1 or 3 for DeviceGray, DeviceRGB and ICCBased
+// colour spaces with N 1 or 3, else 0.
+func colourComponents(xt *model.XRefTable, sd types.StreamDict) int {
+	o, found := sd.Find("ColorSpace")
+	if !found {
+		return 0
+	}
+	o, err := xt.Dereference(o)
+	if err != nil {
+		return 0
+	}
+	switch cs := o.(type) {
+	case types.Name:
+		switch cs {
+		case "DeviceGray":
+			return 1
+		case "DeviceRGB":
+			return 3
+		}
+	case types.Array:
+		if len(cs) == 2 {
+			if n, ok := cs[0].(types.Name); ok && n == "ICCBased" {
+				if icc, _, err := xt.DereferenceStreamDict(cs[1]); err == nil && icc != nil {
+					if nn := icc.IntEntry("N"); nn != nil && (*nn == 1 || *nn == 3) {
+						return *nn
+					}
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// recompressPDFImage re-encodes one image XObject within budget bytes and
+// replaces it in the table; false if it was left as it was.
+func (f *Fitter) recompressPDFImage(ctx context.Context, xt *model.XRefTable, c pdfImage, budget int64, rep *Report) (bool, error) {
+	if budget >= int64(len(c.sd.Raw)) || budget <= 0 {
+		return false, nil
+	}
+	w, h := c.sd.IntEntry("Width"), c.sd.IntEntry("Height")
+	if w == nil || h == nil || *w <= 0 || *h <= 0 || int64(*w)*int64(*h) > f.opts.MaxPixels {
+		return false, nil
+	}
+	if err := f.acquire(ctx); err != nil {
+		return false, err
+	}
+	defer f.sem.Release(1)
+	img, err := decodePDFImage(c, *w, *h)
+	if err != nil {
+		return false, nil // leave an image gpdoc cannot read as it is
+	}
+	var sub Report
+	out, err := f.fitImage(ctx, img, 1, budget, f.opts.MaxQuality, &sub)
+	rep.Encodes += sub.Encodes
+	rep.SampleEncodes += sub.SampleEncodes
+	if err != nil {
+		var fe *FitError
+		if errors.As(err, &fe) {
+			return false, nil
+		}
+		return false, err
+	}
+	d := types.Dict{}
+	for k, v := range c.sd.Dict {
+		d[k] = v
+	}
+	delete(d, "DecodeParms")
+	d["Width"] = types.Integer(sub.FinalWidth)
+	d["Height"] = types.Integer(sub.FinalHeight)
+	d["BitsPerComponent"] = types.Integer(8)
+	d["Filter"] = types.Name(filter.DCT)
+	n := int64(len(out))
+	d["Length"] = types.Integer(n)
+	c.entry.Object = types.StreamDict{Dict: d, Raw: out, StreamLength: &n,
+		FilterPipeline: []types.PDFFilter{{Name: filter.DCT}}}
+	rep.step(fmt.Sprintf("image obj %d: %dx%d %d bytes -> %dx%d JPEG q%d %d bytes",
+		c.objNr, *w, *h, len(c.sd.Raw), sub.FinalWidth, sub.FinalHeight, sub.Quality, n))
+	return true, nil
+}
+
+// decodePDFImage returns the pixels of a DCT or Flate image XObject.
+func decodePDFImage(c pdfImage, w, h int) (img image.Image, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("decoder panic: %v", v)
+		}
+	}()
+	if c.sd.FilterPipeline[0].Name == filter.DCT {
+		cfg, err := jpeg.DecodeConfig(bytes.NewReader(c.sd.Raw))
+		if err != nil {
+			return nil, err
+		}
+		if cfg.Width != w || cfg.Height != h {
+			return nil, errors.New("JPEG size differs from the image dictionary")
+		}
+		img, err := jpeg.Decode(bytes.NewReader(c.sd.Raw))
+		if err != nil {
+			return nil, err
+		}
+		switch img.(type) {
+		case *image.YCbCr, *image.Gray:
+			return img, nil
+		}
+		return nil, errors.New("unsupported JPEG colour model")
+	}
+	sd := c.sd
+	sd.Content = nil
+	if err := sd.Decode(); err != nil {
+		return nil, err
+	}
+	if len(sd.Content) < w*h*c.comps {
+		return nil, errors.New("short image data")
+	}
+	if c.comps == 1 {
+		return &image.Gray{Pix: sd.Content[:w*h], Stride: w, Rect: image.Rect(0, 0, w, h)}, nil
+	}
+	rgba := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := range w * h {
+		copy(rgba.Pix[4*i:4*i+3], sd.Content[3*i:3*i+3])
+		rgba.Pix[4*i+3] = 255
+	}
+	return rgba, nil
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package downsample
+
+const raceEnabled = false

@@ -1,0 +1,48 @@
+package downsample
+
+// Report says what a fit did.
+type Report struct {
+	InputMIME, OutputMIME         string
+	OriginalBytes, FinalBytes     int64
+	OriginalWidth, OriginalHeight int // upright (after EXIF orientation)
+	FinalWidth, FinalHeight       int
+	Orientation                   int // EXIF orientation applied (1: none)
+	Quality                       int // JPEG quality of the output; 0 when lossless
+	Flattened                     bool
+	Steps                         []string // what was done, in order
+	Encodes                       int      // full-size encodes
+	SampleEncodes                 int      // encodes of the small sample mosaic
+	ImagesRecompressed            int      // PDF: image XObjects replaced
+}
+
+func (r *Report) step(s string) { r.Steps = append(r.Steps, s) }
+
+// Data returns the report as a map for pipeline.Change.Data.
+func (r *Report) Data() map[string]any {
+	m := map[string]any{
+		"originalBytes": r.OriginalBytes,
+		"finalBytes":    r.FinalBytes,
+		"inputMime":     r.InputMIME,
+		"outputMime":    r.OutputMIME,
+		"steps":         append([]string(nil), r.Steps...),
+		"encodes":       r.Encodes,
+		"sampleEncodes": r.SampleEncodes,
+	}
+	if r.OriginalWidth > 0 {
+		m["originalWidth"], m["originalHeight"] = r.OriginalWidth, r.OriginalHeight
+		m["finalWidth"], m["finalHeight"] = r.FinalWidth, r.FinalHeight
+	}
+	if r.Quality > 0 {
+		m["quality"] = r.Quality
+	}
+	if r.Orientation > 1 {
+		m["orientation"] = r.Orientation
+	}
+	if r.Flattened {
+		m["flattenedTransparency"] = true
+	}
+	if r.ImagesRecompressed > 0 {
+		m["imagesRecompressed"] = r.ImagesRecompressed
+	}
+	return m
+}

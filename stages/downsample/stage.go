@@ -1,0 +1,185 @@
+package downsample
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/gpdoc/gpdoc/pipeline"
+)
+
+// StageName is the stage's Name().
+const StageName = "downsample"
+
+// Stage is the downsample pipeline.AttachmentStage. It changes an
+// attachment only when it is over the size limit (Options.MaxBytes, or
+// else the route's MaxAttachmentBytes), or when it is a PNG on a route
+// that does not accept PNG (then it becomes a JPEG, and its MIME type and
+// file extension change with it). Each change is reported with
+// doc.AddChange, its Data holding the Report's figures. Content that
+// cannot be fitted is a problem for attachments[i].content.
+type Stage struct {
+	fit      *Fitter
+	maxBytes int64 // 0: the route's
+}
+
+var _ pipeline.AttachmentStage = (*Stage)(nil)
+
+// New returns the stage; zero Options fields take their defaults, and a
+// zero MaxBytes means each route's own limit.
+func New(opts Options) (*Stage, error) {
+	f, err := NewFitter(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Stage{fit: f, maxBytes: opts.MaxBytes}, nil
+}
+
+// Name returns "downsample".
+func (s *Stage) Name() string { return StageName }
+
+// ProcessAttachment fits doc.Message.Attachments[i]. It returns a
+// *pipeline.ValidationError for content that cannot be fitted or decoded,
+// ctx's error when cancelled, and wrapped errors for anything else.
+func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i int) error {
+	att := doc.Message.Attachments[i]
+	limit := s.maxBytes
+	if limit <= 0 && doc.Route != nil {
+		limit = doc.Route.MaxAttachmentBytes
+	}
+	if limit <= 0 {
+		limit = DefaultMaxBytes
+	}
+	kind := sniff(att.Data)
+	over := int64(len(att.Data)) > limit
+	pngNotAllowed := kind == pipeline.MIMEPNG && doc.Route != nil && !doc.Route.AllowsMIME(pipeline.MIMEPNG)
+	if !over && !pngNotAllowed {
+		return nil
+	}
+	var (
+		out []byte
+		rep Report
+		err error
+	)
+	switch kind {
+	case pipeline.MIMEJPEG:
+		out, rep, err = s.fit.FitJPEG(ctx, att.Data, limit)
+	case pipeline.MIMEPNG:
+		mode := PNGLosslessThenJPEG
+		switch {
+		case pngNotAllowed:
+			mode = PNGToJPEG
+		case doc.Route != nil && !doc.Route.AllowsMIME(pipeline.MIMEJPEG):
+			mode = PNGLosslessOnly
+		}
+		out, rep, err = s.fit.FitPNG(ctx, att.Data, limit, mode)
+	case pipeline.MIMEPDF:
+		out, rep, err = s.fit.FitPDF(ctx, att.Data, limit)
+	default:
+		return pipeline.NewValidationError([]pipeline.Problem{{
+			Name:   pipeline.AttachmentField(i, "content"),
+			Reason: fmt.Sprintf("is %d bytes, over the limit of %d bytes, and gpdoc can only shrink JPEG, PNG and PDF files", len(att.Data), limit),
+		}})
+	}
+	if err != nil {
+		var fe *FitError
+		if errors.As(err, &fe) {
+			return pipeline.NewValidationError([]pipeline.Problem{{Name: pipeline.AttachmentField(i, "content"), Reason: fe.Reason}})
+		}
+		return err
+	}
+	if bytes.Equal(out, att.Data) && rep.OutputMIME == rep.InputMIME {
+		return nil
+	}
+	att.Data = out
+	change := pipeline.Change{
+		Name:   pipeline.AttachmentField(i, "content"),
+		Stage:  StageName,
+		Action: "downsampled",
+		Before: fmt.Sprintf("%d bytes", rep.OriginalBytes),
+		After:  fmt.Sprintf("%d bytes", rep.FinalBytes),
+		Detail: describe(rep, limit),
+		Data:   rep.Data(),
+	}
+	changes := []pipeline.Change{change}
+	if rep.OutputMIME != rep.InputMIME {
+		change.Action = "converted"
+		changes[0] = change
+		if att.MIMEType != rep.OutputMIME {
+			changes = append(changes, pipeline.Change{Name: pipeline.AttachmentField(i, "mimeType"), Stage: StageName,
+				Action: "changed", Before: att.MIMEType, After: rep.OutputMIME, Detail: "the image was converted to JPEG"})
+			att.MIMEType = rep.OutputMIME
+		}
+		if att.DetectedMIME != "" {
+			att.DetectedMIME = rep.OutputMIME
+		}
+		if name := jpegName(att.FileName); name != att.FileName {
+			changes = append(changes, pipeline.Change{Name: pipeline.AttachmentField(i, "fileName"), Stage: StageName,
+				Action: "renamed", Before: att.FileName, After: name, Detail: "extension follows the new JPEG content"})
+			att.FileName = name
+		}
+	}
+	doc.AddChange(changes...)
+	return nil
+}
+
+// describe is the Change's sentence.
+func describe(r Report, limit int64) string {
+	var b strings.Builder
+	switch {
+	case r.InputMIME == pipeline.MIMEPNG && r.OutputMIME == pipeline.MIMEJPEG:
+		fmt.Fprintf(&b, "PNG converted to JPEG (quality %d)", r.Quality)
+	case r.InputMIME == pipeline.MIMEPDF:
+		fmt.Fprintf(&b, "PDF optimised")
+		if r.ImagesRecompressed > 0 {
+			fmt.Fprintf(&b, ", %d images recompressed", r.ImagesRecompressed)
+		}
+	case r.Quality > 0:
+		fmt.Fprintf(&b, "JPEG re-encoded at quality %d", r.Quality)
+	default:
+		b.WriteString("PNG recompressed losslessly")
+	}
+	if r.OriginalWidth > 0 && (r.FinalWidth != r.OriginalWidth || r.FinalHeight != r.OriginalHeight) {
+		fmt.Fprintf(&b, ", resized from %dx%d to %dx%d", r.OriginalWidth, r.OriginalHeight, r.FinalWidth, r.FinalHeight)
+	}
+	if r.Orientation > 1 {
+		fmt.Fprintf(&b, ", turned upright (EXIF orientation %d)", r.Orientation)
+	}
+	if r.Flattened {
+		b.WriteString(", transparent areas flattened on white")
+	}
+	fmt.Fprintf(&b, ": %d -> %d bytes (limit %d)", r.OriginalBytes, r.FinalBytes, limit)
+	return b.String()
+}
+
+// jpegName gives a file name the .jpg extension.
+func jpegName(name string) string {
+	if name == "" {
+		return name
+	}
+	ext := path.Ext(name)
+	switch strings.ToLower(ext) {
+	case ".jpg", ".jpeg":
+		return name
+	case ".png":
+		return strings.TrimSuffix(name, ext) + ".jpg"
+	}
+	return name + ".jpg"
+}
+
+// sniff identifies JPEG, PNG and PDF by their signatures (a PDF header may
+// follow up to 1024 bytes of junk, as readers allow); "" otherwise.
+func sniff(b []byte) string {
+	switch {
+	case len(b) >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF:
+		return pipeline.MIMEJPEG
+	case bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")):
+		return pipeline.MIMEPNG
+	case bytes.Contains(b[:min(len(b), 1024)], []byte("%PDF-")):
+		return pipeline.MIMEPDF
+	}
+	return ""
+}
