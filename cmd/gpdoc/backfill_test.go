@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -429,5 +430,32 @@ func TestBackfillCrash(t *testing.T) {
 				t.Fatalf("%d duplicates, but only %d messages were left sending", st.Duplicates, leftSending)
 			}
 		})
+	}
+}
+
+// The README's main job: with --sim and no --ledger the ledger lives in
+// memory, like the simulator, so running it twice sends everything twice
+// (to two different simulators) and leaves no file beside the manifest.
+func TestSimBackfillKeepsNoLedgerFile(t *testing.T) {
+	dir := t.TempDir()
+	manifest := filepath.Join(dir, "m.jsonl")
+	genManifest(t, manifest, 3, "sim")
+	for range 2 {
+		report := filepath.Join(dir, "report.jsonl")
+		if code := run([]string{"backfill", "--sim", "--progress", "none", "--report", report, manifest}); code != exitOK {
+			t.Fatalf("backfill --sim exit %d", code)
+		}
+		sent := 0
+		for _, r := range readResults(t, report) {
+			if r.Outcome == "sent" {
+				sent++
+			}
+		}
+		if sent != 3 {
+			t.Fatalf("sent %d of 3", sent)
+		}
+	}
+	if _, err := os.Stat(manifest + ".ledger.db"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a ledger file was left beside the manifest: %v", err)
 	}
 }

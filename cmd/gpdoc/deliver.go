@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/gpdoc/gpdoc/backfill"
+	"github.com/gpdoc/gpdoc/ledger"
 	"github.com/gpdoc/gpdoc/ledger/sqlite"
 	"github.com/gpdoc/gpdoc/transport"
 	"github.com/gpdoc/gpdoc/transport/conneqttest"
@@ -45,7 +46,7 @@ func (f *deliverFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.accessToken, "access-token", "", "AccessToken for instant messages (env CONNEQT_ACCESS_TOKEN)")
 	fl.BoolVar(&f.sim, "sim", false, "start the built-in simulator in this process and send to it")
 	fl.StringVar(&f.dryRun, "dry-run", "", "write each assembled message to `DIR`/<messageId>.json instead of sending")
-	fl.StringVar(&f.ledgerPath, "ledger", "", "ledger database `FILE` (default <input>.ledger.db)")
+	fl.StringVar(&f.ledgerPath, "ledger", "", "ledger database `FILE` (default <input>.ledger.db; in memory with --sim)")
 	fl.BoolVar(&f.retryInvalid, "retry-invalid", false, "retry messages that were invalid or rejected before, if their line has changed")
 	fl.StringVar(&f.report, "report", "", "write one JSON line per message to `FILE`")
 	fl.StringVar(&f.progress, "progress", "auto", "progress display: auto (a bar on a terminal, else log lines), bar, text, json or none")
@@ -56,7 +57,7 @@ func (f *deliverFlags) register(cmd *cobra.Command) {
 type delivery struct {
 	client  *transport.Client
 	sim     *conneqttest.Server
-	ledger  *sqlite.Ledger
+	ledger  ledger.Ledger
 	opts    pipelineOptions
 	closers []func()
 }
@@ -128,6 +129,13 @@ func (f *deliverFlags) setUp(ctx context.Context, input string, stderr io.Writer
 	d.opts.Sender = client
 
 	path := f.ledgerPath
+	if path == "" && f.sim {
+		// The in-process simulator forgets everything when it stops, so a
+		// ledger file would claim messages are held by a service that no
+		// longer exists: keep the ledger in memory too, unless asked.
+		d.ledger = ledger.NewMemory()
+		return d, nil
+	}
 	if path == "" {
 		path = input + ".ledger.db"
 	}
