@@ -17,6 +17,7 @@ import (
 	"github.com/gpdoc/gpdoc/backfill"
 	"github.com/gpdoc/gpdoc/ledger"
 	"github.com/gpdoc/gpdoc/ledger/sqlite"
+	"github.com/gpdoc/gpdoc/stages"
 	"github.com/gpdoc/gpdoc/transport"
 	"github.com/gpdoc/gpdoc/transport/conneqttest"
 )
@@ -58,7 +59,7 @@ type delivery struct {
 	client  *transport.Client
 	sim     *conneqttest.Server
 	ledger  ledger.Ledger
-	opts    pipelineOptions
+	opts    stages.Options
 	closers []func()
 }
 
@@ -210,7 +211,7 @@ func (f *deliverFlags) deliver(cmd *cobra.Command, input string, in io.Reader, t
 		return err
 	}
 	defer d.close()
-	p, err := defaultPipeline(d.opts)
+	p, err := stages.Default(d.opts)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}

@@ -1,26 +1,28 @@
-package main
+package stages_test
 
 import (
 	"context"
-
-	"github.com/gpdoc/gpdoc/pipeline"
-	"github.com/gpdoc/gpdoc/transport"
+	"errors"
 	"slices"
 	"testing"
+
+	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/stages"
+	"github.com/gpdoc/gpdoc/transport"
 )
 
 func TestDefaultPipeline(t *testing.T) {
 	tests := []struct {
 		name string
-		opts pipelineOptions
+		opts stages.Options
 		want []string
 	}{
-		{"send", pipelineOptions{Sender: nopSender{}}, []string{"validate", "sanitise", "render", "downsample", "encode", "assemble", "send"}},
-		{"dry run", pipelineOptions{DryRunDir: t.TempDir()}, []string{"validate", "sanitise", "render", "downsample", "encode", "assemble", dryRunStage}},
+		{"send", stages.Options{Sender: nopSender{}}, []string{"validate", "sanitise", "render", "downsample", "encode", "assemble", "send"}},
+		{"dry run", stages.Options{DryRunDir: t.TempDir()}, []string{"validate", "sanitise", "render", "downsample", "encode", "assemble", stages.DryRunStage}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := defaultPipeline(tt.opts)
+			p, err := stages.Default(tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -29,8 +31,8 @@ func TestDefaultPipeline(t *testing.T) {
 			}
 		})
 	}
-	if _, err := defaultPipeline(pipelineOptions{}); err == nil {
-		t.Fatal("a pipeline with neither sender nor dry-run directory")
+	if _, err := stages.Default(stages.Options{}); !errors.Is(err, stages.ErrNoSink) {
+		t.Fatalf("a pipeline with neither sender nor dry-run directory: err %v", err)
 	}
 }
 
