@@ -16,7 +16,6 @@ import (
 )
 
 var (
-	messageType = reflect.TypeFor[pipeline.Message]()
 	numberType  = reflect.TypeFor[pipeline.Number]()
 	bytesType   = reflect.TypeFor[[]byte]()
 )
@@ -47,17 +46,11 @@ func DecodeMessage(body []byte) (*pipeline.Message, []pipeline.Problem, error) {
 	if !ok {
 		return nil, nil, fmt.Errorf("%w: got %s", ErrNotJSON, jsonKind(tree))
 	}
-	var probs []pipeline.Problem
-	walkStruct("", obj, messageType, &probs)
-	clean, err := json.Marshal(obj)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrNotJSON, err)
-	}
+	// One pass over the decoded tree both checks it and fills the message:
+	// no second JSON decode, no re-encoding.
 	var msg pipeline.Message
-	if err := json.Unmarshal(clean, &msg); err != nil {
-		// walk should have removed anything that fails here; report it anyway.
-		probs = append(probs, pipeline.Problem{Name: "body", Reason: "could not be decoded: " + err.Error()})
-	}
+	var probs []pipeline.Problem
+	walkStruct("", obj, reflect.ValueOf(&msg).Elem(), &probs)
 	return &msg, probs, nil
 }
 
@@ -68,9 +61,9 @@ func join(path, name string) string {
 	return path + "." + name
 }
 
-// jsonFields maps a struct's JSON member names to their field types.
-func jsonFields(t reflect.Type) map[string]reflect.Type {
-	m := map[string]reflect.Type{}
+// jsonFields maps a struct's JSON member names to their field indexes.
+func jsonFields(t reflect.Type) map[string]int {
+	m := map[string]int{}
 	for f := range t.Fields() {
 		tag := f.Tag.Get("json")
 		name, _, _ := strings.Cut(tag, ",")
@@ -80,22 +73,23 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 		if name == "" {
 			name = f.Name
 		}
-		m[name] = f.Type
+		m[name] = f.Index[0]
 	}
 	return m
 }
 
-// walkStruct checks obj against struct type t, deleting members that are
-// unknown or of the wrong type.
-func walkStruct(path string, obj map[string]any, t reflect.Type, probs *[]pipeline.Problem) {
-	fields := jsonFields(t)
+// walkStruct checks obj against the struct dst and sets dst's fields from
+// it, leaving out (and reporting) members that are unknown or of the wrong
+// type.
+func walkStruct(path string, obj map[string]any, dst reflect.Value, probs *[]pipeline.Problem) {
+	fields := jsonFields(dst.Type())
 	keys := make([]string, 0, len(obj))
 	for k := range obj {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		ft, ok := fields[k]
+		fi, ok := fields[k]
 		if !ok {
 			reason := "unknown field: not part of the API"
 			for name := range fields {
@@ -104,34 +98,48 @@ func walkStruct(path string, obj map[string]any, t reflect.Type, probs *[]pipeli
 				}
 			}
 			*probs = append(*probs, pipeline.Problem{Name: join(path, k), Reason: reason})
-			delete(obj, k)
 			continue
 		}
-		if !walk(join(path, k), obj[k], ft, probs) {
-			delete(obj, k)
-		}
+		walk(join(path, k), obj[k], dst.Field(fi), probs)
 	}
 }
 
-// walk checks v against t and reports false if v must be dropped.
-func walk(path string, v any, t reflect.Type, probs *[]pipeline.Problem) bool {
+// walk checks v against dst's type and, if it fits, sets dst from it. It
+// reports whether dst was set (null leaves dst as it is and counts as set:
+// validation reports a required member that is absent).
+func walk(path string, v any, dst reflect.Value, probs *[]pipeline.Problem) bool {
 	if v == nil {
-		return true // null: absent; validation reports it if required
+		return true
 	}
 	bad := func(want string) bool {
 		*probs = append(*probs, pipeline.Problem{Name: path, Reason: fmt.Sprintf("must be %s, got %s", want, jsonKind(v))})
 		return false
 	}
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
+	t := dst.Type()
+	if t.Kind() == reflect.Pointer {
+		elem := reflect.New(t.Elem())
+		if !walk(path, v, elem.Elem(), probs) {
+			return false
+		}
+		dst.Set(elem)
+		return true
 	}
 	switch {
 	case t == numberType:
-		switch v.(type) {
-		case json.Number, string:
-			return true
+		var n pipeline.Number
+		switch x := v.(type) {
+		case json.Number:
+			n = pipeline.Number{Text: x.String(), Valid: true}
+		case string:
+			quoted, _ := json.Marshal(x)
+			if err := n.UnmarshalJSON(quoted); err != nil {
+				return bad("a number")
+			}
+		default:
+			return bad("a number")
 		}
-		return bad("a number")
+		dst.Set(reflect.ValueOf(n))
+		return true
 	case t == bytesType:
 		s, ok := v.(string)
 		if !ok {
@@ -141,10 +149,12 @@ func walk(path string, v any, t reflect.Type, probs *[]pipeline.Problem) bool {
 			*probs = append(*probs, pipeline.Problem{Name: path, Reason: "Base64 content must not contain line breaks"})
 			return false
 		}
-		if _, err := base64.StdEncoding.Strict().DecodeString(s); err != nil {
+		data, err := base64.StdEncoding.Strict().DecodeString(s)
+		if err != nil {
 			*probs = append(*probs, pipeline.Problem{Name: path, Reason: "is not standard padded Base64 (RFC 4648 §4): " + err.Error()})
 			return false
 		}
+		dst.SetBytes(data)
 		return true
 	}
 	switch t.Kind() {
@@ -153,7 +163,7 @@ func walk(path string, v any, t reflect.Type, probs *[]pipeline.Problem) bool {
 		if !ok {
 			return bad("an object")
 		}
-		walkStruct(path, m, t, probs)
+		walkStruct(path, m, dst, probs)
 		return true
 	case reflect.Slice:
 		arr, ok := v.([]any)
@@ -164,37 +174,43 @@ func walk(path string, v any, t reflect.Type, probs *[]pipeline.Problem) bool {
 		if i := strings.LastIndexByte(path, '.'); i >= 0 {
 			prefix, name = path[:i], path[i+1:]
 		}
+		out := reflect.MakeSlice(t, len(arr), len(arr))
 		for i := range arr {
 			ip := pipeline.IndexField(name, i, "")
 			if prefix != "" {
 				ip = prefix + "." + ip
 			}
-			if !walk(ip, arr[i], t.Elem(), probs) {
-				arr[i] = nil
-			}
+			walk(ip, arr[i], out.Index(i), probs) // a bad element stays zero (nil)
 		}
+		dst.Set(out)
 		return true
 	case reflect.String:
-		if _, ok := v.(string); !ok {
+		s, ok := v.(string)
+		if !ok {
 			return bad("a string")
 		}
+		dst.SetString(s)
 		return true
 	case reflect.Int, reflect.Int64, reflect.Int32:
 		n, ok := v.(json.Number)
 		if !ok {
 			return bad("an integer")
 		}
-		if _, err := strconv.ParseInt(n.String(), 10, 32); err != nil {
+		i, err := strconv.ParseInt(n.String(), 10, 32)
+		if err != nil {
 			return bad("an integer")
 		}
+		dst.SetInt(i)
 		return true
 	case reflect.Bool:
-		if _, ok := v.(bool); !ok {
+		b, ok := v.(bool)
+		if !ok {
 			return bad("true or false")
 		}
+		dst.SetBool(b)
 		return true
 	}
-	return true
+	return bad("a value of the API's type")
 }
 
 func jsonKind(v any) string {

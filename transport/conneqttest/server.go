@@ -115,7 +115,7 @@ type Accepted struct {
 	Message  *pipeline.Message // attachments decoded (Data)
 	Received time.Time
 	Endpoint string // the messageStatusEndpoint answered
-	Digest   string // hex SHA-256 of the canonical message
+	Digest   string // see messageDigest
 	Bytes    int64  // request body size
 }
 
@@ -512,9 +512,7 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	canon, _ := json.Marshal(msg)
-	sum := sha256.Sum256(canon)
-	digest := hex.EncodeToString(sum[:])
+	digest := messageDigest(msg)
 
 	fault := s.decideFault(route, msg.MessageID)
 	if fault.Latency > 0 {
@@ -675,4 +673,28 @@ func (s *Server) Message(id string) (Accepted, bool) {
 		return Accepted{}, false
 	}
 	return rec.acc, true
+}
+
+// messageDigest identifies a message's content for idempotency: the SHA-256
+// of its envelope (canonical JSON without attachment content) followed by
+// the SHA-256 of each attachment's decoded bytes. Two requests with the same
+// messageId and digest are the same message, however their JSON was laid
+// out; hashing the decoded bytes spares re-encoding them.
+func messageDigest(msg *pipeline.Message) string {
+	envelope := *msg
+	envelope.Attachments = make([]*pipeline.Attachment, len(msg.Attachments))
+	h := sha256.New()
+	for i, a := range msg.Attachments {
+		if a == nil {
+			continue
+		}
+		c := *a
+		c.Data = nil
+		envelope.Attachments[i] = &c
+		sum := sha256.Sum256(a.Data)
+		h.Write(sum[:])
+	}
+	canon, _ := json.Marshal(&envelope)
+	env := sha256.Sum256(canon)
+	return hex.EncodeToString(env[:]) + hex.EncodeToString(h.Sum(nil))
 }
