@@ -16,8 +16,8 @@ import (
 )
 
 var (
-	numberType  = reflect.TypeFor[pipeline.Number]()
-	bytesType   = reflect.TypeFor[[]byte]()
+	numberType = reflect.TypeFor[pipeline.Number]()
+	bytesType  = reflect.TypeFor[[]byte]()
 )
 
 // ErrNotJSON is returned by DecodeMessage for a body that is not a JSON object.
