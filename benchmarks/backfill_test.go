@@ -2,7 +2,6 @@ package benchmarks
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gpdoc/gpdoc/backfill"
+	"github.com/gpdoc/gpdoc/internal/testpdf"
 	"github.com/gpdoc/gpdoc/ledger/sqlite"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages/assemble"
@@ -33,33 +33,7 @@ import (
 
 // makePDF returns a valid one-page PDF of about size bytes: the page's
 // content stream is padded with text-drawing operators.
-func makePDF(size int) []byte {
-	var content bytes.Buffer
-	for i := 0; content.Len() < size-600; i++ {
-		fmt.Fprintf(&content, "BT /F1 9 Tf 40 %d Td (Discharge summary line %06d for the backfill benchmark.) Tj ET\n", 40+i%700, i)
-	}
-	objs := []string{
-		"<< /Type /Catalog /Pages 2 0 R >>",
-		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-		fmt.Sprintf("<< /Length %d >>\nstream\n%sendstream", content.Len(), content.Bytes()),
-		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-	}
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-	offsets := make([]int, len(objs))
-	for i, o := range objs {
-		offsets[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, off := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
-	return b.Bytes()
-}
+func makePDF(size int) []byte { return testpdf.OfSize(size) }
 
 // writeManifest writes n standard-route lines, each with one attachment
 // given by path (the same file for every line, as far as the disk cache
