@@ -133,7 +133,7 @@ func (f *Fitter) fitImage(ctx context.Context, img image.Image, o int, target in
 		bestW, bestH  int
 		smallest      int64 = math.MaxInt64
 	)
-	goal := float64(target) * 0.95 // aim under: the sample predicts within a few per cent; a second encode costs more
+	goal := float64(target) * 0.97 // aim under: the sample predicts within a few per cent; a second encode costs more
 	tried := map[[2]float64]bool{}
 	for attempt := 0; attempt < 4; attempt++ {
 		if err := ctx.Err(); err != nil {
@@ -189,9 +189,30 @@ func (f *Fitter) fitImage(ctx context.Context, img image.Image, o int, target in
 	return best, nil
 }
 
-// encodeJPEG encodes img at quality q. An opaque *image.NRGBA is encoded
-// through the encoder's fast *image.RGBA path (same bytes when alpha is 255).
+// encodeJPEG encodes img at quality q with image/jpeg and then rewrites
+// it with optimal Huffman tables (optimizeHuffman; if that fails, the
+// plain encoding is returned).
 func encodeJPEG(img image.Image, q, sizeHint int) ([]byte, error) {
+	b, err := encodeJPEGStd(img, q, sizeHint)
+	if err != nil {
+		return nil, err
+	}
+	return optimized(b), nil
+}
+
+// optimized returns b with optimal Huffman tables, or b itself when the
+// rewrite fails or is not smaller.
+func optimized(b []byte) []byte {
+	if o, err := optimizeHuffman(b); err == nil && len(o) < len(b) {
+		return o
+	}
+	return b
+}
+
+// encodeJPEGStd encodes img at quality q with image/jpeg. An opaque
+// *image.NRGBA is encoded through the encoder's fast *image.RGBA path
+// (same bytes when alpha is 255).
+func encodeJPEGStd(img image.Image, q, sizeHint int) ([]byte, error) {
 	if n, ok := img.(*image.NRGBA); ok && n.Opaque() {
 		img = &image.RGBA{Pix: n.Pix, Stride: n.Stride, Rect: n.Rect}
 	}

@@ -1,0 +1,80 @@
+package downsample
+
+import (
+	"bytes"
+	"image"
+	"image/jpeg"
+	"testing"
+
+	"github.com/gpdoc/gpdoc/internal/testimage"
+)
+
+// TestOptimizeHuffman: the rewritten JPEG is smaller and decodes to the
+// same pixels, for colour, grey and strip-joined (restart marker) files.
+func TestOptimizeHuffman(t *testing.T) {
+	photo := testimage.Photo(900, 600, 5)
+	gray := image.NewGray(photo.Rect)
+	for i := range gray.Pix {
+		gray.Pix[i] = photo.Pix[4*i]
+	}
+	for _, tc := range []struct {
+		name string
+		img  image.Image
+		q    int
+		par  bool
+	}{
+		{"colour q80", photo, 80, false},
+		{"colour q30", photo, 30, false},
+		{"colour q100", photo, 100, false},
+		{"grey", gray, 75, false},
+		{"colour strips", photo, 85, true},
+		{"grey strips", gray, 60, true},
+		{"odd size", photo.SubImage(image.Rect(1, 1, 899, 597)), 70, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in, err := encodeJPEGStd(tc.img, tc.q, 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []byte
+			if tc.par { // strips joined with restart markers, then optimised
+				out, err = encodeJPEGParallel(tc.img, tc.q, 1<<20)
+			} else {
+				out, err = optimizeHuffman(in)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := jpeg.Decode(bytes.NewReader(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := jpeg.Decode(bytes.NewReader(out))
+			if err != nil {
+				t.Fatalf("optimised JPEG does not decode: %v", err)
+			}
+			if !samePixels(a, b) {
+				t.Fatal("optimised JPEG decodes to different pixels")
+			}
+			if len(out) >= len(in) {
+				t.Errorf("optimised %d bytes, not smaller than %d", len(out), len(in))
+			}
+			t.Logf("%d -> %d bytes (%.1f%%)", len(in), len(out), 100*float64(len(in)-len(out))/float64(len(in)))
+		})
+	}
+}
+
+func FuzzOptimizeHuffman(f *testing.F) {
+	b, _ := encodeJPEG(testimage.Photo(40, 24, 1), 75, 1<<12)
+	f.Add(b)
+	f.Add(tinyJPEG(f))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, err := optimizeHuffman(data)
+		if err != nil {
+			return
+		}
+		if _, err := jpeg.DecodeConfig(bytes.NewReader(out)); err != nil {
+			t.Fatalf("output header does not parse: %v", err)
+		}
+	})
+}
