@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/jpeg"
 	"math"
+	"runtime"
 	"runtime/debug"
 
 	"golang.org/x/sync/semaphore"
@@ -115,7 +116,16 @@ func (f *Fitter) fitImage(ctx context.Context, img image.Image, o int, target in
 	// Turn the image upright first: for a decoded JPEG (YCbCr, 1.5 bytes a
 	// pixel for 4:2:0) that copy is the cheapest, and the caller's copy is
 	// garbage from here on.
-	img = orient(img, o)
+	if o > 1 {
+		img = orient(img, o)
+		if px := img.Bounds().Dx() * img.Bounds().Dy(); px >= 8_000_000 {
+			// The stored copy is garbage now; collect it before the resize
+			// allocates, so a big sideways photo never holds both copies
+			// and the resized one at once. Pixel buffers hold no pointers,
+			// so this collection is cheap.
+			runtime.GC()
+		}
+	}
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	long := max(w, h)

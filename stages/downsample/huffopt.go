@@ -230,7 +230,9 @@ func parseJPEG(p []byte) (*jpegFile, error) {
 func (j *jpegFile) decodeSymbols() ([]uint32, []int, error) {
 	bad := errors.New("huffman: corrupt scan")
 	r := bitReader{p: j.data[j.scanStart:j.scanEnd]}
-	syms := make([]uint32, 0, len(j.data)/2)
+	// Symbols average about four bits: two per byte of scan, allocated
+	// once (growing a slice of this size would leave large garbage).
+	syms := make([]uint32, 0, 2*(j.scanEnd-j.scanStart)+64)
 	var rst []int
 	mcus := j.mcusX * j.mcusY
 	for mcu := range mcus {

@@ -145,7 +145,8 @@ func (m *sizeModel) plan(goal, sMin float64, minQ, maxQ int) (s float64, q int, 
 	// Scales are multiples of 1/1000 (so estimates can be cached), never
 	// under sMin, so the long edge never falls under the floor.
 	lowest := math.Min(1, math.Ceil(sMin*1000)/1000)
-	clamp := func(v float64) float64 { return math.Min(1, math.Max(lowest, math.Round(v*1000)/1000)) }
+	// s = 1 is known not to fit at minQ: search below it.
+	clamp := func(v float64) float64 { return math.Min(0.999, math.Max(lowest, math.Round(v*1000)/1000)) }
 	if lowest >= 1 {
 		return 1, minQ, false
 	}
@@ -179,6 +180,7 @@ func (m *sizeModel) plan(goal, sMin float64, minQ, maxQ int) (s float64, q int, 
 		}
 		s = next
 	}
+	fits = m.estimate(s, minQ) <= goal // s may have moved since the last estimate
 	for !fits {
 		if s == lowest {
 			return lowest, minQ, false
