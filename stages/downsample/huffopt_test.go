@@ -64,17 +64,34 @@ func TestOptimizeHuffman(t *testing.T) {
 	}
 }
 
+// FuzzOptimizeHuffman: on any input the rewrite returns an error or a
+// JPEG; when the input is a JPEG image/jpeg decodes, the rewrite (if it
+// accepts it) decodes to exactly the same pixels.
 func FuzzOptimizeHuffman(f *testing.F) {
-	b, _ := encodeJPEG(testimage.Photo(40, 24, 1), 75, 1<<12)
+	b, _ := encodeJPEGStd(testimage.Photo(40, 24, 1), 75, 1<<12)
 	f.Add(b)
+	p, _ := encodeJPEGParallel(testimage.Photo(64, 96, 2), 50, 1<<12)
+	f.Add(p)
 	f.Add(tinyJPEG(f))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		out, err := optimizeHuffman(data)
 		if err != nil {
 			return
 		}
-		if _, err := jpeg.DecodeConfig(bytes.NewReader(out)); err != nil {
-			t.Fatalf("output header does not parse: %v", err)
+		cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
+		if err != nil || cfg.Width*cfg.Height > 1<<20 {
+			return
+		}
+		in, err := jpeg.Decode(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		got, err := jpeg.Decode(bytes.NewReader(out))
+		if err != nil {
+			t.Fatalf("input decodes, rewrite does not: %v", err)
+		}
+		if !samePixels(in, got) {
+			t.Fatal("rewrite decodes to different pixels")
 		}
 	})
 }
