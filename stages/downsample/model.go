@@ -185,7 +185,7 @@ func (m *sizeModel) plan(goal, sMin float64, minQ, maxQ int) (s float64, q int, 
 		if s == lowest {
 			return lowest, minQ, false
 		}
-		s = clamp(s * 0.97)
+		s = clamp(math.Min(s*0.97, s-0.001)) // at least one step of the 1/1000 grid
 		fits = m.estimate(s, minQ) <= goal
 	}
 	q, _ = m.searchQuality(s, goal, minQ, maxQ)
