@@ -78,7 +78,7 @@ func TestFit24MP(t *testing.T) {
 			if rep.Quality < DefaultMinQuality || rep.Encodes < 1 || rep.Encodes > 3 || rep.FinalBytes != int64(len(out)) {
 				t.Errorf("report %+v", rep)
 			}
-			t.Logf("%d -> %d bytes, %dx%d q%d, %d full + %d sample encodes", len(in), len(out), b.Dx(), b.Dy(), rep.Quality, rep.Encodes, rep.SampleEncodes)
+			t.Logf("%d -> %d bytes, %dx%d q%g, %d full + %d sample encodes", len(in), len(out), b.Dx(), b.Dy(), rep.Quality, rep.Encodes, rep.SampleEncodes)
 		})
 	}
 }

@@ -20,7 +20,7 @@ func TestOptimizeHuffman(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		img  image.Image
-		q    int
+		q    float64
 		par  bool
 	}{
 		{"colour q80", photo, 80, false},

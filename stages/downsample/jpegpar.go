@@ -19,7 +19,7 @@ import (
 // the result carries optimal Huffman tables: each strip's symbols are read
 // back in parallel, one set of tables is built from all their counts, and
 // the strips are re-emitted with it in parallel.
-func encodeJPEGParallel(img image.Image, q, sizeHint int) ([]byte, error) {
+func encodeJPEGParallel(img image.Image, q float64, sizeHint int) ([]byte, error) {
 	b := img.Bounds()
 	mcu := 16 // image/jpeg writes colour as 4:2:0: 16x16 MCUs
 	if _, gray := img.(*image.Gray); gray {

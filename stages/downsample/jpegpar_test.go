@@ -76,7 +76,7 @@ func BenchmarkEncodeJPEG24MP(b *testing.B) {
 	}{{"rgba", rgba}, {"ycbcr", ycbcr}} {
 		for _, c := range []struct {
 			name string
-			fn   func(image.Image, int, int) ([]byte, error)
+			fn   func(image.Image, float64, int) ([]byte, error)
 		}{{"one-piece", encodeJPEGStd}, {"one-piece-optimised", encodeJPEG}, {"strips-optimised", encodeJPEGParallel}} {
 			b.Run(src.name+"/"+c.name, func(b *testing.B) {
 				for b.Loop() {

@@ -115,14 +115,14 @@ func (m *sizeModel) mosaic(s float64) image.Image {
 	return mo
 }
 
-// estimate predicts the full encoded size at scale s and quality q.
+// estimate predicts the full encoded size at scale s and quality q/10.
 func (m *sizeModel) estimate(s float64, q int) float64 {
 	key := [2]float64{s, float64(q)}
 	if v, ok := m.sizes[key]; ok {
 		return v
 	}
 	mo := m.mosaic(s)
-	out, err := encodeJPEG(mo, q, 1<<16)
+	out, err := encodeJPEG(mo, float64(q)/10, 1<<16)
 	m.rep.SampleEncodes++
 	if err != nil {
 		return math.Inf(1)
@@ -136,7 +136,7 @@ func (m *sizeModel) estimate(s float64, q int) float64 {
 }
 
 // plan chooses the largest scale (down to sMin) and then the highest
-// quality in [minQ, maxQ] whose predicted size is at most goal; ok is
+// quality (in tenths) in [minQ, maxQ] whose predicted size is at most goal; ok is
 // false when even (sMin, minQ) is predicted over.
 func (m *sizeModel) plan(goal, sMin float64, minQ, maxQ int) (s float64, q int, ok bool) {
 	if q, ok := m.searchQuality(1, goal, minQ, maxQ); ok {
@@ -204,7 +204,7 @@ func (m *sizeModel) searchQuality(s, goal float64, lo, hi int) (int, bool) {
 	if eLo > goal {
 		return lo, false
 	}
-	for hi-lo > 1 {
+	for tries := 0; hi-lo > 1 && tries < 6; tries++ {
 		t := (math.Log(goal) - math.Log(eLo)) / (math.Log(eHi) - math.Log(eLo))
 		q := lo + int(t*float64(hi-lo))
 		q = min(max(q, lo+1), hi-1)

@@ -131,14 +131,14 @@ func describe(r Report, limit int64) string {
 	var b strings.Builder
 	switch {
 	case r.InputMIME == pipeline.MIMEPNG && r.OutputMIME == pipeline.MIMEJPEG:
-		fmt.Fprintf(&b, "PNG converted to JPEG (quality %d)", r.Quality)
+		fmt.Fprintf(&b, "PNG converted to JPEG (quality %g)", r.Quality)
 	case r.InputMIME == pipeline.MIMEPDF:
 		fmt.Fprintf(&b, "PDF optimised")
 		if r.ImagesRecompressed > 0 {
 			fmt.Fprintf(&b, ", %d images recompressed", r.ImagesRecompressed)
 		}
 	case r.Quality > 0:
-		fmt.Fprintf(&b, "JPEG re-encoded at quality %d", r.Quality)
+		fmt.Fprintf(&b, "JPEG re-encoded at quality %g", r.Quality)
 	default:
 		b.WriteString("PNG recompressed losslessly")
 	}
