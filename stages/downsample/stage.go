@@ -55,7 +55,10 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 	}
 	kind := sniff(att.Data)
 	over := int64(len(att.Data)) > limit
-	pngNotAllowed := kind == pipeline.MIMEPNG && doc.Route != nil && !doc.Route.AllowsMIME(pipeline.MIMEPNG)
+	allows := func(mime string) bool { return doc.Route == nil || doc.Route.AllowsMIME(mime) }
+	// A PNG where the route takes JPEG but not PNG is converted. (Where it
+	// takes neither, converting cannot help: that is validate's problem.)
+	pngNotAllowed := kind == pipeline.MIMEPNG && !allows(pipeline.MIMEPNG) && allows(pipeline.MIMEJPEG)
 	if !over && !pngNotAllowed {
 		return nil
 	}
@@ -72,7 +75,7 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 		switch {
 		case pngNotAllowed:
 			mode = PNGToJPEG
-		case doc.Route != nil && !doc.Route.AllowsMIME(pipeline.MIMEJPEG):
+		case !allows(pipeline.MIMEJPEG):
 			mode = PNGLosslessOnly
 		}
 		out, rep, err = s.fit.FitPNG(ctx, att.Data, limit, mode)
