@@ -6,11 +6,18 @@
 //
 // A JPEG is decoded once (after [image.DecodeConfig] has checked its pixel
 // count against [Options.MaxPixels]) and re-encoded in as few full-size
-// encodes as possible. Sizes are predicted by encoding a small mosaic of
-// tiles sampled across the image (about a third of a megapixel), which
-// costs a few milliseconds per quality tried; quality is searched on the
-// mosaic by interpolation on the log-size curve, and the image is scaled
-// only when the quality would fall below [Options.MinQuality]. The long
+// encodes as possible, usually one. Sizes are predicted by encoding a small
+// mosaic of tiles sampled across the image (about a third of a megapixel;
+// at full size the tiles are MCU-aligned copies of the decoded YCbCr
+// planes, so they re-quantise like the image), which costs a few
+// milliseconds per quality tried; quality is searched on the mosaic by
+// interpolation on the log-size curve, and the image is scaled only when
+// the quality would fall below [Options.MinQuality].
+//
+// Full-size encodes use image/jpeg on horizontal strips in parallel,
+// joined with restart markers, and are then rewritten losslessly with
+// optimal Huffman tables (image/jpeg always uses the standard's example
+// tables); both steps leave the decoded pixels unchanged. The long
 // edge never falls below [Options.MinLongEdge]: if the image cannot fit
 // there, the result is an error wrapping [ErrCannotFit] that names the
 // size reached. EXIF orientation is honoured: the image is resized in its

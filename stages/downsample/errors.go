@@ -28,6 +28,7 @@ type FitError struct {
 	Err     error // a sentinel above
 }
 
+// Error returns the reason.
 func (e *FitError) Error() string { return e.Reason }
 
 // Unwrap returns the sentinel.

@@ -7,8 +7,10 @@ import (
 	"image"
 	"image/jpeg"
 	"math"
+	"runtime"
 	"runtime/debug"
 
+	"github.com/gpdoc/gpdoc/stages/downsample/internal/jpegenc"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -115,13 +117,25 @@ func (f *Fitter) fitImage(ctx context.Context, img image.Image, o int, target in
 	// Turn the image upright first: for a decoded JPEG (YCbCr, 1.5 bytes a
 	// pixel for 4:2:0) that copy is the cheapest, and the caller's copy is
 	// garbage from here on.
-	img = orient(img, o)
+	if o > 1 {
+		img = orient(img, o)
+		if px := img.Bounds().Dx() * img.Bounds().Dy(); px >= 8_000_000 {
+			// The stored copy is garbage now; collect it before the resize
+			// allocates, so a big sideways photo never holds both copies
+			// and the resized one at once. Pixel buffers hold no pointers,
+			// so this collection is cheap.
+			runtime.GC()
+		}
+	}
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	long := max(w, h)
 	floor := min(f.opts.MinLongEdge, long)
 	sMin := float64(floor) / float64(long)
 	minQ := min(f.opts.MinQuality, maxQ)
+	// Qualities are searched in tenths: jpegenc takes real qualities, and
+	// image/jpeg's integer steps are up to 10 per cent apart in size.
+	minT, maxT := minQ*10, maxQ*10
 	m := newModel(img, rep)
 
 	corr := 1.0 // measured full size / predicted size, from the last full encode
@@ -129,17 +143,17 @@ func (f *Fitter) fitImage(ctx context.Context, img image.Image, o int, target in
 		rendered      image.Image
 		renderedScale float64
 		best          []byte
-		bestQ         int
+		bestT         int
 		bestW, bestH  int
 		smallest      int64 = math.MaxInt64
 	)
-	goal := float64(target) * 0.95 // aim under: the sample predicts within a few per cent; a second encode costs more
+	goal := float64(target) * 0.97 // aim under: the sample predicts within a few per cent; a second encode costs more
 	tried := map[[2]float64]bool{}
 	for attempt := 0; attempt < 4; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		s, q, _ := m.plan(goal/corr, sMin, minQ, maxQ)
+		s, q, _ := m.plan(goal/corr, sMin, minT, maxT)
 		if tried[[2]float64{s, float64(q)}] {
 			break // the model has nothing new to offer
 		}
@@ -152,29 +166,29 @@ func (f *Fitter) fitImage(ctx context.Context, img image.Image, o int, target in
 				rep.step(fmt.Sprintf("resized to %dx%d", rendered.Bounds().Dx(), rendered.Bounds().Dy()))
 			}
 		}
-		out, err := encodeJPEGParallel(rendered, q, int(target))
+		out, err := encodeJPEGParallel(rendered, float64(q)/10, int(target))
 		if err != nil {
 			return nil, fmt.Errorf("encode JPEG: %w", err)
 		}
 		rep.Encodes++
 		n := int64(len(out))
-		rep.step(fmt.Sprintf("encoded at quality %d: %d bytes", q, n))
+		rep.step(fmt.Sprintf("encoded at quality %.1f: %d bytes", float64(q)/10, n))
 		smallest = min(smallest, n)
 		if n <= target {
 			if best == nil || len(out) > len(best) {
-				best, bestQ = out, q
+				best, bestT = out, q
 				bestW, bestH = rendered.Bounds().Dx(), rendered.Bounds().Dy()
 			}
 			// Good enough: close to the budget, nothing better to try, or
 			// this was already the retry upwards.
-			if float64(n) >= 0.85*float64(target) || (q >= maxQ && s >= 1) || attempt >= 1 {
+			if float64(n) >= 0.85*float64(target) || (q >= maxT && s >= 1) || attempt >= 1 {
 				break
 			}
 		} else if best != nil {
 			break // the step up overshot: keep what fitted
 		}
 		corr = float64(n) / m.estimate(s, q)
-		if n > target && s <= sMin && q <= minQ {
+		if n > target && s <= sMin && q <= minT {
 			break
 		}
 	}
@@ -183,21 +197,43 @@ func (f *Fitter) fitImage(ctx context.Context, img image.Image, o int, target in
 			"cannot fit under %d bytes with the long edge at least %d px and JPEG quality at least %d: the smallest encoding reached %d bytes",
 			target, floor, minQ, smallest)
 	}
-	rep.Quality = bestQ
+	rep.Quality = float64(bestT) / 10
 	rep.FinalWidth, rep.FinalHeight = bestW, bestH
 	rep.FinalBytes = int64(len(best))
 	return best, nil
 }
 
-// encodeJPEG encodes img at quality q. An opaque *image.NRGBA is encoded
-// through the encoder's fast *image.RGBA path (same bytes when alpha is 255).
-func encodeJPEG(img image.Image, q, sizeHint int) ([]byte, error) {
+// encodeJPEG encodes img at quality q with image/jpeg and then rewrites
+// it with optimal Huffman tables (optimizeHuffman; if that fails, the
+// plain encoding is returned).
+func encodeJPEG(img image.Image, q float64, sizeHint int) ([]byte, error) {
+	b, err := encodeJPEGStd(img, q, sizeHint)
+	if err != nil {
+		return nil, err
+	}
+	return optimized(b), nil
+}
+
+// optimized returns b with optimal Huffman tables, or b itself when the
+// rewrite fails or is not smaller.
+func optimized(b []byte) []byte {
+	if o, err := optimizeHuffman(b); err == nil && len(o) < len(b) {
+		return o
+	}
+	return b
+}
+
+// encodeJPEGStd encodes img at quality q with jpegenc (image/jpeg's
+// encoder taking a real quality) and image/jpeg's fixed tables. An opaque
+// *image.NRGBA is encoded through the encoder's fast *image.RGBA path
+// (same bytes when alpha is 255).
+func encodeJPEGStd(img image.Image, q float64, sizeHint int) ([]byte, error) {
 	if n, ok := img.(*image.NRGBA); ok && n.Opaque() {
 		img = &image.RGBA{Pix: n.Pix, Stride: n.Stride, Rect: n.Rect}
 	}
 	var buf bytes.Buffer
 	buf.Grow(sizeHint + sizeHint/8)
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: q}); err != nil {
+	if err := jpegenc.Encode(&buf, img, q); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil

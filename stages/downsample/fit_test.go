@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gpdoc/gpdoc/internal/testimage"
 	"github.com/gpdoc/gpdoc/pipeline"
 )
 
@@ -77,7 +78,7 @@ func TestFit24MP(t *testing.T) {
 			if rep.Quality < DefaultMinQuality || rep.Encodes < 1 || rep.Encodes > 3 || rep.FinalBytes != int64(len(out)) {
 				t.Errorf("report %+v", rep)
 			}
-			t.Logf("%d -> %d bytes, %dx%d q%d, %d full + %d sample encodes", len(in), len(out), b.Dx(), b.Dy(), rep.Quality, rep.Encodes, rep.SampleEncodes)
+			t.Logf("%d -> %d bytes, %dx%d q%g, %d full + %d sample encodes", len(in), len(out), b.Dx(), b.Dy(), rep.Quality, rep.Encodes, rep.SampleEncodes)
 		})
 	}
 }
@@ -214,4 +215,35 @@ func pngHeader(w, h uint32) []byte {
 	chunk = append(chunk, byte(w>>24), byte(w>>16), byte(w>>8), byte(w), byte(h>>24), byte(h>>16), byte(h>>8), byte(h), 8, 6, 0, 0, 0)
 	b := append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x0d"), chunk...)
 	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(chunk))
+}
+
+// TestTinyBudgetTerminates: a budget that needs a scale near the 1/1000
+// grid's resolution ends (fitted or refused) instead of looping; found by
+// FuzzFitJPEG.
+func TestTinyBudgetTerminates(t *testing.T) {
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, testimage.Photo(1024, 1024, 3), &jpeg.Options{Quality: 95}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		out, _, err := FitJPEG(context.Background(), b.Bytes(), Options{MaxBytes: 600, MinLongEdge: 8})
+		if err == nil && len(out) > 600 {
+			err = errors.New("output over the budget")
+		}
+		var fe *FitError
+		if err != nil && !errors.As(err, &fe) {
+			done <- err
+			return
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("FitJPEG did not return within a minute")
+	}
 }

@@ -1,7 +1,6 @@
 package downsample
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"image"
@@ -16,8 +15,11 @@ import (
 // segment sets the restart interval to one strip's MCUs). Restart markers
 // reset the DC predictors exactly as a fresh encode does, so the result
 // is a standard JPEG any decoder reads; it costs two bytes per strip.
-// Images too small to split are encoded in one piece.
-func encodeJPEGParallel(img image.Image, q, sizeHint int) ([]byte, error) {
+// Images too small to split are encoded in one piece. Like encodeJPEG,
+// the result carries optimal Huffman tables: each strip's symbols are read
+// back in parallel, one set of tables is built from all their counts, and
+// the strips are re-emitted with it in parallel.
+func encodeJPEGParallel(img image.Image, q float64, sizeHint int) ([]byte, error) {
 	b := img.Bounds()
 	mcu := 16 // image/jpeg writes colour as 4:2:0: 16x16 MCUs
 	if _, gray := img.(*image.Gray); gray {
@@ -34,50 +36,85 @@ func encodeJPEGParallel(img image.Image, q, sizeHint int) ([]byte, error) {
 		return encodeJPEG(img, q, sizeHint)
 	}
 	n := (rows + stripRows - 1) / stripRows
-	parts := make([][]byte, n)
-	errs := make([]error, n)
-	sem := make(chan struct{}, workers)
-	var wg sync.WaitGroup
-	for i := range n {
-		r := image.Rect(b.Min.X, b.Min.Y+i*stripRows*mcu, b.Max.X, min(b.Max.Y, b.Min.Y+(i+1)*stripRows*mcu))
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			parts[i], errs[i] = encodeJPEG(subImage(img, r), q, sizeHint/n)
-		})
+	type strip struct {
+		jpg  []byte
+		file *jpegFile
+		syms []uint32
+		out  []byte
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	strips := make([]strip, n)
+	errs := make([]error, n)
+	parallel := func(fn func(i int) error) error {
+		sem := make(chan struct{}, workers)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				errs[i] = fn(i)
+			})
+		}
+		wg.Wait()
+		return errors.Join(errs...)
+	}
+	// Encode the strips and read their symbols back, in parallel.
+	err := parallel(func(i int) error {
+		r := image.Rect(b.Min.X, b.Min.Y+i*stripRows*mcu, b.Max.X, min(b.Max.Y, b.Min.Y+(i+1)*stripRows*mcu))
+		jpg, err := encodeJPEGStd(subImage(img, r), q, sizeHint/n)
+		if err != nil {
+			return err
+		}
+		f, err := parseJPEG(jpg)
+		if err != nil {
+			return err
+		}
+		syms, _, err := f.decodeSymbols()
+		strips[i] = strip{jpg: jpg, file: f, syms: syms}
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
-	return joinStrips(parts, b.Dy(), stripRows*perRow, sizeHint)
-}
-
-// joinStrips splices separately encoded strips into one JPEG of height h.
-func joinStrips(parts [][]byte, h, interval, sizeHint int) ([]byte, error) {
-	out := bytes.NewBuffer(make([]byte, 0, sizeHint+sizeHint/8))
-	for i, p := range parts {
-		hdrEnd, sof, err := scanHeader(p)
-		if err != nil {
-			return nil, err
+	// One set of optimal tables for the whole image.
+	var freq symbolCounts
+	var used [4]bool
+	for _, s := range strips {
+		freq.add(s.syms)
+		for t := range used {
+			used[t] = used[t] || s.file.used[t]
 		}
-		if len(p) < hdrEnd+2 || p[len(p)-2] != 0xFF || p[len(p)-1] != 0xD9 {
-			return nil, errors.New("jpeg strip: no EOI")
-		}
-		if i == 0 {
-			hdr := bytes.Clone(p[:hdrEnd])
-			binary.BigEndian.PutUint16(hdr[sof+5:], uint16(h)) // SOF height
-			sos := bytes.LastIndex(hdr, []byte{0xFF, 0xDA})
-			out.Write(hdr[:sos])
-			out.Write([]byte{0xFF, 0xDD, 0x00, 0x04, byte(interval >> 8), byte(interval)}) // DRI
-			out.Write(hdr[sos:])
-		} else {
-			out.Write([]byte{0xFF, 0xD0 + byte((i-1)%8)}) // RSTn
-		}
-		out.Write(p[hdrEnd : len(p)-2])
 	}
-	out.Write([]byte{0xFF, 0xD9})
-	return out.Bytes(), nil
+	codes, dht := freq.tables(used)
+	// Re-emit every strip's symbols with them, in parallel.
+	if err := parallel(func(i int) error {
+		strips[i].out = emitSymbols(make([]byte, 0, len(strips[i].jpg)), strips[i].syms, nil, &codes)
+		strips[i].syms = nil
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	// Header of the first strip, with the whole image's height, the new
+	// tables and a restart interval of one strip; then the strips'
+	// entropy-coded data separated by RSTn markers.
+	f0 := strips[0].file
+	p0 := strips[0].jpg
+	_, sof, err := scanHeader(p0)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, sizeHint+sizeHint/8)
+	out = append(out, p0[:f0.dhtStart]...)
+	binary.BigEndian.PutUint16(out[sof+5:], uint16(b.Dy()))
+	out = append(out, dht...)
+	out = append(out, 0xFF, 0xDD, 0x00, 0x04, byte(stripRows*perRow>>8), byte(stripRows*perRow))
+	out = append(out, p0[f0.dhtEnd:f0.scanStart]...)
+	for i, s := range strips {
+		if i > 0 {
+			out = append(out, 0xFF, 0xD0+byte((i-1)%8))
+		}
+		out = append(out, s.out...)
+	}
+	return append(out, 0xFF, 0xD9), nil
 }
 
 // scanHeader returns the offset just past the SOS segment and the offset

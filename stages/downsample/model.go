@@ -29,6 +29,24 @@ type sizeModel struct {
 	sizes   map[[2]float64]float64
 }
 
+// copyYCbCr copies the part sr of src to dst at p. sr and p are aligned
+// to 16 pixels, so chroma samples line up for every subsample ratio.
+func copyYCbCr(dst *image.YCbCr, p image.Point, src *image.YCbCr, sr image.Rectangle) {
+	for y := sr.Min.Y; y < sr.Max.Y; y++ {
+		dy := p.Y + y - sr.Min.Y
+		copy(dst.Y[dst.YOffset(p.X, dy):dst.YOffset(p.X, dy)+sr.Dx()], src.Y[src.YOffset(sr.Min.X, y):])
+	}
+	cw, ch := chromaSize(src.SubsampleRatio, sr.Dx(), sr.Dy())
+	_, vs := chromaSize(src.SubsampleRatio, 1, 2)
+	step := 2 / vs // rows of luma per chroma row: 1 or 2
+	for cy := range ch {
+		ys, yd := sr.Min.Y+cy*step, p.Y+cy*step
+		so, do := src.COffset(sr.Min.X, ys), dst.COffset(p.X, yd)
+		copy(dst.Cb[do:do+cw], src.Cb[so:])
+		copy(dst.Cr[do:do+cw], src.Cr[so:])
+	}
+}
+
 func newModel(src image.Image, rep *Report) *sizeModel {
 	b := src.Bounds()
 	return &sizeModel{src: src, w: b.Dx(), h: b.Dy(), rep: rep,
@@ -53,17 +71,34 @@ func (m *sizeModel) mosaic(s float64) image.Image {
 		// Small image: the sample is the whole (scaled) image.
 		mo = toDrawImage(resize(m.src, s))
 	} else {
-		mo = newImg(image.Rect(0, 0, tile*grid, tile*grid))
 		side := int(math.Ceil(tile / s))
 		b := m.src.Bounds()
+		var ycc *image.YCbCr
+		if y, ok := m.src.(*image.YCbCr); ok && side == tile {
+			// Unscaled YCbCr (a decoded JPEG): copy the planes, so that the
+			// mosaic's blocks are exactly the image's blocks and re-encode
+			// like them (a re-quantised JPEG compresses very differently
+			// from the same pixels passed through RGB).
+			ycc = image.NewYCbCr(image.Rect(0, 0, tile*grid, tile*grid), y.SubsampleRatio)
+			mo = nil
+		} else {
+			mo = newImg(image.Rect(0, 0, tile*grid, tile*grid))
+		}
 		for j := range grid {
 			for i := range grid {
 				cx := b.Min.X + int((float64(i)+0.5)/grid*float64(m.w))
 				cy := b.Min.Y + int((float64(j)+0.5)/grid*float64(m.h))
 				x0 := min(max(cx-side/2, b.Min.X), b.Max.X-side)
 				y0 := min(max(cy-side/2, b.Min.Y), b.Max.Y-side)
+				// Align to the 16-pixel MCU grid of the full image.
+				x0 -= (x0 - b.Min.X) % 16
+				y0 -= (y0 - b.Min.Y) % 16
 				sr := image.Rect(x0, y0, x0+side, y0+side)
 				dr := image.Rect(i*tile, j*tile, (i+1)*tile, (j+1)*tile)
+				if ycc != nil {
+					copyYCbCr(ycc, dr.Min, m.src.(*image.YCbCr), sr)
+					continue
+				}
 				var t image.Image = subImage(m.src, sr)
 				if side != tile {
 					t = resize(t, float64(tile)/float64(side))
@@ -71,19 +106,23 @@ func (m *sizeModel) mosaic(s float64) image.Image {
 				draw.Draw(mo, dr, t, t.Bounds().Min, draw.Src)
 			}
 		}
+		if ycc != nil {
+			m.mosaics[s] = ycc
+			return ycc
+		}
 	}
 	m.mosaics[s] = mo
 	return mo
 }
 
-// estimate predicts the full encoded size at scale s and quality q.
+// estimate predicts the full encoded size at scale s and quality q/10.
 func (m *sizeModel) estimate(s float64, q int) float64 {
 	key := [2]float64{s, float64(q)}
 	if v, ok := m.sizes[key]; ok {
 		return v
 	}
 	mo := m.mosaic(s)
-	out, err := encodeJPEG(mo, q, 1<<16)
+	out, err := encodeJPEG(mo, float64(q)/10, 1<<16)
 	m.rep.SampleEncodes++
 	if err != nil {
 		return math.Inf(1)
@@ -97,7 +136,7 @@ func (m *sizeModel) estimate(s float64, q int) float64 {
 }
 
 // plan chooses the largest scale (down to sMin) and then the highest
-// quality in [minQ, maxQ] whose predicted size is at most goal; ok is
+// quality (in tenths) in [minQ, maxQ] whose predicted size is at most goal; ok is
 // false when even (sMin, minQ) is predicted over.
 func (m *sizeModel) plan(goal, sMin float64, minQ, maxQ int) (s float64, q int, ok bool) {
 	if q, ok := m.searchQuality(1, goal, minQ, maxQ); ok {
@@ -106,7 +145,8 @@ func (m *sizeModel) plan(goal, sMin float64, minQ, maxQ int) (s float64, q int, 
 	// Scales are multiples of 1/1000 (so estimates can be cached), never
 	// under sMin, so the long edge never falls under the floor.
 	lowest := math.Min(1, math.Ceil(sMin*1000)/1000)
-	clamp := func(v float64) float64 { return math.Min(1, math.Max(lowest, math.Round(v*1000)/1000)) }
+	// s = 1 is known not to fit at minQ: search below it.
+	clamp := func(v float64) float64 { return math.Min(0.999, math.Max(lowest, math.Round(v*1000)/1000)) }
 	if lowest >= 1 {
 		return 1, minQ, false
 	}
@@ -140,11 +180,12 @@ func (m *sizeModel) plan(goal, sMin float64, minQ, maxQ int) (s float64, q int, 
 		}
 		s = next
 	}
+	fits = m.estimate(s, minQ) <= goal // s may have moved since the last estimate
 	for !fits {
 		if s == lowest {
 			return lowest, minQ, false
 		}
-		s = clamp(s * 0.97)
+		s = clamp(math.Min(s*0.97, s-0.001)) // at least one step of the 1/1000 grid
 		fits = m.estimate(s, minQ) <= goal
 	}
 	q, _ = m.searchQuality(s, goal, minQ, maxQ)
@@ -163,7 +204,7 @@ func (m *sizeModel) searchQuality(s, goal float64, lo, hi int) (int, bool) {
 	if eLo > goal {
 		return lo, false
 	}
-	for hi-lo > 1 {
+	for tries := 0; hi-lo > 1 && tries < 6; tries++ {
 		t := (math.Log(goal) - math.Log(eLo)) / (math.Log(eHi) - math.Log(eLo))
 		q := lo + int(t*float64(hi-lo))
 		q = min(max(q, lo+1), hi-1)

@@ -242,7 +242,7 @@ func (f *Fitter) recompressPDFImage(ctx context.Context, xt *model.XRefTable, c 
 	d["Length"] = types.Integer(n)
 	c.entry.Object = types.StreamDict{Dict: d, Raw: out, StreamLength: &n,
 		FilterPipeline: []types.PDFFilter{{Name: filter.DCT}}}
-	rep.step(fmt.Sprintf("image obj %d: %dx%d %d bytes -> %dx%d JPEG q%d %d bytes",
+	rep.step(fmt.Sprintf("image obj %d: %dx%d %d bytes -> %dx%d JPEG q%g %d bytes",
 		c.objNr, *w, *h, len(c.sd.Raw), sub.FinalWidth, sub.FinalHeight, sub.Quality, n))
 	return true, nil
 }

@@ -6,8 +6,8 @@ type Report struct {
 	OriginalBytes, FinalBytes     int64
 	OriginalWidth, OriginalHeight int // upright (after EXIF orientation)
 	FinalWidth, FinalHeight       int
-	Orientation                   int // EXIF orientation applied (1: none)
-	Quality                       int // JPEG quality of the output; 0 when lossless
+	Orientation                   int     // EXIF orientation applied (1: none)
+	Quality                       float64 // JPEG quality of the output, to 0.1; 0 when lossless
 	Flattened                     bool
 	Steps                         []string // what was done, in order
 	Encodes                       int      // full-size encodes

@@ -55,7 +55,10 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 	}
 	kind := sniff(att.Data)
 	over := int64(len(att.Data)) > limit
-	pngNotAllowed := kind == pipeline.MIMEPNG && doc.Route != nil && !doc.Route.AllowsMIME(pipeline.MIMEPNG)
+	allows := func(mime string) bool { return doc.Route == nil || doc.Route.AllowsMIME(mime) }
+	// A PNG where the route takes JPEG but not PNG is converted. (Where it
+	// takes neither, converting cannot help: that is validate's problem.)
+	pngNotAllowed := kind == pipeline.MIMEPNG && !allows(pipeline.MIMEPNG) && allows(pipeline.MIMEJPEG)
 	if !over && !pngNotAllowed {
 		return nil
 	}
@@ -72,7 +75,7 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 		switch {
 		case pngNotAllowed:
 			mode = PNGToJPEG
-		case doc.Route != nil && !doc.Route.AllowsMIME(pipeline.MIMEJPEG):
+		case !allows(pipeline.MIMEJPEG):
 			mode = PNGLosslessOnly
 		}
 		out, rep, err = s.fit.FitPNG(ctx, att.Data, limit, mode)
@@ -131,14 +134,14 @@ func describe(r Report, limit int64) string {
 	var b strings.Builder
 	switch {
 	case r.InputMIME == pipeline.MIMEPNG && r.OutputMIME == pipeline.MIMEJPEG:
-		fmt.Fprintf(&b, "PNG converted to JPEG (quality %d)", r.Quality)
+		fmt.Fprintf(&b, "PNG converted to JPEG (quality %g)", r.Quality)
 	case r.InputMIME == pipeline.MIMEPDF:
 		fmt.Fprintf(&b, "PDF optimised")
 		if r.ImagesRecompressed > 0 {
 			fmt.Fprintf(&b, ", %d images recompressed", r.ImagesRecompressed)
 		}
 	case r.Quality > 0:
-		fmt.Fprintf(&b, "JPEG re-encoded at quality %d", r.Quality)
+		fmt.Fprintf(&b, "JPEG re-encoded at quality %g", r.Quality)
 	default:
 		b.WriteString("PNG recompressed losslessly")
 	}

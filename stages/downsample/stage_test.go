@@ -39,6 +39,8 @@ func TestStage(t *testing.T) {
 			Options{}, true, "image/jpeg", "chart.jpg", "", "transparent areas flattened on white"},
 		{"PNG on the standard route under the limit untouched", pipeline.Standard, pipeline.Attachment{FileName: "chart.png", MIMEType: "image/png", Data: transparent},
 			Options{}, false, "image/png", "chart.png", "", ""},
+		{"PNG on the GP Connect route (neither PNG nor JPEG) left to validate", pipeline.GPConnect, pipeline.Attachment{FileName: "chart.png", MIMEType: "image/png", Data: transparent},
+			Options{}, false, "image/png", "chart.png", "", ""},
 		{"text over the limit is a problem", pipeline.Standard, pipeline.Attachment{FileName: "n.txt", MIMEType: "text/plain", Data: bytes.Repeat([]byte("a"), 2000)},
 			Options{MaxBytes: 1000}, false, "text/plain", "n.txt", "can only shrink JPEG, PNG and PDF", ""},
 		{"damaged JPEG over the limit is a problem", pipeline.Standard, pipeline.Attachment{FileName: "d.jpg", MIMEType: "image/jpeg", Data: append(bytes.Clone(small[:20]), make([]byte, 2000)...)},

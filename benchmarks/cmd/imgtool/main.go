@@ -92,7 +92,7 @@ func fit(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "fit in %v: %dx%d q%d, %d full + %d sample encodes\n", time.Since(start).Round(time.Millisecond),
+	fmt.Fprintf(os.Stderr, "fit in %v: %dx%d q%g, %d full + %d sample encodes\n", time.Since(start).Round(time.Millisecond),
 		rep.FinalWidth, rep.FinalHeight, rep.Quality, rep.Encodes, rep.SampleEncodes)
 	return os.WriteFile(*out, res, 0o644)
 }
