@@ -163,7 +163,7 @@ func walk(data []byte, visit func(segment)) (Info, error) {
 		if name := metadataName(m, payload); name != "" {
 			info.Metadata = append(info.Metadata, name)
 			if m == APP1 && info.Orientation == 0 {
-				info.Orientation = exifOrientation(payload)
+				info.Orientation = ExifOrientation(payload)
 			}
 		}
 		visit(segment{marker: m, start: start, end: end, data: payload})
@@ -236,9 +236,11 @@ func metadataName(m byte, p []byte) string {
 	return ""
 }
 
-// exifOrientation reads the Orientation tag (0x0112) of IFD0 from an APP1
-// EXIF payload. It returns 0 when absent or not 1 to 8.
-func exifOrientation(p []byte) int {
+// ExifOrientation reads the Orientation tag (0x0112) of IFD0 from an APP1
+// EXIF payload (starting "Exif\x00\x00"), stored as a SHORT or a LONG. It
+// returns 0 when the tag is absent, damaged or not 1 to 8. It never
+// allocates.
+func ExifOrientation(p []byte) int {
 	if !bytes.HasPrefix(p, []byte("Exif\x00")) || len(p) < 6+8 {
 		return 0
 	}
@@ -268,10 +270,15 @@ func exifOrientation(p []byte) int {
 		if bo.Uint16(t[e:]) != 0x0112 {
 			continue
 		}
-		if bo.Uint16(t[e+2:]) != 3 || bo.Uint32(t[e+4:]) != 1 {
+		var v int
+		switch bo.Uint16(t[e+2:]) {
+		case 3: // SHORT
+			v = int(bo.Uint16(t[e+8:]))
+		case 4: // LONG
+			v = int(bo.Uint32(t[e+8:]))
+		default:
 			return 0
 		}
-		v := int(bo.Uint16(t[e+8:]))
 		if v < 1 || v > 8 {
 			return 0
 		}
