@@ -3,12 +3,10 @@ package benchmarks
 import (
 	"bytes"
 	"context"
+	"github.com/gpdoc/gpdoc/internal/memprobe"
 	"image/jpeg"
 	"image/png"
-	"runtime"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/gpdoc/gpdoc/internal/testimage"
 	"github.com/gpdoc/gpdoc/stages/downsample"
@@ -54,7 +52,7 @@ func BenchmarkDownsample(b *testing.B) {
 			for b.Loop() {
 				var out []byte
 				var rep downsample.Report
-				p := peakHeap(func() {
+				p := memprobe.Peak(func() {
 					out, rep, err = c.fit()
 				})
 				if err != nil {
@@ -72,36 +70,4 @@ func BenchmarkDownsample(b *testing.B) {
 			b.ReportMetric(float64(peak)/1e6, "peak-heap-MB")
 		})
 	}
-}
-
-// peakHeap runs fn and returns the highest HeapInuse seen above the level
-// before it.
-func peakHeap(fn func()) uint64 {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	base := ms.HeapInuse
-	var peak atomic.Uint64
-	done, stopped := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(stopped)
-		var m runtime.MemStats
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			runtime.ReadMemStats(&m)
-			if m.HeapInuse > base && m.HeapInuse-base > peak.Load() {
-				peak.Store(m.HeapInuse - base)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	fn()
-	close(done)
-	<-stopped
-	return peak.Load()
 }

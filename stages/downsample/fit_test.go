@@ -5,11 +5,9 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"github.com/gpdoc/gpdoc/internal/memprobe"
 	"hash/crc32"
 	"image/jpeg"
-	"runtime"
-	"runtime/debug"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -160,7 +158,7 @@ func TestPeakMemory24MP(t *testing.T) {
 		{"scaled and turned", sideways, 1_500_000},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			peak := measurePeak(t, func() {
+			peak := memprobe.Peak(func() {
 				if _, _, err := FitJPEG(context.Background(), tt.data, Options{MaxBytes: tt.budget}); err != nil {
 					t.Error(err)
 				}
@@ -171,41 +169,6 @@ func TestPeakMemory24MP(t *testing.T) {
 			}
 		})
 	}
-}
-
-// measurePeak runs fn with GC at its default pace and returns the highest
-// HeapInuse seen above the level before fn, sampling every millisecond.
-func measurePeak(t testing.TB, fn func()) uint64 {
-	t.Helper()
-	runtime.GC()
-	debug.FreeOSMemory()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	base := ms.HeapInuse
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		var m runtime.MemStats
-		tick := time.NewTicker(time.Millisecond)
-		defer tick.Stop()
-		for {
-			runtime.ReadMemStats(&m)
-			if m.HeapInuse > base && m.HeapInuse-base > peak.Load() {
-				peak.Store(m.HeapInuse - base)
-			}
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	fn()
-	close(done)
-	<-stopped
-	return peak.Load()
 }
 
 // pngHeader is a PNG signature and IHDR claiming w x h pixels, with no
