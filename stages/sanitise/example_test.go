@@ -39,5 +39,5 @@ func Example() {
 	// error: <nil>
 	// attachments[0].content: normalised text "" -> "" converted from UTF-16LE to UTF-8; changed 1 CRLF or CR line ends to LF
 	// attachments[0].fileName: renamed "Results: 21/11." -> "Results_ 21_11.txt" not a valid Windows file name; extension missing or not matching the content
-	// subject.id.value: normalised "943***5919" -> "943***5919" removed spaces and dashes from the NHS number
+	// subject.id.value: normalised "943 *** 5919" -> "943***5919" removed spaces and dashes from the NHS number
 }

@@ -84,7 +84,7 @@ func (s *Stage) ProcessMessage(ctx context.Context, doc *pipeline.Document) erro
 		if n, err := nhsnumber.Normalise(v); err == nil {
 			msg.Subject.ID.Value = n
 			doc.AddChange(pipeline.Change{Name: "subject.id.value", Stage: Name, Action: "normalised",
-				Before: nhsnumber.Mask(v), After: nhsnumber.Mask(n), Detail: "removed spaces and dashes from the NHS number"})
+				Before: nhsnumber.MaskLayout(v), After: nhsnumber.Mask(n), Detail: "removed spaces and dashes from the NHS number"})
 		}
 	}
 	names := make([]string, len(msg.Attachments))

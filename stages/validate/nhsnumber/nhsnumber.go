@@ -87,6 +87,23 @@ func Mask(s string) string {
 	return digits[:3] + "***" + digits[6:]
 }
 
+// MaskLayout masks the 4th to 6th digits of s where they stand, keeping
+// its spaces and dashes, so that a report can show how a number was written
+// without showing the number: "943 476 5919" becomes "943 *** 5919".
+func MaskLayout(s string) string {
+	out := []rune(s)
+	digits := 0
+	for i, r := range out {
+		if r >= '0' && r <= '9' {
+			digits++
+			if digits >= 4 && digits <= 6 {
+				out[i] = '*'
+			}
+		}
+	}
+	return string(out)
+}
+
 // strip removes surrounding whitespace and the spaces and dashes of the
 // printed forms "943 476 5919" and "943-476-5919".
 func strip(s string) string {

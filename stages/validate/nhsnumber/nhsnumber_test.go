@@ -106,3 +106,16 @@ func FuzzNormalise(f *testing.F) {
 		}
 	})
 }
+
+func TestMaskLayout(t *testing.T) {
+	for in, want := range map[string]string{
+		"943 476 5919": "943 *** 5919",
+		"943-476-5919": "943-***-5919",
+		" 9434765919 ": " 943***5919 ",
+		"12":           "12",
+	} {
+		if got := MaskLayout(in); got != want {
+			t.Errorf("MaskLayout(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
