@@ -18,6 +18,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/stages/validate/nhsnumber"
 )
 
 // Defaults for a zero Options field.
@@ -655,6 +656,13 @@ func parseProblem(data []byte) *pipeline.ProblemDetails {
 	if p.Type == "" && p.Title == "" && p.Status == 0 && p.Detail == "" && len(p.InvalidParameters) == 0 {
 		return nil
 	}
+	// What the service says ends up in logs, reports and the ledger: never
+	// keep a full NHS number from it.
+	p.Title, p.Detail = nhsnumber.Redact(p.Title), nhsnumber.Redact(p.Detail)
+	for i := range p.InvalidParameters {
+		p.InvalidParameters[i].Reason = nhsnumber.Redact(p.InvalidParameters[i].Reason)
+		p.InvalidParameters[i].Value = nhsnumber.Redact(p.InvalidParameters[i].Value)
+	}
 	return &p
 }
 
@@ -663,7 +671,7 @@ func prefix(data []byte) string {
 	if len(data) > maxBodyPrefix {
 		data = data[:maxBodyPrefix]
 	}
-	s := strings.ToValidUTF8(string(data), "\uFFFD")
+	s := nhsnumber.Redact(strings.ToValidUTF8(string(data), "\uFFFD"))
 	for len(s) > maxBodyPrefix || !utf8.ValidString(s) {
 		_, size := utf8.DecodeLastRuneInString(s)
 		s = s[:len(s)-size]

@@ -523,3 +523,48 @@ func (p *countingPayload) NewReader() io.Reader {
 	p.mu.Unlock()
 	return struct{ io.Reader }{bytes.NewReader(p.b)} // hide the type: no sniffed length
 }
+
+// What a service says about a patient must not carry a full NHS number into
+// gpdoc's logs, reports or ledger.
+func TestServiceProblemsAreRedacted(t *testing.T) {
+	for _, tc := range []struct {
+		name, contentType, body string
+	}{
+		{"problem", pipeline.ProblemContentType, `{"title":"Request Validation Error","status":400,"detail":"Unknown patient 943 476 5919",` +
+			`"invalidParameters":[{"name":"subject.id.value","reason":"no such patient as 9434765919","value":"9434765919"}]}`},
+		{"plain text", "text/plain", "patient 943-476-5919 is not registered"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				w.Header().Set("Content-Type", tc.contentType)
+				w.WriteHeader(http.StatusBadRequest)
+				io.WriteString(w, tc.body)
+			}))
+			defer srv.Close()
+			c, err := transport.New(transport.Options{BaseURL: srv.URL, APIKey: "k"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			m := conneqttest.SampleMessage(pipeline.Standard)
+			_, err = c.Send(context.Background(), pipeline.MustRoute(pipeline.Standard), m.MessageID, payload(m))
+			var ae *transport.APIError
+			if !errors.As(err, &ae) {
+				t.Fatalf("err %v", err)
+			}
+			all := err.Error() + ae.BodyPrefix
+			if ae.Problem != nil {
+				all += fmt.Sprintf("%+v", *ae.Problem)
+			}
+			for _, full := range []string{"9434765919", "943 476 5919", "943-476-5919", "476"} {
+				if strings.Contains(all, full) {
+					t.Errorf("%q appears in what gpdoc keeps: %s", full, all)
+				}
+			}
+			if !strings.Contains(all, "943***5919") {
+				t.Errorf("the masked number is missing: %s", all)
+			}
+		})
+	}
+}

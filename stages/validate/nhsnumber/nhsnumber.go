@@ -8,6 +8,7 @@ package nhsnumber
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -103,6 +104,40 @@ func MaskLayout(s string) string {
 	}
 	return string(out)
 }
+
+// printed matches anything written like an NHS number: ten digits, or
+// 3-3-4 digits separated by spaces or dashes.
+var printed = regexp.MustCompile(`[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}`)
+
+// Redact masks everything in free text that is written like an NHS number
+// (valid or not, and not part of a longer number), keeping the first three
+// and last four digits, so that text from elsewhere (a service's error
+// message, say) can be logged or stored: "patient 943 476 5919 unknown"
+// becomes "patient 943***5919 unknown".
+func Redact(s string) string {
+	if len(s) < 10 {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range printed.FindAllStringIndex(s, -1) {
+		start, end := m[0], m[1]
+		if start > 0 && isDigit(s[start-1]) || end < len(s) && isDigit(s[end]) {
+			continue // part of a longer number
+		}
+		digits := strip(s[start:end])
+		b.WriteString(s[last:start])
+		b.WriteString(digits[:3] + "***" + digits[6:])
+		last = end
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // strip removes surrounding whitespace and the spaces and dashes of the
 // printed forms "943 476 5919" and "943-476-5919".

@@ -119,3 +119,18 @@ func TestMaskLayout(t *testing.T) {
 		}
 	}
 }
+
+func TestRedact(t *testing.T) {
+	for in, want := range map[string]string{
+		"patient 943 476 5919 unknown": "patient 943***5919 unknown",
+		"9434765919":                   "943***5919",
+		"ids 943-476-5919,4857773456":  "ids 943***5919,485***3456",
+		"order 12345678901234":         "order 12345678901234",
+		"short 12345":                  "short 12345",
+		"":                             "",
+	} {
+		if got := Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
