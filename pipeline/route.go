@@ -29,6 +29,13 @@ const (
 // 5,000,000 decoded bytes (spec README, "Field decisions").
 const DefaultMaxAttachmentBytes = 5_000_000
 
+// DefaultMaxPixels is the pixel budget of one image (width × height, read
+// from its header before anything decodes it): 100 megapixels, well above
+// any phone or scanner image. Images declaring more are refused as
+// decompression bombs. The validate, sanitise and downsample stages share
+// it.
+const DefaultMaxPixels = 100_000_000
+
 // TokenPolicy says when a route sends the AccessToken header.
 type TokenPolicy int
 

@@ -21,7 +21,7 @@ const (
 	DefaultMaxQuality = 90
 	// DefaultMaxPixels refuses images whose header declares more pixels
 	// (100 megapixels), before anything is decoded.
-	DefaultMaxPixels = 100_000_000
+	DefaultMaxPixels = pipeline.DefaultMaxPixels
 	// DefaultMaxConcurrentDecodes bounds decoded images held at once.
 	DefaultMaxConcurrentDecodes = 2
 )

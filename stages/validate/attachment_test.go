@@ -105,7 +105,7 @@ func TestAttachments(t *testing.T) {
 		{name: "PDF with a password", opts: Options{Sanitise: true}, atts: []*pipeline.Attachment{att("letter.pdf", pipeline.MIMEPDF, encryptedPDF(t))},
 			problems: []pipeline.Problem{p(c0, "PDF is encrypted: it needs a password to open: send a copy without a password", "")}},
 		{name: "JPEG pixel bomb", atts: []*pipeline.Attachment{att("photo.jpg", pipeline.MIMEJPEG, patchSOF(t, jpg, 0xC0, 65535, 65535))},
-			problems: []pipeline.Problem{p(c0, "too large: declares 65535×65535 = 4294836225 pixels, more than the budget of 50000000; refused before decoding (a decompression bomb?)", "")}},
+			problems: []pipeline.Problem{p(c0, "too large: declares 65535×65535 = 4294836225 pixels, more than the budget of 100000000; refused before decoding (a decompression bomb?)", "")}},
 		{name: "JPEG over a small budget", opts: Options{MaxPixels: 1000}, atts: []*pipeline.Attachment{att("photo.jpg", pipeline.MIMEJPEG, jpg)},
 			problems: []pipeline.Problem{p(c0, "too large: declares 40×30 = 1200 pixels, more than the budget of 1000; refused before decoding (a decompression bomb?)", "")}},
 		{name: "JPEG zero height", atts: []*pipeline.Attachment{att("photo.jpg", pipeline.MIMEJPEG, patchSOF(t, jpg, 0xC0, 40, 0))},

@@ -3,6 +3,7 @@ package validate
 import (
 	"bytes"
 	"compress/zlib"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+
+	"golang.org/x/sync/semaphore"
 
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages/jpegseg"
@@ -60,7 +63,7 @@ func checkImage(data []byte, kind string, opts Options, content string, r *repor
 			pipeline.ErrTooLarge, cfg.Width, cfg.Height, px, opts.maxPixels()), "")
 		return
 	}
-	img, _, err := image.Decode(bytes.NewReader(data))
+	img, err := decodeWithin(data, px)
 	if err != nil {
 		r.problem(content, decodeReason("does not decode", err), "")
 		return
@@ -149,4 +152,22 @@ func checkPNGChunks(data []byte) (int, error) {
 		pos += 12 + int(n)
 	}
 	return 0, errors.New("no IEND chunk (truncated?)")
+}
+
+// decodeBudget bounds the pixels of images being fully decoded at once, by
+// every validation in the process: decoding is CPU-bound, and a backfill
+// validating many large photos concurrently must not hold one decoded copy
+// of each (a 100 MP RGBA PNG decodes to 400 MB). One image of the largest
+// allowed size, or several smaller ones, decode at a time.
+var decodeBudget = semaphore.NewWeighted(pipeline.DefaultMaxPixels)
+
+// decodeWithin fully decodes an image of px pixels once the budget has room.
+func decodeWithin(data []byte, px int64) (image.Image, error) {
+	w := min(px, pipeline.DefaultMaxPixels)
+	if err := decodeBudget.Acquire(context.Background(), w); err != nil {
+		return nil, err
+	}
+	defer decodeBudget.Release(w)
+	img, _, err := image.Decode(bytes.NewReader(data))
+	return img, err
 }

@@ -8,10 +8,9 @@ import (
 )
 
 // DefaultMaxPixels is the pixel budget of an image (width × height), also
-// applied to images embedded in PDFs: 50 million pixels, about 200 MB once
-// decoded as RGBA. Phone and scanner images are far below it; images
+// applied to images embedded in PDFs: pipeline.DefaultMaxPixels. Images
 // declaring more are refused before anything decodes them.
-const DefaultMaxPixels = 50_000_000
+const DefaultMaxPixels = pipeline.DefaultMaxPixels
 
 // Options configures the checks. The zero value is the strict check of a
 // final message against the route's own limits at the current time.
