@@ -147,7 +147,7 @@ func (f *Fitter) fitImage(ctx context.Context, img image.Image, o int, target in
 		bestW, bestH  int
 		smallest      int64 = math.MaxInt64
 	)
-	goal := float64(target) * 0.97 // aim under: the sample predicts within a few per cent; a second encode costs more
+	goal := float64(target) * 0.99 // aim just under: the mosaic predicts closely, and a miss costs one more encode
 	tried := map[[2]float64]bool{}
 	for attempt := 0; attempt < 4; attempt++ {
 		if err := ctx.Err(); err != nil {
