@@ -107,6 +107,13 @@ func Normalise(b []byte) (Result, error) {
 	}
 	r := Result{Encoding: enc}
 	r.Text, r.Newlines, r.Controls = clean(text)
+	// A byte order mark left at the start (a second one, or one that stood
+	// behind a removed control character) is not text: drop it, so that
+	// normalising is idempotent.
+	for bytes.HasPrefix(r.Text, bomUTF8) {
+		r.Text = r.Text[len(bomUTF8):]
+		r.Controls++
+	}
 	return r, nil
 }
 
