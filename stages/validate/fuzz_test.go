@@ -51,7 +51,12 @@ func FuzzIntake(f *testing.F) {
 			t.Fatalf("not deterministic: %v / %v", lenient, again)
 		}
 		strict, _ := check(Options{})
-		if len(strict) < len(lenient) {
+		// Sanitising can itself leave nothing to send (a text that is only
+		// control characters): that problem exists only when sanitise runs.
+		lenientBefore := slices.DeleteFunc(slices.Clone(lenient), func(p pipeline.Problem) bool {
+			return strings.Contains(p.Reason, "once control characters are removed")
+		})
+		if len(strict) < len(lenientBefore) {
 			t.Fatalf("strict check found less than the lenient one: %v vs %v", strict, lenient)
 		}
 		// The stage records what it detects; it must not fail where
