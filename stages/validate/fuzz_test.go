@@ -46,8 +46,11 @@ func FuzzIntake(f *testing.F) {
 				t.Fatalf("problem outside the attachment: %v", p)
 			}
 		}
+		// Which fields have problems is deterministic. The reason's detail
+		// may not be: pdfcpu reports the first broken object it meets while
+		// ranging over a map (one of several broken fonts, say).
 		again, aw := check(Options{Sanitise: true, Downsample: true})
-		if !slices.Equal(lenient, again) || !slices.Equal(lw, aw) {
+		if !slices.Equal(problemNames(lenient), problemNames(again)) || !slices.Equal(problemNames(lw), problemNames(aw)) {
 			t.Fatalf("not deterministic: %v / %v", lenient, again)
 		}
 		strict, _ := check(Options{})
@@ -72,4 +75,12 @@ func FuzzIntake(f *testing.F) {
 			}
 		}
 	})
+}
+
+func problemNames(ps []pipeline.Problem) []string {
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.Name
+	}
+	return names
 }
