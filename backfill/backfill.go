@@ -50,11 +50,11 @@ type Outcome string
 
 // The outcomes. The first six are ledger states reached in this run.
 const (
-	OutcomeSent            Outcome = "sent"
-	OutcomeInvalid         Outcome = "invalid"
-	OutcomeFailedRetryable Outcome = "failed-retryable"
-	OutcomeFailedPermanent Outcome = "failed-permanent"
-	OutcomeRejectedContent Outcome = "rejected-content"
+	OutcomeSent            = Outcome(ledger.Sent)
+	OutcomeInvalid         = Outcome(ledger.Invalid)
+	OutcomeFailedRetryable = Outcome(ledger.FailedRetryable)
+	OutcomeFailedPermanent = Outcome(ledger.FailedPermanent)
+	OutcomeRejectedContent = Outcome(ledger.RejectedContent)
 	// OutcomePrepared: a dry run took the message through every stage.
 	OutcomePrepared Outcome = "prepared"
 	// OutcomeSkipped: an earlier run finished it (see Result.Reason).
