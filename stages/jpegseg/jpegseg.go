@@ -63,6 +63,10 @@ type Info struct {
 	// after it.
 	HasEOI   bool
 	Trailing int
+	// Incomplete says why a progressive image's scans leave it unfinished
+	// (cut off part-way, though the file may still end with EOI); "" when
+	// every coefficient of every component reaches full precision.
+	Incomplete string
 }
 
 // FrameType names a frame marker.
@@ -110,6 +114,7 @@ type segment struct {
 // that run past the data.
 func walk(data []byte, visit func(segment)) (Info, error) {
 	var info Info
+	var done coverage
 	if len(data) < 2 || data[0] != 0xFF || data[1] != SOI {
 		return info, ErrNotJPEG
 	}
@@ -135,6 +140,9 @@ func walk(data []byte, visit func(segment)) (Info, error) {
 		case m == EOI:
 			info.HasEOI = true
 			info.Trailing = len(data) - (pos + 2)
+			if info.SOF == 0xC2 {
+				info.Incomplete = done.missing()
+			}
 			visit(segment{marker: m, start: start, end: pos + 2})
 			return info, nil
 		}
@@ -152,13 +160,19 @@ func walk(data []byte, visit func(segment)) (Info, error) {
 			if info.SOF == 0 {
 				return info, fmt.Errorf("%w: scan before any frame header", ErrMalformed)
 			}
+			if info.SOF == 0xC2 {
+				done.scan(payload)
+			}
 			end = scanEnd(data, end)
 		case m == DHT:
 			info.HasDHT = true
 		case m >= 0xC0 && m <= 0xCF && m != DHT && m != 0xC8 && m != DAC:
 			if info.SOF == 0 {
 				info.SOF = m
+				done = newCoverage(payload)
 			}
+		case m == APP14 && bytes.HasPrefix(payload, []byte("Adobe")) && len(payload) < adobeLen:
+			return info, fmt.Errorf("%w: Adobe APP14 segment at offset %d holds %d bytes, fewer than the %d its fields need", ErrMalformed, pos, len(payload), adobeLen)
 		}
 		if name := metadataName(m, payload); name != "" {
 			info.Metadata = append(info.Metadata, name)
@@ -369,4 +383,72 @@ func Strip(data []byte) (Result, error) {
 		res.Orientation = info.Orientation
 	}
 	return res, nil
+}
+
+// adobeLen is the payload of an Adobe APP14 segment: "Adobe", version,
+// flags0, flags1 and the colour transform.
+const adobeLen = 12
+
+// coverage tracks, for a progressive frame, which DCT coefficients of each
+// component have been coded to full precision (a scan with Al = 0).
+type coverage struct {
+	ids  []byte   // component ids, in frame order
+	full []uint64 // bit k: coefficient k is complete
+}
+
+func newCoverage(sof []byte) coverage {
+	var c coverage
+	if len(sof) < 6 {
+		return c
+	}
+	nf := int(sof[5])
+	for i := 0; i < nf && 6+3*i < len(sof); i++ {
+		c.ids = append(c.ids, sof[6+3*i])
+	}
+	c.full = make([]uint64, len(c.ids))
+	return c
+}
+
+// scan records what one progressive scan header completes.
+func (c *coverage) scan(sos []byte) {
+	if len(sos) < 1 {
+		return
+	}
+	ns := int(sos[0])
+	if len(sos) < 1+2*ns+3 {
+		return
+	}
+	ss, se, al := int(sos[1+2*ns]), int(sos[2+2*ns]), sos[3+2*ns]&0x0F
+	if al != 0 || ss > se || se > 63 {
+		return
+	}
+	var bands uint64
+	for k := ss; k <= se; k++ {
+		bands |= 1 << k
+	}
+	for i := range ns {
+		for j, id := range c.ids {
+			if id == sos[1+2*i] {
+				c.full[j] |= bands
+			}
+		}
+	}
+}
+
+// missing says what is left incomplete, or "".
+func (c *coverage) missing() string {
+	for j, id := range c.ids {
+		if c.full[j] != ^uint64(0) {
+			return fmt.Sprintf("progressive scans end before component %d is complete (coefficients coded: %d of 64); the file was cut off", id, bitsSet(c.full[j]))
+		}
+	}
+	return ""
+}
+
+func bitsSet(x uint64) int {
+	n := 0
+	for ; x != 0; x &= x - 1 {
+		n++
+	}
+	return n
 }

@@ -263,3 +263,73 @@ func FuzzStrip(f *testing.F) {
 		}
 	})
 }
+
+// progressive builds a one-component progressive JPEG skeleton (no real
+// entropy data is needed for the structure) with the given scans, each
+// {Ss, Se, Ah<<4|Al}.
+func progressive(scans ...[3]byte) []byte {
+	b := []byte{0xFF, SOI}
+	seg := func(m byte, payload ...byte) {
+		n := len(payload) + 2
+		b = append(b, 0xFF, m, byte(n>>8), byte(n))
+		b = append(b, payload...)
+	}
+	seg(0xC2, 8, 0, 8, 0, 8, 1, 1, 0x11, 0) // 8x8, one component (id 1)
+	seg(DHT, 0x00, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+	for _, s := range scans {
+		seg(SOS, 1, 1, 0x00, s[0], s[1], s[2])
+		b = append(b, 0x00) // a byte of "entropy data"
+	}
+	return append(b, 0xFF, EOI)
+}
+
+func TestProgressiveCoverage(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		scans    [][3]byte
+		complete bool
+	}{
+		{"DC then all AC", [][3]byte{{0, 0, 0x00}, {1, 63, 0x00}}, true},
+		{"successive approximation refined", [][3]byte{{0, 0, 0x01}, {1, 63, 0x01}, {0, 0, 0x10}, {1, 63, 0x10}}, true},
+		{"refinement scans cut off", [][3]byte{{0, 0, 0x01}, {1, 63, 0x01}}, false},
+		{"AC bands missing", [][3]byte{{0, 0, 0x00}, {1, 5, 0x00}}, false},
+	} {
+		info, err := Parse(progressive(tc.scans...))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if (info.Incomplete == "") != tc.complete {
+			t.Errorf("%s: Incomplete = %q, want complete %v", tc.name, info.Incomplete, tc.complete)
+		}
+	}
+}
+
+func TestCorpusProgressive(t *testing.T) {
+	dir := corpustest.Dir(t, "jpeg", "go")
+	for name, complete := range map[string]bool{
+		"video-001.progressive.jpeg":           true,
+		"video-001.q50.410.progressive.jpeg":   true,
+		"video-001.progressive.truncated.jpeg": false,
+	} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := Parse(data)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if (info.Incomplete == "") != complete {
+			t.Errorf("%s: Incomplete = %q, want complete %v", name, info.Incomplete, complete)
+		}
+	}
+}
+
+func TestAdobeSegmentTooShort(t *testing.T) {
+	b := []byte{0xFF, SOI, 0xFF, APP14, 0, 11}
+	b = append(b, "Adobe\x00\x64\x00\x00"...)
+	b = append(b, 0xFF, EOI)
+	if _, err := Parse(b); !errors.Is(err, ErrMalformed) {
+		t.Errorf("short Adobe APP14: err = %v, want ErrMalformed", err)
+	}
+}

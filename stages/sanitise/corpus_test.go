@@ -23,15 +23,13 @@ var corpusExceptions = map[string]struct {
 	outcome string // "pass", "unsupported" or "problem"
 	why     string
 }{
-	"jpeg/jpeg-decoder/mjpeg.jpg":                  {"unsupported", "valid Motion-JPEG frame without Huffman tables: Go cannot decode it"},
-	"jpeg/jpeg-decoder/jpeg_lossless_sel1.jpg":     {"unsupported", "valid lossless (SOF3) JPEG: Go cannot decode it"},
-	"text/chardet/SHIFT_JIS/_ude_1.txt":            {"unsupported", "valid Shift_JIS text: its encoding cannot be told without guessing, so it is refused"},
-	"pdf/pdfjs/issue6081.pdf":                      {"problem", "valid per pdf.js, but pdfcpu's relaxed validation rejects its indirect colour space name; the later stages need pdfcpu"},
-	"pdf/pdfjs/empty_protected.pdf":                {"pass", "encrypted with an empty user password (permissions only): it opens, so it passes with a warning"},
-	"pdf/pdfjs/issue17215.pdf":                     {"pass", "encrypted with an empty user password: it opens, so it passes with a warning"},
-	"pdf/pdfjs/issue15590.pdf":                     {"problem", "has JavaScript but is also corrupt (no startxref): refused, not fixed"},
-	"jpeg/go/video-001.progressive.truncated.jpeg": {"pass", "progressive JPEG missing its later scans: structurally complete (it has EOI) and Go decodes it at lower detail"},
-	"jpeg/pillow/truncated_app14.jpg":              {"pass", "APP14 length edited to 11: Go and Pillow both skip the damage and decode the image"},
+	"jpeg/jpeg-decoder/mjpeg.jpg":              {"unsupported", "valid Motion-JPEG frame without Huffman tables: Go cannot decode it"},
+	"jpeg/jpeg-decoder/jpeg_lossless_sel1.jpg": {"unsupported", "valid lossless (SOF3) JPEG: Go cannot decode it"},
+	"text/chardet/SHIFT_JIS/_ude_1.txt":        {"unsupported", "valid Shift_JIS text: its encoding cannot be told without guessing, so it is refused"},
+	"pdf/pdfjs/issue6081.pdf":                  {"problem", "valid per pdf.js, but pdfcpu's relaxed validation rejects its indirect colour space name; the later stages need pdfcpu"},
+	"pdf/pdfjs/empty_protected.pdf":            {"pass", "encrypted with an empty user password (permissions only): it opens, so it passes with a warning"},
+	"pdf/pdfjs/issue17215.pdf":                 {"pass", "encrypted with an empty user password: it opens, so it passes with a warning"},
+	"pdf/pdfjs/issue15590.pdf":                 {"problem", "has JavaScript but is also corrupt (no startxref): refused, not fixed"},
 }
 
 type corpusFile struct {

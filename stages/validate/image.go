@@ -36,6 +36,10 @@ func checkImage(data []byte, kind string, opts Options, content string, r *repor
 			r.problem(content, "is not a valid JPEG: "+err.Error(), "")
 			return
 		}
+		if info.Incomplete != "" {
+			r.problem(content, "is damaged: "+info.Incomplete, "")
+			return
+		}
 		if u := info.Unsupported(); u != "" {
 			r.problem(content, fmt.Sprintf("%v: %s, which gpdoc cannot decode; save it as a baseline or progressive JPEG", pipeline.ErrUnsupported, u), "")
 			return
