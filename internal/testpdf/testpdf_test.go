@@ -7,11 +7,12 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 
+	"github.com/gpdoc/gpdoc/internal/pdfcpusetup"
 	"github.com/gpdoc/gpdoc/internal/testpdf"
 )
 
 func TestPDFsAreValid(t *testing.T) {
-	api.DisableConfigDir()
+	pdfcpusetup.Do()
 	for name, pdf := range map[string][]byte{
 		"text":   testpdf.Text("Hello (world) \\ ok", "second line"),
 		"empty":  testpdf.Text(),

@@ -8,18 +8,18 @@ import (
 	"image"
 	"image/jpeg"
 	"sort"
-	"sync"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/pdfcpu/pdfcpu/pkg/filter"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
+
+	"github.com/gpdoc/gpdoc/internal/pdfcpusetup"
 )
 
-var pdfcpuOnce sync.Once
-
-// initPDFCPU stops pdfcpu from creating a configuration directory in $HOME.
-func initPDFCPU() { pdfcpuOnce.Do(api.DisableConfigDir) }
+// initPDFCPU stops pdfcpu from creating a configuration directory in $HOME
+// (through the one process-wide setup every gpdoc package shares).
+func initPDFCPU() { pdfcpusetup.Do() }
 
 func pdfConf() *model.Configuration {
 	initPDFCPU()

@@ -16,6 +16,7 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
+	"github.com/gpdoc/gpdoc/internal/pdfcpusetup"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages/jpegseg"
 	"github.com/gpdoc/gpdoc/stages/sanitise"
@@ -62,7 +63,7 @@ func withEXIF(jpg []byte, orientation uint16) []byte {
 }
 
 func jsPDF(t testing.TB) []byte {
-	api.DisableConfigDir()
+	pdfcpusetup.Do()
 	ctx, err := api.ReadContext(bytes.NewReader(examplePDF(t)), model.NewDefaultConfiguration())
 	if err != nil {
 		t.Fatal(err)

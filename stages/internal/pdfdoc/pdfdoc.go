@@ -17,12 +17,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
+
+	"github.com/gpdoc/gpdoc/internal/pdfcpusetup"
 )
 
 // Sentinel errors, for errors.Is.
@@ -36,12 +37,10 @@ var (
 	ErrImageTooLarge = errors.New("embedded image over the pixel budget")
 )
 
-var setupOnce sync.Once
-
 // Setup makes pdfcpu use its built-in configuration instead of writing one
-// into the user's home directory. It is safe to call many times; every
-// function of this package calls it.
-func Setup() { setupOnce.Do(api.DisableConfigDir) }
+// into the user's home directory (the process-wide pdfcpusetup.Do). It is
+// safe to call many times; every function of this package calls it.
+func Setup() { pdfcpusetup.Do() }
 
 // notOwnerPassword is given as the owner password so that pdfcpu does not
 // open a file with the (often empty) owner password: a file then opens only

@@ -16,6 +16,8 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/create"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
+
+	"github.com/gpdoc/gpdoc/internal/pdfcpusetup"
 )
 
 // Info is the document information written into the PDF.
@@ -40,7 +42,7 @@ var (
 // once per process, before any concurrent use.
 func initPDFCPU() {
 	pdfcpuOnce.Do(func() {
-		api.DisableConfigDir()
+		pdfcpusetup.Do()
 		baseConf = *model.NewDefaultConfiguration()
 		baseConf.ValidationMode = model.ValidationRelaxed
 	})
