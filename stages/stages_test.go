@@ -1,9 +1,13 @@
 package stages_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"image"
+	"image/jpeg"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gpdoc/gpdoc/pipeline"
@@ -40,4 +44,43 @@ type nopSender struct{}
 
 func (nopSender) Send(context.Context, *pipeline.Route, string, pipeline.Payload) (*transport.SendResult, error) {
 	return &transport.SendResult{StatusEndpoint: "x"}, nil
+}
+
+// An oversize JPEG is decoded once, by the downsample stage, not also by
+// validate; one whose pixels do not decode must still end as a problem of
+// the default pipeline.
+func TestOversizeUndecodableJPEGIsStillAProblem(t *testing.T) {
+	var small bytes.Buffer
+	if err := jpeg.Encode(&small, image.NewGray(image.Rect(0, 0, 3000, 2000)), nil); err != nil {
+		t.Fatal(err)
+	}
+	b := small.Bytes()
+	sos := bytes.Index(b, []byte{0xFF, 0xDA})
+	n := int(b[sos+2])<<8 | int(b[sos+3])
+	data := append([]byte(nil), b[:sos+2+n]...) // everything up to the scan data
+	junk := make([]byte, 6_000_000)
+	for i := range junk {
+		junk[i] = byte(i*7919%254) + 1 // never 0xFF: no stray markers
+	}
+	data = append(append(data, junk...), 0xFF, 0xD9)
+
+	p, err := stages.Default(stages.Options{DryRunDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := &pipeline.Document{Route: pipeline.MustRoute(pipeline.Standard), Message: &pipeline.Message{
+		MessageID: "5fd06ef9-8dfd-41de-af35-0d499fdac876", Type: "ToolbarMessage", Topic: "Health",
+		Recipient:   pipeline.Party{ID: pipeline.Identifier{Value: "G00001", Type: pipeline.IDOcsClient}},
+		Subject:     pipeline.Party{ID: pipeline.Identifier{Value: "9434765919", Type: pipeline.IDVerifiedNHSNumber}},
+		Body:        &pipeline.Body{MIMEType: pipeline.MIMEText, Content: "photo"},
+		Attachments: []*pipeline.Attachment{{FileName: "photo.jpg", MIMEType: pipeline.MIMEJPEG, Data: data}},
+	}}
+	err = (&pipeline.Runner{Stages: p}).Process(context.Background(), doc)
+	var ve *pipeline.ValidationError
+	if !errors.As(err, &ve) || len(ve.Problems) == 0 || ve.Problems[0].Name != "attachments[0].content" {
+		t.Fatalf("err = %v, want a problem for attachments[0].content", err)
+	}
+	if !strings.Contains(ve.Problems[0].Reason, "decode") {
+		t.Errorf("reason %q does not say the image does not decode", ve.Problems[0].Reason)
+	}
 }

@@ -122,11 +122,13 @@ func checkAttachment(route *pipeline.Route, i int, att *pipeline.Attachment, opt
 			detected, size = Detect(res.Text, false), len(res.Text)
 		}
 	}
+	downsampled := false // the downsample stage will decode and re-encode it
 	if max := opts.maxBytes(route); int64(size) > max {
 		switch detected {
 		case pipeline.MIMEPDF, pipeline.MIMEJPEG, pipeline.MIMEPNG:
 			if opts.Downsample {
 				r.warn(content, fmt.Sprintf("is %d bytes, more than the limit of %d: the downsample stage reduces it", size, max), "")
+				downsampled = true
 				break
 			}
 			fallthrough
@@ -142,7 +144,11 @@ func checkAttachment(route *pipeline.Route, i int, att *pipeline.Attachment, opt
 	case pipeline.MIMEPDF:
 		checkPDF(data, opts, content, r)
 	case pipeline.MIMEJPEG, pipeline.MIMEPNG:
-		checkImage(data, detected, opts, content, r)
+		// An oversize photo is decoded by the downsample stage, which
+		// reports one that does not decode: decoding it here as well would
+		// double the most expensive step of a big photo.
+		fullDecode := !(downsampled && detected == pipeline.MIMEJPEG)
+		checkImage(data, detected, opts, content, r, fullDecode)
 	}
 	if !opts.Sanitise && declared != pipeline.MIMEConsultation {
 		checkExtension(i, att.FileName, detected, r)

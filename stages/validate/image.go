@@ -27,7 +27,9 @@ const (
 	maxPNGMetadata  = 16 << 20
 )
 
-func checkImage(data []byte, kind string, opts Options, content string, r *report) {
+// checkImage checks an image's structure, header and pixel budget, and then,
+// when fullDecode is set, that its pixels decode.
+func checkImage(data []byte, kind string, opts Options, content string, r *report, fullDecode bool) {
 	plte := -1
 	switch kind {
 	case pipeline.MIMEJPEG:
@@ -65,6 +67,9 @@ func checkImage(data []byte, kind string, opts Options, content string, r *repor
 	if px > opts.maxPixels() {
 		r.problem(content, fmt.Sprintf("%v: declares %d×%d = %d pixels, more than the budget of %d; refused before decoding (a decompression bomb?)",
 			pipeline.ErrTooLarge, cfg.Width, cfg.Height, px, opts.maxPixels()), "")
+		return
+	}
+	if !fullDecode {
 		return
 	}
 	img, err := decodeWithin(data, px)
