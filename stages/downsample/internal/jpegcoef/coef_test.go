@@ -1,0 +1,164 @@
+package jpegcoef
+
+import (
+	"bytes"
+	"errors"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gpdoc/gpdoc/stages/internal/corpustest"
+)
+
+// samePixels reports where a and b (image/jpeg's types) differ.
+func samePixels(t *testing.T, name string, got, want image.Image) {
+	t.Helper()
+	if got.Bounds() != want.Bounds() {
+		t.Errorf("%s: bounds %v, image/jpeg %v", name, got.Bounds(), want.Bounds())
+		return
+	}
+	switch w := want.(type) {
+	case *image.YCbCr:
+		g, ok := got.(*image.YCbCr)
+		if !ok || g.SubsampleRatio != w.SubsampleRatio {
+			t.Errorf("%s: got %T, image/jpeg %T %v", name, got, want, w.SubsampleRatio)
+			return
+		}
+	case *image.Gray:
+		if _, ok := got.(*image.Gray); !ok {
+			t.Errorf("%s: got %T, image/jpeg %T", name, got, want)
+			return
+		}
+	}
+	b := want.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if g, w := got.At(x, y), want.At(x, y); g != w {
+				t.Errorf("%s: pixel (%d,%d) is %v, image/jpeg %v", name, x, y, g, w)
+				return
+			}
+		}
+	}
+}
+
+// check decodes data both ways and compares; it returns false when
+// image/jpeg refuses data.
+func check(t *testing.T, name string, data []byte) bool {
+	t.Helper()
+	want, werr := jpeg.Decode(bytes.NewReader(data))
+	m, err := Decode(data)
+	if werr != nil {
+		return false
+	}
+	if err != nil {
+		t.Errorf("%s: image/jpeg decodes it, Decode: %v", name, err)
+		return true
+	}
+	got, err := m.Pixels()
+	if errors.Is(err, ErrNotYCbCr) {
+		if _, ok := want.(*image.YCbCr); ok {
+			t.Errorf("%s: Pixels refused a YCbCr image", name)
+		}
+		if _, ok := want.(*image.Gray); ok {
+			t.Errorf("%s: Pixels refused a grey image", name)
+		}
+		return true
+	}
+	if err != nil {
+		t.Fatalf("%s: Pixels: %v", name, err)
+	}
+	samePixels(t, name, got, want)
+	return true
+}
+
+func TestCorpusMatchesImageJPEG(t *testing.T) {
+	root := corpustest.Dir(t)
+	n := 0
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		ext := strings.ToLower(filepath.Ext(p))
+		if ext != ".jpg" && ext != ".jpeg" {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if check(t, p, data) {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 10 {
+		t.Fatalf("only %d corpus JPEGs decoded; expected the corpus's photos", n)
+	}
+	t.Logf("%d corpus JPEGs: coefficients reconstruct to image/jpeg's pixels", n)
+}
+
+func TestGeneratedMatchesImageJPEG(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range []struct {
+		w, h int
+		gray bool
+		q    int
+	}{{1, 1, false, 75}, {17, 9, false, 90}, {33, 31, true, 50}, {64, 48, false, 100}, {70, 20, true, 10}, {250, 130, false, 85}} {
+		var img image.Image
+		if tc.gray {
+			g := image.NewGray(image.Rect(0, 0, tc.w, tc.h))
+			for i := range g.Pix {
+				g.Pix[i] = uint8(r.IntN(256))
+			}
+			img = g
+		} else {
+			c := image.NewRGBA(image.Rect(0, 0, tc.w, tc.h))
+			for y := range tc.h {
+				for x := range tc.w {
+					c.Set(x, y, color.RGBA{uint8(x * 3), uint8(y * 5), uint8(r.IntN(256)), 255})
+				}
+			}
+			img = c
+		}
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: tc.q}); err != nil {
+			t.Fatal(err)
+		}
+		if !check(t, "generated", buf.Bytes()) {
+			t.Fatalf("image/jpeg refused its own %dx%d encoding", tc.w, tc.h)
+		}
+	}
+}
+
+func TestRefusesWhatImageJPEGRefuses(t *testing.T) {
+	for _, data := range [][]byte{nil, []byte("\xff\xd8"), []byte("\xff\xd8\xff\xd9"), []byte("not a jpeg")} {
+		if _, err := Decode(data); err == nil {
+			t.Errorf("Decode(%q) succeeded", data)
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	var buf bytes.Buffer
+	img := image.NewYCbCr(image.Rect(0, 0, 24, 17), image.YCbCrSubsampleRatio420)
+	for i := range img.Y {
+		img.Y[i] = uint8(i * 7)
+	}
+	_ = jpeg.Encode(&buf, img, nil)
+	f.Add(buf.Bytes())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if cfg, err := jpeg.DecodeConfig(bytes.NewReader(data)); err != nil || cfg.Width*cfg.Height > 1<<20 {
+			return
+		}
+		check(t, "fuzz", data)
+	})
+}
