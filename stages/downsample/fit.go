@@ -3,6 +3,7 @@ package downsample
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/jpeg"
@@ -10,6 +11,7 @@ import (
 	"runtime"
 	"runtime/debug"
 
+	"github.com/gpdoc/gpdoc/stages/downsample/internal/jpegcoef"
 	"github.com/gpdoc/gpdoc/stages/downsample/internal/jpegenc"
 	"golang.org/x/sync/semaphore"
 )
@@ -65,15 +67,50 @@ func (f *Fitter) FitJPEG(ctx context.Context, data []byte, maxBytes int64) (out 
 		return nil, rep, err
 	}
 	defer f.sem.Release(1)
-	img, err := jpeg.Decode(bytes.NewReader(data))
-	if err != nil {
-		return nil, rep, undecodable("JPEG image", err)
-	}
-	rep.step("decoded")
 	maxQ := f.opts.MaxQuality
 	if sq := SourceQuality(data); sq > 0 && sq < maxQ {
 		maxQ = max(sq, f.opts.MinQuality)
 	}
+	minQ := min(f.opts.MinQuality, maxQ)
+	coef, err := jpegcoef.Decode(data)
+	if err != nil {
+		return nil, rep, undecodable("JPEG image", err)
+	}
+	rep.step("read the DCT coefficients")
+	// First, transcode: re-quantise the coefficients (no pixels).
+	if t, err := newTranscoder(coef, o); err == nil {
+		if o > 1 {
+			rep.step("turned upright in the DCT domain")
+		}
+		r, err := fitLoop(ctx, newTranscodePlanner(t, minQ*10, maxQ*10, &rep), maxBytes, maxQ*10, &rep)
+		if ctx.Err() != nil {
+			return nil, rep, ctx.Err()
+		}
+		if err == nil && r.out != nil {
+			rep.Quality = float64(r.q) / 10
+			rep.FinalWidth, rep.FinalHeight = r.w, r.h
+			rep.FinalBytes = int64(len(r.out))
+			return r.out, rep, nil
+		}
+		if err != nil {
+			rep.step(fmt.Sprintf("transcode failed (%v): decoding the pixels", err))
+		} else {
+			rep.step(fmt.Sprintf("re-quantising alone cannot fit at quality %d or more: decoding the pixels", minQ))
+		}
+	}
+	// Then pixels: the same decoder's pixels, or image/jpeg's for RGB and
+	// CMYK images.
+	img, err := coef.Pixels()
+	if errors.Is(err, jpegcoef.ErrNotYCbCr) {
+		img, err = jpeg.Decode(bytes.NewReader(data))
+	}
+	if err != nil {
+		return nil, rep, undecodable("JPEG image", err)
+	}
+	if px := cfg.Width * cfg.Height; px >= 8_000_000 {
+		runtime.GC() // drop the coefficients before resizing allocates
+	}
+	rep.step("decoded")
 	out, err = f.fitImage(ctx, img, o, maxBytes, maxQ, &rep)
 	return out, rep, err
 }
@@ -136,71 +173,128 @@ func (f *Fitter) fitImage(ctx context.Context, img image.Image, o int, target in
 	// Qualities are searched in tenths: jpegenc takes real qualities, and
 	// image/jpeg's integer steps are up to 10 per cent apart in size.
 	minT, maxT := minQ*10, maxQ*10
-	m := newModel(img, rep)
+	pp := &pixelPlanner{m: newModel(img, rep), img: img, sMin: sMin, minT: minT, maxT: maxT, target: target, rep: rep}
+	r, err := fitLoop(ctx, pp, target, maxT, rep)
+	if err != nil {
+		return nil, err
+	}
+	if r.out == nil {
+		return nil, cannotFit(target, r.smallest,
+			"cannot fit under %d bytes with the long edge at least %d px and JPEG quality at least %d: the smallest encoding reached %d bytes",
+			target, floor, minQ, r.smallest)
+	}
+	rep.Quality = float64(r.q) / 10
+	rep.FinalWidth, rep.FinalHeight = r.w, r.h
+	rep.FinalBytes = int64(len(r.out))
+	return r.out, nil
+}
 
-	corr := 1.0 // measured full size / predicted size, from the last full encode
-	var (
-		rendered      image.Image
-		renderedScale float64
-		best          []byte
-		bestT         int
-		bestW, bestH  int
-		smallest      int64 = math.MaxInt64
-	)
-	goal := float64(target) * 0.99 // aim just under: the mosaic predicts closely, and a miss costs one more encode
+// A planner chooses what to encode next and encodes it, for fitLoop.
+// Qualities are in tenths.
+type planner interface {
+	// plan returns the scale and quality predicted to fit under goal
+	// bytes; try is false when nothing is worth encoding.
+	plan(goal float64) (s float64, q int, try bool)
+	// estimate is the predicted size at (s, q).
+	estimate(s float64, q int) float64
+	// encode encodes the whole image at (s, q).
+	encode(s float64, q int) (out []byte, w, h int, err error)
+	// floor reports whether (s, q) is as small as the planner goes.
+	floor(s float64, q int) bool
+}
+
+// fitResult is fitLoop's outcome: the largest encoding that fitted (out
+// is nil when none did) and the smallest size reached.
+type fitResult struct {
+	out      []byte
+	q        int
+	w, h     int
+	smallest int64
+}
+
+// fitLoop encodes what p plans until an encoding fits close under target:
+// the plan aims at 99 per cent of the budget, each full encode corrects
+// the prediction, and it stops after four encodes, at the planner's
+// floor, or when a step up from a fit overshoots.
+func fitLoop(ctx context.Context, p planner, target int64, maxT int, rep *Report) (fitResult, error) {
+	r := fitResult{smallest: math.MaxInt64}
+	corr := 1.0                    // measured full size / predicted size, from the last full encode
+	goal := float64(target) * 0.99 // aim just under: the prediction is close, and a miss costs one more encode
 	tried := map[[2]float64]bool{}
 	for attempt := 0; attempt < 4; attempt++ {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return r, err
 		}
-		s, q, _ := m.plan(goal/corr, sMin, minT, maxT)
-		if tried[[2]float64{s, float64(q)}] {
-			break // the model has nothing new to offer
+		s, q, try := p.plan(goal / corr)
+		if !try || tried[[2]float64{s, float64(q)}] {
+			break // nothing (new) worth encoding
 		}
 		tried[[2]float64{s, float64(q)}] = true
-		if rendered == nil || s != renderedScale {
-			rendered = nil
-			rendered = resize(img, s)
-			renderedScale = s
-			if s < 1 {
-				rep.step(fmt.Sprintf("resized to %dx%d", rendered.Bounds().Dx(), rendered.Bounds().Dy()))
-			}
-		}
-		out, err := encodeJPEGParallel(rendered, float64(q)/10, int(target))
+		out, w, h, err := p.encode(s, q)
 		if err != nil {
-			return nil, fmt.Errorf("encode JPEG: %w", err)
+			return r, err
 		}
 		rep.Encodes++
 		n := int64(len(out))
 		rep.step(fmt.Sprintf("encoded at quality %.1f: %d bytes", float64(q)/10, n))
-		smallest = min(smallest, n)
+		r.smallest = min(r.smallest, n)
 		if n <= target {
-			if best == nil || len(out) > len(best) {
-				best, bestT = out, q
-				bestW, bestH = rendered.Bounds().Dx(), rendered.Bounds().Dy()
+			if r.out == nil || len(out) > len(r.out) {
+				r.out, r.q, r.w, r.h = out, q, w, h
 			}
 			// Good enough: close to the budget, nothing better to try, or
 			// this was already the retry upwards.
 			if float64(n) >= 0.85*float64(target) || (q >= maxT && s >= 1) || attempt >= 1 {
 				break
 			}
-		} else if best != nil {
+		} else if r.out != nil {
 			break // the step up overshot: keep what fitted
 		}
-		corr = float64(n) / m.estimate(s, q)
-		if n > target && s <= sMin && q <= minT {
+		corr = float64(n) / p.estimate(s, q)
+		if n > target && p.floor(s, q) {
 			break
 		}
 	}
-	if best == nil {
-		return nil, cannotFit(target, smallest,
-			"cannot fit under %d bytes with the long edge at least %d px and JPEG quality at least %d: the smallest encoding reached %d bytes",
-			target, floor, minQ, smallest)
+	return r, nil
+}
+
+// pixelPlanner fits decoded pixels: quality first, then scale, predicted
+// from a sample mosaic (sizeModel), encoded by encodeJPEGParallel.
+type pixelPlanner struct {
+	m             *sizeModel
+	img           image.Image
+	sMin          float64
+	minT, maxT    int
+	target        int64
+	rep           *Report
+	rendered      image.Image
+	renderedScale float64
+}
+
+func (p *pixelPlanner) plan(goal float64) (float64, int, bool) {
+	s, q, _ := p.m.plan(goal, p.sMin, p.minT, p.maxT)
+	return s, q, true // even a predicted miss at the floor is worth one try
+}
+
+func (p *pixelPlanner) estimate(s float64, q int) float64 { return p.m.estimate(s, q) }
+
+func (p *pixelPlanner) floor(s float64, q int) bool { return s <= p.sMin && q <= p.minT }
+
+func (p *pixelPlanner) encode(s float64, q int) ([]byte, int, int, error) {
+	if p.rendered == nil || s != p.renderedScale {
+		p.rendered = nil
+		p.rendered = resize(p.img, s)
+		p.renderedScale = s
+		if s < 1 {
+			p.rep.step(fmt.Sprintf("resized to %dx%d", p.rendered.Bounds().Dx(), p.rendered.Bounds().Dy()))
+		}
 	}
-	rep.Quality = float64(bestT) / 10
-	rep.FinalWidth, rep.FinalHeight = bestW, bestH
-	rep.FinalBytes = int64(len(best))
-	return best, nil
+	out, err := encodeJPEGParallel(p.rendered, float64(q)/10, int(p.target))
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("encode JPEG: %w", err)
+	}
+	b := p.rendered.Bounds()
+	return out, b.Dx(), b.Dy(), nil
 }
 
 // encodeJPEG encodes img at quality q with image/jpeg and then rewrites

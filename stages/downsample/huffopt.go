@@ -75,13 +75,23 @@ func (f *symbolCounts) tables(used [4]bool) ([4]huffCode, []byte) {
 // before each index listed in rst, padded to a byte at the end.
 func emitSymbols(out []byte, syms []uint32, rst []int, codes *[4]huffCode) []byte {
 	w := bitWriter{out: out}
-	r := 0
-	for i, s := range syms {
-		for r < len(rst) && rst[r] == i {
-			w.flush()
-			w.out = append(w.out, 0xFF, 0xD0+byte(r%8))
-			r++
-		}
+	r, from := 0, 0
+	for r < len(rst) {
+		w.symbols(syms[from:rst[r]], codes)
+		w.flush()
+		w.out = append(w.out, 0xFF, 0xD0+byte(r%8))
+		from = rst[r]
+		r++
+	}
+	w.symbols(syms[from:], codes)
+	w.flush()
+	return w.out
+}
+
+// symbols writes syms (table<<28 | symbol<<20 | extraBits<<16 | extraValue)
+// with codes.
+func (w *bitWriter) symbols(syms []uint32, codes *[4]huffCode) {
+	for _, s := range syms {
 		t, sym, n, v := s>>28, (s>>20)&0xFF, (s>>16)&0xF, s&0xFFFF
 		c := &codes[t]
 		w.emit(uint32(c.code[sym]), uint32(c.size[sym]))
@@ -89,8 +99,6 @@ func emitSymbols(out []byte, syms []uint32, rst []int, codes *[4]huffCode) []byt
 			w.emit(v, n)
 		}
 	}
-	w.flush()
-	return w.out
 }
 
 type jpegFile struct {

@@ -139,7 +139,7 @@ func (m *sizeModel) estimate(s float64, q int) float64 {
 // quality (in tenths) in [minQ, maxQ] whose predicted size is at most goal; ok is
 // false when even (sMin, minQ) is predicted over.
 func (m *sizeModel) plan(goal, sMin float64, minQ, maxQ int) (s float64, q int, ok bool) {
-	if q, ok := m.searchQuality(1, goal, minQ, maxQ); ok {
+	if q, ok := searchQuality(func(q int) float64 { return m.estimate(1, q) }, goal, minQ, maxQ); ok {
 		return 1, q, true
 	}
 	// Scales are multiples of 1/1000 (so estimates can be cached), never
@@ -188,39 +188,41 @@ func (m *sizeModel) plan(goal, sMin float64, minQ, maxQ int) (s float64, q int, 
 		s = clamp(math.Min(s*0.97, s-0.001)) // at least one step of the 1/1000 grid
 		fits = m.estimate(s, minQ) <= goal
 	}
-	q, _ = m.searchQuality(s, goal, minQ, maxQ)
+	q, _ = searchQuality(func(q int) float64 { return m.estimate(s, q) }, goal, minQ, maxQ)
 	return s, q, true
 }
 
-// searchQuality returns the highest q in [lo, hi] whose predicted size at
-// scale s is at most goal, interpolating on log(size), which is close to
-// linear in quality in the useful range.
-func (m *sizeModel) searchQuality(s, goal float64, lo, hi int) (int, bool) {
-	eHi := m.estimate(s, hi)
-	if eHi <= goal {
+// searchQuality returns the highest q in [lo, hi] whose predicted size
+// (estimate) is at most goal, or lo and false when even lo is over. It
+// solves log(size) = log(goal) by regula falsi with the Illinois
+// correction: log(size) is close to linear in quality, and the correction
+// keeps its curvature from pinning one end of the bracket.
+func searchQuality(estimate func(q int) float64, goal float64, lo, hi int) (int, bool) {
+	fHi := math.Log(estimate(hi) / goal)
+	if fHi <= 0 {
 		return hi, true
 	}
-	eLo := m.estimate(s, lo)
-	if eLo > goal {
+	fLo := math.Log(estimate(lo) / goal)
+	if fLo > 0 {
 		return lo, false
 	}
-	for tries := 0; hi-lo > 1 && tries < 6; tries++ {
-		t := (math.Log(goal) - math.Log(eLo)) / (math.Log(eHi) - math.Log(eLo))
-		q := lo + int(t*float64(hi-lo))
+	side := 0
+	for tries := 0; hi-lo > 1 && tries < 8; tries++ {
+		q := lo + int(float64(hi-lo)*-fLo/(fHi-fLo))
 		q = min(max(q, lo+1), hi-1)
-		e := m.estimate(s, q)
-		if e <= goal {
-			lo, eLo = q, e
-			// The fit is usually a point or two away: test the next one up.
-			if q+1 < hi {
-				if e1 := m.estimate(s, q+1); e1 > goal {
-					return q, true
-				} else {
-					lo, eLo = q+1, e1
-				}
+		f := math.Log(estimate(q) / goal)
+		if f <= 0 {
+			lo, fLo = q, f
+			if side < 0 {
+				fHi /= 2
 			}
+			side = -1
 		} else {
-			hi, eHi = q, e
+			hi, fHi = q, f
+			if side > 0 {
+				fLo /= 2
+			}
+			side = 1
 		}
 	}
 	return lo, true

@@ -567,6 +567,35 @@ func (e *encoder) writeSOS(m image.Image) {
 	e.emit(0x7f, 7)
 }
 
+// QuantTables returns the luminance and chrominance quantisation tables,
+// in zig-zag order, that Encode uses at quality (clamped to 1..100).
+func QuantTables(quality float64) (quant [nQuantIndex][blockSize]byte) {
+	quality = min(max(quality, 1), 100)
+	// Convert from a quality rating to a scaling factor.
+	var scale float64
+	if quality < 50 {
+		scale = 5000 / quality
+		if quality == math.Trunc(quality) {
+			scale = math.Trunc(scale) // image/jpeg divides integers
+		}
+	} else {
+		scale = 200 - quality*2
+	}
+	// Initialize the quantization tables.
+	for i := range quant {
+		for j := range quant[i] {
+			x := int(math.Floor((float64(unscaledQuant[i][j])*scale + 50) / 100))
+			if x < 1 {
+				x = 1
+			} else if x > 255 {
+				x = 255
+			}
+			quant[i][j] = uint8(x)
+		}
+	}
+	return quant
+}
+
 // Encode writes m to w in baseline JPEG format at the given quality, a
 // real number from 1 to 100 on image/jpeg's (IJG's) scale: the tables are
 // the standard's scaled by 200-2q (q >= 50) or 5000/q percent, so an
@@ -583,29 +612,7 @@ func Encode(w io.Writer, m image.Image, quality float64) error {
 	} else {
 		e.w = bufio.NewWriter(w)
 	}
-	quality = min(max(quality, 1), 100)
-	// Convert from a quality rating to a scaling factor.
-	var scale float64
-	if quality < 50 {
-		scale = 5000 / quality
-		if quality == math.Trunc(quality) {
-			scale = math.Trunc(scale) // image/jpeg divides integers
-		}
-	} else {
-		scale = 200 - quality*2
-	}
-	// Initialize the quantization tables.
-	for i := range e.quant {
-		for j := range e.quant[i] {
-			x := int(math.Floor((float64(unscaledQuant[i][j])*scale + 50) / 100))
-			if x < 1 {
-				x = 1
-			} else if x > 255 {
-				x = 255
-			}
-			e.quant[i][j] = uint8(x)
-		}
-	}
+	e.quant = QuantTables(quality)
 	// Compute number of components based on input image type.
 	nComponent := 3
 	switch m.(type) {
