@@ -94,11 +94,11 @@ func fit(args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "fit in %v: %dx%d q%g, %d full + %d sample encodes\n", time.Since(start).Round(time.Millisecond),
 		rep.FinalWidth, rep.FinalHeight, rep.Quality, rep.Encodes, rep.SampleEncodes)
-		if os.Getenv("IMGTOOL_STEPS") != "" {
-			for _, s := range rep.Steps {
-				fmt.Fprintln(os.Stderr, "  ", s)
-			}
+	if os.Getenv("IMGTOOL_STEPS") != "" {
+		for _, s := range rep.Steps {
+			fmt.Fprintln(os.Stderr, "  ", s)
 		}
+	}
 	return os.WriteFile(*out, res, 0o644)
 }
 
