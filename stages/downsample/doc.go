@@ -4,25 +4,38 @@
 //
 // # JPEG
 //
-// A JPEG is decoded once (after [image.DecodeConfig] has checked its pixel
-// count against [Options.MaxPixels]) and re-encoded in as few full-size
-// encodes as possible, usually one. Sizes are predicted by encoding a small
-// mosaic of tiles sampled across the image (about a third of a megapixel;
-// at full size the tiles are MCU-aligned copies of the decoded YCbCr
-// planes, so they re-quantise like the image), which costs a few
-// milliseconds per quality tried; quality is searched on the mosaic by
-// interpolation on the log-size curve, and the image is scaled only when
-// the quality would fall below [Options.MinQuality].
+// The header is checked first ([image.DecodeConfig], against
+// [Options.MaxPixels]); then the JPEG's quantised DCT coefficients are read
+// (internal/jpegcoef, image/jpeg's decoder keeping the coefficients).
 //
-// Full-size encodes use image/jpeg on horizontal strips in parallel,
-// joined with restart markers, and are then rewritten losslessly with
-// optimal Huffman tables (image/jpeg always uses the standard's example
-// tables); both steps leave the decoded pixels unchanged. The long
-// edge never falls below [Options.MinLongEdge]: if the image cannot fit
-// there, the result is an error wrapping [ErrCannotFit] that names the
-// size reached. EXIF orientation is honoured: the image is resized in its
-// stored orientation and the (smaller) result is then turned upright, so
-// no full-size rotated copy is ever made.
+// Transcode first. Most over-size photos fit at full size once their
+// coefficients are re-quantised more coarsely, and that needs no pixels:
+// each coefficient c becomes round(c*qs/qd), where qs is the source's step
+// and qd the output's (the IJG table at the chosen quality, but never finer
+// than qs: a finer step spends bits and restores nothing). Exact halves
+// round to zero, which costs the same error and fewer bits. EXIF orientation
+// is applied in the DCT domain, exactly (blocks move, coefficients transpose
+// or change sign), when the image is a whole number of MCUs. There is no
+// inverse DCT, colour conversion, chroma resampling or forward DCT, so the
+// output keeps the source's chroma subsampling, loses nothing but the
+// coarser quantisation, and costs a fraction of a decode and encode. Sizes
+// are predicted from the symbol counts of about 24 MCU rows spread over the
+// image, priced with the optimal Huffman code lengths they imply (within a
+// per cent of the full encode); quality is searched in tenths by regula falsi
+// on log(size). The full encode runs in strips, in parallel, joined with
+// restart markers, with optimal Huffman tables.
+//
+// Pixels when needed. If even [Options.MinQuality] does not fit, or the
+// image cannot be transcoded (RGB or CMYK JPEGs, an orientation on an image
+// that is not whole MCUs), the coefficients are reconstructed to image/jpeg's
+// pixels. The image is turned upright, and quality, then scale, are searched
+// on a small mosaic of tiles sampled across it (about a third of a megapixel)
+// encoded at each candidate; the image is scaled only when the quality
+// would fall below [Options.MinQuality]. Full-size encodes use image/jpeg on
+// strips in parallel, joined with restart markers, and rewritten losslessly
+// with optimal Huffman tables. The long edge never falls below
+// [Options.MinLongEdge]: if the image cannot fit there, the result is an
+// error wrapping [ErrCannotFit] that names the size reached.
 //
 // # PNG
 //

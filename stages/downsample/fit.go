@@ -87,6 +87,7 @@ func (f *Fitter) FitJPEG(ctx context.Context, data []byte, maxBytes int64) (out 
 			return nil, rep, ctx.Err()
 		}
 		if err == nil && r.out != nil {
+			rep.Transcoded = true
 			rep.Quality = float64(r.q) / 10
 			rep.FinalWidth, rep.FinalHeight = r.w, r.h
 			rep.FinalBytes = int64(len(r.out))

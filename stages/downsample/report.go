@@ -9,6 +9,9 @@ type Report struct {
 	Orientation                   int     // EXIF orientation applied (1: none)
 	Quality                       float64 // JPEG quality of the output, to 0.1; 0 when lossless
 	Flattened                     bool
+	// Transcoded is true when a JPEG was re-quantised in the DCT domain
+	// (its pixels were never decoded).
+	Transcoded bool
 	Steps                         []string // what was done, in order
 	Encodes                       int      // full-size encodes
 	SampleEncodes                 int      // encodes of the small sample mosaic
@@ -40,6 +43,9 @@ func (r *Report) Data() map[string]any {
 	}
 	if r.Flattened {
 		m["flattenedTransparency"] = true
+	}
+	if r.Transcoded {
+		m["transcoded"] = true
 	}
 	if r.ImagesRecompressed > 0 {
 		m["imagesRecompressed"] = r.ImagesRecompressed

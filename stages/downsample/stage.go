@@ -140,6 +140,8 @@ func describe(r Report, limit int64) string {
 		if r.ImagesRecompressed > 0 {
 			fmt.Fprintf(&b, ", %d images recompressed", r.ImagesRecompressed)
 		}
+	case r.Transcoded:
+		fmt.Fprintf(&b, "JPEG re-quantised to quality %g without decoding its pixels", r.Quality)
 	case r.Quality > 0:
 		fmt.Fprintf(&b, "JPEG re-encoded at quality %g", r.Quality)
 	default:

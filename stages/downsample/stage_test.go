@@ -34,7 +34,7 @@ func TestStage(t *testing.T) {
 		{"small JPEG untouched", pipeline.Standard, pipeline.Attachment{FileName: "a.jpg", MIMEType: "image/jpeg", Data: small},
 			Options{}, false, "image/jpeg", "a.jpg", "", ""},
 		{"4MP JPEG fitted to a 1 MB limit", pipeline.Standard, pipeline.Attachment{FileName: "wound.jpg", MIMEType: "image/jpeg", Data: photo},
-			Options{MaxBytes: 1_000_000}, true, "image/jpeg", "wound.jpg", "", "JPEG re-encoded at quality"},
+			Options{MaxBytes: 1_000_000}, true, "image/jpeg", "wound.jpg", "", "JPEG re-quantised to quality"},
 		{"PNG on the instant route becomes JPEG", pipeline.Instant, pipeline.Attachment{FileName: "chart.PNG", MIMEType: "image/png", Data: transparent},
 			Options{}, true, "image/jpeg", "chart.jpg", "", "transparent areas flattened on white"},
 		{"PNG on the standard route under the limit untouched", pipeline.Standard, pipeline.Attachment{FileName: "chart.png", MIMEType: "image/png", Data: transparent},
