@@ -13,8 +13,10 @@ import (
 )
 
 // BenchmarkDownsample fits generated photo-like images under the 5 MB
-// limit: a 24 MP JPEG saved at quality 95 (about 11 MB) and a 12 MP PNG
-// (about 25 MB, falls back to JPEG). Besides time and allocations it
+// limit: a 24 MP JPEG saved at quality 95 (about 11 MB; transcoded in the
+// DCT domain) and a 12 MP PNG (about 25 MB, falls back to JPEG); and the
+// same JPEG under 1.5 MB, which takes the pixel path (decode, scale,
+// encode) because quality 60 at full size does not fit. Besides time and allocations it
 // reports the output size, the full-size and sample encodes per fit, and
 // the peak heap above the starting level (sampled every millisecond).
 func BenchmarkDownsample(b *testing.B) {
@@ -39,6 +41,9 @@ func BenchmarkDownsample(b *testing.B) {
 		{"24MP-jpeg", jpg.Bytes(), func() ([]byte, downsample.Report, error) {
 			return f.FitJPEG(ctx, jpg.Bytes(), downsample.DefaultMaxBytes)
 		}},
+		{"24MP-jpeg-1.5MB", jpg.Bytes(), func() ([]byte, downsample.Report, error) {
+			return f.FitJPEG(ctx, jpg.Bytes(), 1_500_000)
+		}},
 		{"12MP-png", pngb.Bytes(), func() ([]byte, downsample.Report, error) {
 			return f.FitPNG(ctx, pngb.Bytes(), downsample.DefaultMaxBytes, downsample.PNGLosslessThenJPEG)
 		}},
@@ -58,7 +63,7 @@ func BenchmarkDownsample(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if len(out) > downsample.DefaultMaxBytes {
+				if len(out) > downsample.DefaultMaxBytes || len(out) == 0 {
 					b.Fatalf("output %d bytes over the limit", len(out))
 				}
 				outBytes, encodes, samples = len(out), rep.Encodes, rep.SampleEncodes
