@@ -78,7 +78,9 @@ func (f *Fitter) FitJPEG(ctx context.Context, data []byte, maxBytes int64) (out 
 	}
 	rep.step("read the DCT coefficients")
 	// First, transcode: re-quantise the coefficients (no pixels).
-	if t, err := newTranscoder(coef, o); err == nil {
+	if t, err := newTranscoder(coef, o); err != nil {
+		rep.step(err.Error())
+	} else {
 		if o > 1 {
 			rep.step("turned upright in the DCT domain")
 		}

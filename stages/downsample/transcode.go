@@ -52,7 +52,7 @@ type tcComp struct {
 }
 
 // errNoTranscode says the image must go through pixels instead.
-var errNoTranscode = errors.New("transcode: not possible for this image")
+var errNoTranscode = errors.New("not transcoded in the DCT domain")
 
 // newTranscoder prepares src, stored with EXIF orientation o, for
 // transcoding, or returns an error wrapping errNoTranscode: RGB or
