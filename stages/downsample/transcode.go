@@ -27,8 +27,6 @@ import (
 // source's step is kept: a finer step would spend bits and restore
 // nothing.
 type transcoder struct {
-	src         *jpegcoef.Image
-	o           int // EXIF orientation turned upright
 	w, h        int // output size
 	comps       []tcComp
 	interleaved bool
@@ -40,15 +38,14 @@ type transcoder struct {
 	flip [64]int32 // -1 where the sign changes, else 0
 }
 
+// tcComp is one output component.
 type tcComp struct {
-	src        *jpegcoef.Component
-	h, v       int // output sampling factors
-	bw, bh     int // output block grid
-	dcT, acT   uint32
-	chroma     bool
-	sbw, sbh   int // source blocks covering the image (o > 1)
-	blockAt    func(bx, by int) *jpegcoef.Block
-	blocksWide int // blocks of a row that a non-interleaved scan codes
+	src      *jpegcoef.Component
+	h, v     int    // output sampling factors
+	dcT, acT uint32 // Huffman tables (huffopt's numbering: DC0, AC0, DC1, AC1)
+	chroma   bool
+	// blockAt returns the source block for output block (bx, by).
+	blockAt func(bx, by int) *jpegcoef.Block
 }
 
 // errNoTranscode says the image must go through pixels instead.
@@ -69,7 +66,7 @@ func newTranscoder(src *jpegcoef.Image, o int) (*transcoder, error) {
 	if o < 1 || o > 8 {
 		o = 1
 	}
-	t := &transcoder{src: src, o: o, w: src.Width, h: src.Height, interleaved: n > 1}
+	t := &transcoder{w: src.Width, h: src.Height, interleaved: n > 1}
 	hmax, vmax := 1, 1
 	if n > 1 {
 		hmax, vmax = src.Components[0].H, src.Components[0].V
@@ -85,8 +82,11 @@ func newTranscoder(src *jpegcoef.Image, o int) (*transcoder, error) {
 		t.w, t.h = src.Height, src.Width
 		hmax, vmax = vmax, hmax
 	}
-	// Coefficient mapping, from where output pixel (0,0) and (1,0) of a
-	// block come from in the source block.
+	// Coefficient mapping. Within a block, the orientation transposes or
+	// not (tr) and mirrors the source's x and/or y axis, as where output
+	// pixel (0,0) comes from tells. Mirroring an axis negates the
+	// coefficients of odd frequency along it: cos((2(7-x)+1)uπ/16) =
+	// (-1)^u cos((2x+1)uπ/16).
 	sx0, sy0 := srcIndex(o, 0, 0, 8, 8)
 	mirrorX, mirrorY := sx0 == 7, sy0 == 7
 	for k := range 64 {
@@ -120,20 +120,18 @@ func newTranscoder(src *jpegcoef.Image, o int) (*transcoder, error) {
 		} else {
 			c.dcT, c.acT = 0, 1
 		}
-		c.bw, c.bh = t.mcusX*c.h, t.mcusY*c.v
 		if o == 1 {
 			c.blockAt = func(bx, by int) *jpegcoef.Block { return sc.Block(bx, by) }
 		} else {
 			// Aligned: the output grid is exactly the image, as is the
 			// source's (the source grid is the transpose when tr).
-			c.sbw, c.sbh = c.bw, c.bh
+			sbw, sbh := t.mcusX*c.h, t.mcusY*c.v
 			if tr {
-				c.sbw, c.sbh = c.bh, c.bw
+				sbw, sbh = sbh, sbw
 			}
-			if c.sbw > sc.BlocksWide || c.sbh > sc.BlocksHigh {
-				return nil, fmt.Errorf("%w: component %d grid %dx%d, stored %dx%d", errNoTranscode, i, c.sbw, c.sbh, sc.BlocksWide, sc.BlocksHigh)
+			if sbw > sc.BlocksWide || sbh > sc.BlocksHigh {
+				return nil, fmt.Errorf("%w: component %d grid %dx%d, stored %dx%d", errNoTranscode, i, sbw, sbh, sc.BlocksWide, sc.BlocksHigh)
 			}
-			sbw, sbh := c.sbw, c.sbh
 			c.blockAt = func(bx, by int) *jpegcoef.Block {
 				sx, sy := srcIndex(o, bx, by, sbw, sbh)
 				return sc.Block(sx, sy)
