@@ -174,7 +174,7 @@ func (t *transcoder) tables(q float64) (*tcTables, error) {
 				return nil, fmt.Errorf("%w: source quantisation step %d", errNoTranscode, qs)
 			}
 			out[k] = uint8(qd)
-			// Re-quantising rounds |c|*qs/qd to nearest with halves down:
+			// Re-quantising rounds |c|*qs/qd to nearest, halves towards zero:
 			// an exact half (common, as steps are integers) costs the same
 			// error either way, and zero is cheaper to code. The product's
 			// error (|c| * 2^-33 at most) is far inside the 1/(2qd) margin.
