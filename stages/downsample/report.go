@@ -11,11 +11,11 @@ type Report struct {
 	Flattened                     bool
 	// Transcoded is true when a JPEG was re-quantised in the DCT domain
 	// (its pixels were never decoded).
-	Transcoded bool
-	Steps                         []string // what was done, in order
-	Encodes                       int      // full-size encodes
-	SampleEncodes                 int      // encodes of the small sample mosaic
-	ImagesRecompressed            int      // PDF: image XObjects replaced
+	Transcoded         bool
+	Steps              []string // what was done, in order
+	Encodes            int      // full-size encodes
+	SampleEncodes      int      // encodes of the small sample mosaic
+	ImagesRecompressed int      // PDF: image XObjects replaced
 }
 
 func (r *Report) step(s string) { r.Steps = append(r.Steps, s) }

@@ -77,6 +77,17 @@ func check(t *testing.T, name string, data []byte) bool {
 	return true
 }
 
+// checkRefused checks that Decode refuses data, which image/jpeg refuses,
+// unless image/jpeg refuses it only for its colour model: a 4-component
+// image without an Adobe APP14 segment, whose coefficients are fine.
+func checkRefused(t *testing.T, name string, data []byte) {
+	t.Helper()
+	if m, err := Decode(data); err == nil && !(len(m.Components) == 4 && !m.Adobe) {
+		_, werr := jpeg.Decode(bytes.NewReader(data))
+		t.Errorf("%s: image/jpeg refuses it (%v), Decode accepts it", name, werr)
+	}
+}
+
 func TestCorpusMatchesImageJPEG(t *testing.T) {
 	root := corpustest.Dir(t)
 	n := 0
@@ -159,6 +170,81 @@ func FuzzDecode(f *testing.F) {
 		if cfg, err := jpeg.DecodeConfig(bytes.NewReader(data)); err != nil || cfg.Width*cfg.Height > 1<<20 {
 			return
 		}
-		check(t, "fuzz", data)
+		if !check(t, "fuzz", data) {
+			checkRefused(t, "fuzz", data)
+		}
 	})
+}
+
+// TestMutationsMatchImageJPEG damages small corpus JPEGs at random (Huffman
+// tables made over-subscribed, bytes changed, markers inserted, the file
+// cut short) and checks that whatever image/jpeg still decodes, Decode
+// decodes to the same pixels, and that what it refuses Decode refuses: the
+// fast paths must fall back to image/jpeg's behaviour at the end of a
+// segment and for tables that are not prefix codes.
+func TestMutationsMatchImageJPEG(t *testing.T) {
+	root := corpustest.Dir(t, "jpeg")
+	var seeds [][]byte
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if ext := strings.ToLower(filepath.Ext(p)); ext != ".jpg" && ext != ".jpeg" {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err == nil && len(data) < 30000 {
+			seeds = append(seeds, data)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seeds) == 0 {
+		t.Skip("no small corpus JPEGs")
+	}
+	n := 5000
+	if testing.Short() {
+		n = 500
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	decoded := 0
+	for range n {
+		data := bytes.Clone(seeds[r.IntN(len(seeds))])
+		for range 1 + r.IntN(3) {
+			if len(data) < 2 {
+				break
+			}
+			switch r.IntN(4) {
+			case 0: // Move codes of a DHT to shorter lengths.
+				if i := bytes.Index(data, []byte{0xff, 0xc4}); i >= 0 && i+21 < len(data) {
+					x, y := r.IntN(16), r.IntN(16)
+					if x > y {
+						x, y = y, x
+					}
+					if x != y && data[i+5+y] > 0 {
+						data[i+5+x]++
+						data[i+5+y]--
+					}
+				}
+			case 1:
+				data[r.IntN(len(data))] = byte(r.IntN(256))
+			case 2:
+				i := r.IntN(len(data) - 1)
+				data[i], data[i+1] = 0xff, []byte{0x00, 0xd0, 0xd1, 0xd9, 0xff}[r.IntN(5)]
+			case 3:
+				data = data[:r.IntN(len(data))]
+			}
+		}
+		if cfg, err := jpeg.DecodeConfig(bytes.NewReader(data)); err != nil || cfg.Width*cfg.Height > 1<<20 {
+			continue
+		}
+		if check(t, "mutated", data) {
+			decoded++
+		} else {
+			checkRefused(t, "mutated", data)
+		}
+	}
+	t.Logf("%d of %d damaged JPEGs decoded by image/jpeg; the same pixels", decoded, n)
 }

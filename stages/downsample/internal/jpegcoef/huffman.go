@@ -5,7 +5,7 @@
 package jpegcoef
 
 import (
-	"io"
+	"encoding/binary"
 )
 
 // maxCodeLength is the maximum (inclusive) number of bits in a Huffman code.
@@ -14,18 +14,34 @@ const maxCodeLength = 16
 // maxNCodes is the maximum (inclusive) number of codes in a Huffman tree.
 const maxNCodes = 256
 
-// lutSize is the log-2 size of the Huffman decoder's look-up table.
-const lutSize = 8
+// lutSize is the log-2 size of the Huffman decoder's look-up table. It is
+// 8 in image/jpeg, where every longer code takes a bit-by-bit path; with
+// 10 nearly every code of a photo's tables resolves in one look-up.
+const lutSize = 10
 
 // huffman is a Huffman decoder, specified in section C.
 type huffman struct {
 	// length is the number of codes in the tree.
 	nCodes int32
-	// lut is the look-up table for the next lutSize bits in the bit-stream.
-	// The high 8 bits of the uint16 are the encoded value. The low 8 bits
-	// are 1 plus the code length, or 0 if the value is too large to fit in
-	// lutSize bits.
+	// canonical is true when the code lengths fit a prefix code (no
+	// length is over-subscribed, as libjpeg requires of every table).
+	// Only then does every way of decoding give the same symbols: for an
+	// over-subscribed table image/jpeg's 8-bit look-up table and its
+	// bit-by-bit path disagree, so such a table is decoded exactly as
+	// image/jpeg does, look-up table and all (decodeHuffman).
+	canonical bool
+	// lut is the look-up table for the next lutSize bits in the bit-stream
+	// (the next 8 bits, in lut[:256], when !canonical). The high 8 bits of
+	// the uint16 are the encoded value. The low 8 bits are the code length
+	// (image/jpeg: 1 plus the code length), or 0 if the value is too large
+	// to fit in lutSize bits.
 	lut [1 << lutSize]uint16
+	// fastAC, for a prefix code of an AC table, resolves in one look-up
+	// the next lutSize bits when they hold a whole code for a non-zero
+	// coefficient and that coefficient's extra bits: the coefficient
+	// value<<16 | the run of zeroes before it<<8 | the bits used, and 0
+	// otherwise (image/jpeg has no such table).
+	fastAC [1 << lutSize]int32
 	// vals are the decoded values, sorted by their encoding.
 	vals [maxNCodes]uint8
 	// minCodes[i] is the minimum code of length i, or -1 if there are no
@@ -42,45 +58,82 @@ type huffman struct {
 // Huffman data.
 var errShortHuffmanData = FormatError("short Huffman data")
 
-// ensureNBits reads bytes from the byte buffer to ensure that d.bits.n is at
-// least n. For best performance (avoiding function calls inside hot loops),
-// the caller is the one responsible for first checking that d.bits.n < n.
-func (d *decoder) ensureNBits(n int32) error {
-	for {
-		c, err := d.readByteStuffedByte()
-		if err != nil {
-			if err == io.ErrUnexpectedEOF {
-				return errShortHuffmanData
+// fillBits loads bytes into the accumulator until it holds more than 56
+// bits or the entropy-coded segment ends: at a marker (0xff not followed
+// by 0x00) or at the end of the input. The bits it loads are exactly those
+// image/jpeg's byte-at-a-time ensureNBits would eventually read, so a read
+// of k bits succeeds iff d.bits.n >= k after a fill. It never loads a
+// marker byte, which is why nothing needs to be unread afterwards.
+//
+// image/jpeg reads one byte per call, through readByteStuffedByte; here 7
+// or more bytes are loaded at once when the next 8 hold no 0xff.
+func (d *decoder) fillBits() {
+	a, n := d.bits.a, d.bits.n
+	buf, i, j := d.bytes.buf, d.bytes.i, d.bytes.j
+	if i+8 <= j {
+		w := binary.BigEndian.Uint64(buf[i:])
+		// Whether a byte of w is 0xff: a zero byte of ^w.
+		x := ^w
+		if (x-0x0101010101010101)&^x&0x8080808080808080 == 0 {
+			// Take the whole bytes that fit: (63-n)/8 of them, after
+			// which n is n|56.
+			m := n | 56
+			d.bits.a = a | (w>>uint(n))&^(^uint64(0)>>uint(m))
+			d.bits.n = m
+			d.bytes.i = i + int((63-n)>>3)
+			return
+		}
+	}
+	for n <= 56 && i < j {
+		c := buf[i]
+		if c == 0xff {
+			if i+1 >= j || buf[i+1] != 0x00 {
+				break
 			}
-			return err
+			i++
 		}
-		d.bits.a = d.bits.a<<8 | uint32(c)
-		d.bits.n += 8
-		if d.bits.m == 0 {
-			d.bits.m = 1 << 7
-		} else {
-			d.bits.m <<= 8
-		}
-		if d.bits.n >= n {
-			break
-		}
+		i++
+		a |= uint64(c) << uint(56-n)
+		n += 8
+	}
+	d.bits.a, d.bits.n = a, n
+	d.bytes.i = i
+}
+
+// endOfSegment is the error of a read past the bits fillBits could load:
+// what image/jpeg's readByteStuffedByte reports at that point.
+func (d *decoder) endOfSegment() error {
+	if i := d.bytes.i; i+1 < d.bytes.j && d.bytes.buf[i] == 0xff {
+		return errMissingFF00
+	}
+	return errShortHuffmanData
+}
+
+// ensureNBits makes sure that d.bits.n is at least n, or reports the end
+// of the segment. For best performance (avoiding function calls inside hot
+// loops), the caller is the one responsible for first checking that
+// d.bits.n < n.
+func (d *decoder) ensureNBits(n int32) error {
+	d.fillBits()
+	if d.bits.n < n {
+		return d.endOfSegment()
 	}
 	return nil
 }
 
 // receiveExtend is the composition of RECEIVE and EXTEND, specified in section
-// F.2.2.1.
+// F.2.2.1. It differs from image/jpeg's only in taking the bits from the
+// top of the 64-bit accumulator.
 func (d *decoder) receiveExtend(t uint8) (int32, error) {
 	if d.bits.n < int32(t) {
 		if err := d.ensureNBits(int32(t)); err != nil {
 			return 0, err
 		}
 	}
+	x := int32(d.bits.a >> (64 - t)) // 0 when t is 0
+	d.bits.a <<= t
 	d.bits.n -= int32(t)
-	d.bits.m >>= t
-	s := int32(1) << t
-	x := int32(d.bits.a>>uint8(d.bits.n)) & (s - 1)
-	if x < s>>1 {
+	if x < int32(1)<<t>>1 {
 		x += ((-1) << t) + 1
 	}
 	return x, nil
@@ -88,6 +141,11 @@ func (d *decoder) receiveExtend(t uint8) (int32, error) {
 
 // processDHT processes a Define Huffman Table marker, and initializes a huffman
 // struct from its contents. Specified in section B.2.4.2.
+//
+// Unlike image/jpeg's, it also decides whether the table is a prefix code
+// (h.canonical) and, if so, builds a lutSize-bit look-up table (and, for
+// an AC table, fastAC) instead of image/jpeg's 8-bit one, which it still
+// builds, the same way, for a table that is not.
 func (d *decoder) processDHT(n int) error {
 	for n > 0 {
 		if n < 17 {
@@ -130,29 +188,10 @@ func (d *decoder) processDHT(n int) error {
 			return err
 		}
 
-		// Derive the look-up table.
-		clear(h.lut[:])
-		var x, code uint32
-		for i := uint32(0); i < lutSize; i++ {
-			code <<= 1
-			for j := int32(0); j < nCodes[i]; j++ {
-				// The codeLength is 1+i, so shift code by 8-(1+i) to
-				// calculate the high bits for every 8-bit sequence
-				// whose codeLength's high bits matches code.
-				// The high 8 bits of lutValue are the encoded value.
-				// The low 8 bits are 1 plus the codeLength.
-				base := uint8(code << (7 - i))
-				lutValue := uint16(h.vals[x])<<8 | uint16(2+i)
-				for k := uint8(0); k < 1<<(7-i); k++ {
-					h.lut[base|k] = lutValue
-				}
-				code++
-				x++
-			}
-		}
-
-		// Derive minCodes, maxCodes, and valsIndices.
+		// Derive minCodes, maxCodes, and valsIndices, and whether the
+		// code lengths fit a prefix code.
 		var c, index int32
+		h.canonical = true
 		for i, n := range nCodes {
 			if n == 0 {
 				h.minCodes[i] = -1
@@ -164,8 +203,62 @@ func (d *decoder) processDHT(n int) error {
 				h.valsIndices[i] = index
 				c += n
 				index += n
+				if h.maxCodes[i] >= 1<<(i+1) {
+					h.canonical = false
+				}
 			}
 			c <<= 1
+		}
+
+		// Derive the look-up table: lutSize bits wide for a prefix code,
+		// image/jpeg's 8-bit one otherwise.
+		clear(h.lut[:])
+		clear(h.fastAC[:])
+		if h.canonical {
+			for i := range lutSize {
+				for k := range nCodes[i] {
+					code := uint32(h.minCodes[i] + k)
+					// Every lutSize-bit sequence that starts with the code.
+					base := code << (lutSize - 1 - i)
+					lutValue := uint16(h.vals[h.valsIndices[i]+k])<<8 | uint16(1+i)
+					for k := range uint32(1) << (lutSize - 1 - i) {
+						h.lut[base|k] = lutValue
+					}
+				}
+			}
+			if tc == acTable {
+				for p, v := range h.lut {
+					l, size := uint32(v&0xff), uint32(v>>8)&0x0f
+					if v == 0 || size == 0 || l+size > lutSize {
+						continue
+					}
+					// receiveExtend of the size bits after the code.
+					x := int32(uint32(p)>>(lutSize-l-size)) & (1<<size - 1)
+					if x < 1<<(size-1) {
+						x += (-1 << size) + 1
+					}
+					h.fastAC[p] = x<<16 | int32(v>>12)<<8 | int32(l+size)
+				}
+			}
+			continue
+		}
+		var x, code uint32
+		for i := uint32(0); i < 8; i++ {
+			code <<= 1
+			for j := int32(0); j < nCodes[i]; j++ {
+				// The codeLength is 1+i, so shift code by 8-(1+i) to
+				// calculate the high bits for every 8-bit sequence
+				// whose codeLength's high bits matches code.
+				// The high 8 bits of lutValue are the encoded value.
+				// The low 8 bits are the codeLength.
+				base := uint8(code << (7 - i))
+				lutValue := uint16(h.vals[x])<<8 | uint16(1+i)
+				for k := uint8(0); k < 1<<(7-i); k++ {
+					h.lut[base|k] = lutValue
+				}
+				code++
+				x++
+			}
 		}
 	}
 	return nil
@@ -173,44 +266,62 @@ func (d *decoder) processDHT(n int) error {
 
 // decodeHuffman returns the next Huffman-coded value from the bit-stream,
 // decoded according to h.
+//
+// For a prefix code (h.canonical) any way of finding the code gives
+// image/jpeg's symbol, and a code that runs past the end of the segment is
+// an error either way, so it looks up lutSize bits and then tries the
+// longer lengths. Otherwise it follows image/jpeg exactly: the 8-bit table
+// when at least 8 bits remain, then the bit-by-bit path.
 func (d *decoder) decodeHuffman(h *huffman) (uint8, error) {
 	if h.nCodes == 0 {
 		return 0, FormatError("uninitialized Huffman table")
 	}
+	if d.bits.n < maxCodeLength {
+		d.fillBits()
+	}
+	if h.canonical {
+		// After the fill, bits below n are zero: a code found with them
+		// is real only if it ends within n.
+		a, n := d.bits.a, d.bits.n
+		if v := h.lut[a>>(64-lutSize)]; v != 0 {
+			l := int32(v & 0xff)
+			if l > n {
+				return 0, d.endOfSegment()
+			}
+			d.bits.a <<= l
+			d.bits.n -= l
+			return uint8(v >> 8), nil
+		}
+		for l := int32(lutSize + 1); l <= maxCodeLength; l++ {
+			if l > n {
+				return 0, d.endOfSegment()
+			}
+			if code := int32(a >> (64 - l)); code <= h.maxCodes[l-1] {
+				d.bits.a <<= l
+				d.bits.n -= l
+				return h.vals[h.valsIndices[l-1]+code-h.minCodes[l-1]], nil
+			}
+		}
+		return 0, FormatError("bad Huffman code")
+	}
 
-	if d.bits.n < 8 {
-		if err := d.ensureNBits(8); err != nil {
-			if err != errMissingFF00 && err != errShortHuffmanData {
-				return 0, err
-			}
-			// There are no more bytes of data in this segment, but we may still
-			// be able to read the next symbol out of the previously read bits.
-			// First, undo the readByte that the ensureNBits call made.
-			if d.bytes.nUnreadable != 0 {
-				d.unreadByteStuffedByte()
-			}
-			goto slowPath
+	if d.bits.n >= 8 {
+		if v := h.lut[d.bits.a>>56]; v != 0 {
+			n := int32(v & 0xff)
+			d.bits.a <<= n
+			d.bits.n -= n
+			return uint8(v >> 8), nil
 		}
 	}
-	if v := h.lut[(d.bits.a>>uint32(d.bits.n-lutSize))&0xff]; v != 0 {
-		n := (v & 0xff) - 1
-		d.bits.n -= int32(n)
-		d.bits.m >>= n
-		return uint8(v >> 8), nil
-	}
-
-slowPath:
 	for i, code := 0, int32(0); i < maxCodeLength; i++ {
 		if d.bits.n == 0 {
 			if err := d.ensureNBits(1); err != nil {
 				return 0, err
 			}
 		}
-		if d.bits.a&d.bits.m != 0 {
-			code |= 1
-		}
+		code |= int32(d.bits.a >> 63)
+		d.bits.a <<= 1
 		d.bits.n--
-		d.bits.m >>= 1
 		if code <= h.maxCodes[i] {
 			return h.vals[h.valsIndices[i]+code-h.minCodes[i]], nil
 		}
@@ -219,15 +330,17 @@ slowPath:
 	return 0, FormatError("bad Huffman code")
 }
 
+// decodeBit and decodeBits differ from image/jpeg's only in taking the
+// bits from the top of the 64-bit accumulator.
 func (d *decoder) decodeBit() (bool, error) {
 	if d.bits.n == 0 {
 		if err := d.ensureNBits(1); err != nil {
 			return false, err
 		}
 	}
-	ret := d.bits.a&d.bits.m != 0
+	ret := d.bits.a>>63 != 0
+	d.bits.a <<= 1
 	d.bits.n--
-	d.bits.m >>= 1
 	return ret, nil
 }
 
@@ -237,9 +350,8 @@ func (d *decoder) decodeBits(n int32) (uint32, error) {
 			return 0, err
 		}
 	}
-	ret := d.bits.a >> uint32(d.bits.n-n)
-	ret &= (1 << uint32(n)) - 1
+	ret := uint32(d.bits.a >> (64 - n))
+	d.bits.a <<= n
 	d.bits.n -= n
-	d.bits.m >>= uint32(n)
 	return ret, nil
 }

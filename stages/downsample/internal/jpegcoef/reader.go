@@ -88,28 +88,28 @@ type Reader interface {
 }
 
 // bits holds the unprocessed bits that have been taken from the byte-stream.
-// The n least significant bits of a form the unread bits, to be read in MSB to
-// LSB order.
+//
+// Unlike image/jpeg's 32-bit accumulator with its unread bits in the low n
+// bits (and a mask m), the accumulator is 64 bits wide with the n unread
+// bits left-aligned (the next bit is a's top bit, and every bit below them
+// is zero), so that a refill can load several bytes at once and a Huffman
+// code and the bits after it can both be taken without refilling.
 type bits struct {
-	a uint32 // accumulator.
-	m uint32 // mask. m==1<<(n-1) when n>0, with m==0 when n==0.
-	n int32  // the number of unread bits in a.
+	a uint64 // accumulator.
+	n int32  // the number of unread bits in a, at most 63.
 }
 
 type decoder struct {
-	r    io.Reader
 	bits bits
-	// bytes is a byte buffer, similar to a bufio.Reader, except that it
-	// has to be able to unread more than 1 byte, due to byte stuffing.
-	// Byte stuffing is specified in section F.1.2.3.
+	// bytes is the whole input. Unlike image/jpeg, which reads through a
+	// 4 KiB buffer and so has to unread the bytes a Huffman look-up
+	// overshot, the decoder works on the input slice: Decode takes a []byte.
+	// The bit reader never takes a marker's bytes into the accumulator, so
+	// there is nothing to unread.
 	bytes struct {
-		// buf[i:j] are the buffered bytes read from the underlying
-		// io.Reader that haven't yet been passed further on.
-		buf  [4096]byte
+		// buf[i:j] are the bytes not yet passed further on.
+		buf  []byte
 		i, j int
-		// nUnreadable is the number of bytes to back up i after
-		// overshooting. It can be 0, 1 or 2.
-		nUnreadable int
 	}
 	width, height int
 
@@ -136,44 +136,14 @@ type decoder struct {
 	tmp    [2 * blockSize]byte
 }
 
-// fill fills up the d.bytes.buf buffer from the underlying io.Reader. It
-// should only be called when there are no unread bytes in d.bytes.
+// fill reports that the input has no more bytes: the decoder holds the
+// whole input (image/jpeg reads more from its io.Reader here). It is only
+// called when there are no unread bytes in d.bytes.
 func (d *decoder) fill() error {
 	if d.bytes.i != d.bytes.j {
 		panic("jpeg: fill called when unread bytes exist")
 	}
-	// Move the last 2 bytes to the start of the buffer, in case we need
-	// to call unreadByteStuffedByte.
-	if d.bytes.j > 2 {
-		d.bytes.buf[0] = d.bytes.buf[d.bytes.j-2]
-		d.bytes.buf[1] = d.bytes.buf[d.bytes.j-1]
-		d.bytes.i, d.bytes.j = 2, 2
-	}
-	// Fill in the rest of the buffer.
-	n, err := d.r.Read(d.bytes.buf[d.bytes.j:])
-	d.bytes.j += n
-	if n > 0 {
-		return nil
-	}
-	if err == io.EOF {
-		err = io.ErrUnexpectedEOF
-	}
-	return err
-}
-
-// unreadByteStuffedByte undoes the most recent readByteStuffedByte call,
-// giving a byte of data back from d.bits to d.bytes. The Huffman look-up table
-// requires at least 8 bits for look-up, which means that Huffman decoding can
-// sometimes overshoot and read one or two too many bytes. Two-byte overshoot
-// can happen when expecting to read a 0xff 0x00 byte-stuffed byte.
-func (d *decoder) unreadByteStuffedByte() {
-	d.bytes.i -= d.bytes.nUnreadable
-	d.bytes.nUnreadable = 0
-	if d.bits.n >= 8 {
-		d.bits.a >>= 8
-		d.bits.n -= 8
-		d.bits.m >>= 8
-	}
+	return io.ErrUnexpectedEOF
 }
 
 // readByte returns the next byte, whether buffered or not buffered. It does
@@ -186,65 +156,17 @@ func (d *decoder) readByte() (x byte, err error) {
 	}
 	x = d.bytes.buf[d.bytes.i]
 	d.bytes.i++
-	d.bytes.nUnreadable = 0
 	return x, nil
 }
 
-// errMissingFF00 means that readByteStuffedByte encountered an 0xff byte (a
-// marker byte) that wasn't the expected byte-stuffed sequence 0xff, 0x00.
+// errMissingFF00 means that the Huffman data held an 0xff byte (a marker
+// byte) that wasn't the expected byte-stuffed sequence 0xff, 0x00.
 var errMissingFF00 = FormatError("missing 0xff00 sequence")
 
-// readByteStuffedByte is like readByte but is for byte-stuffed Huffman data.
-func (d *decoder) readByteStuffedByte() (x byte, err error) {
-	// Take the fast path if d.bytes.buf contains at least two bytes.
-	if d.bytes.i+2 <= d.bytes.j {
-		x = d.bytes.buf[d.bytes.i]
-		d.bytes.i++
-		d.bytes.nUnreadable = 1
-		if x != 0xff {
-			return x, err
-		}
-		if d.bytes.buf[d.bytes.i] != 0x00 {
-			return 0, errMissingFF00
-		}
-		d.bytes.i++
-		d.bytes.nUnreadable = 2
-		return 0xff, nil
-	}
-
-	d.bytes.nUnreadable = 0
-
-	x, err = d.readByte()
-	if err != nil {
-		return 0, err
-	}
-	d.bytes.nUnreadable = 1
-	if x != 0xff {
-		return x, nil
-	}
-
-	x, err = d.readByte()
-	if err != nil {
-		return 0, err
-	}
-	d.bytes.nUnreadable = 2
-	if x != 0x00 {
-		return 0, errMissingFF00
-	}
-	return 0xff, nil
-}
-
 // readFull reads exactly len(p) bytes into p. It does not care about byte
-// stuffing.
+// stuffing. Unlike image/jpeg's, it has no overshot Huffman bytes to unread
+// first: see fillBits.
 func (d *decoder) readFull(p []byte) error {
-	// Unread the overshot bytes, if any.
-	if d.bytes.nUnreadable != 0 {
-		if d.bits.n >= 8 {
-			d.unreadByteStuffedByte()
-		}
-		d.bytes.nUnreadable = 0
-	}
-
 	for {
 		n := copy(p, d.bytes.buf[d.bytes.i:d.bytes.j])
 		p = p[n:]
@@ -259,16 +181,8 @@ func (d *decoder) readFull(p []byte) error {
 	return nil
 }
 
-// ignore ignores the next n bytes.
+// ignore ignores the next n bytes. Like readFull, it has nothing to unread.
 func (d *decoder) ignore(n int) error {
-	// Unread the overshot bytes, if any.
-	if d.bytes.nUnreadable != 0 {
-		if d.bits.n >= 8 {
-			d.unreadByteStuffedByte()
-		}
-		d.bytes.nUnreadable = 0
-	}
-
 	for {
 		m := d.bytes.j - d.bytes.i
 		if m > n {
@@ -505,9 +419,10 @@ func (d *decoder) processApp14Marker(n int) error {
 	return nil
 }
 
-// decode reads a JPEG image from r and returns it as an image.Image.
-func (d *decoder) decode(r io.Reader, configOnly bool) error {
-	d.r = r
+// decode reads a JPEG image from data (image/jpeg's reads from an
+// io.Reader).
+func (d *decoder) decode(data []byte, configOnly bool) error {
+	d.bytes.buf, d.bytes.i, d.bytes.j = data, 0, len(data)
 
 	// Check for the Start Of Image marker.
 	if err := d.readFull(d.tmp[:2]); err != nil {

@@ -5,6 +5,14 @@
 package jpegcoef
 
 // Specified in section B.2.3.
+//
+// Unlike image/jpeg's, it keeps every block's coefficients, and the blocks
+// of a sequential scan or a progressive band's first scan are decoded by
+// decodeBlock (with a fast path) rather than inline. At a restart marker
+// (and after the scan) there are no overshot bytes to give back: the bit
+// reader never loads a marker (fillBits), so the next bytes are the marker
+// or, for damaged input, extra data that findRST (or decode's scan for the
+// next marker) skips exactly as image/jpeg does.
 func (d *decoder) processSOS(n int) error {
 	if d.nComp == 0 {
 		return FormatError("missing SOF marker")
@@ -180,65 +188,8 @@ func (d *decoder) processSOS(n int) error {
 						if err := d.refine(b, &d.huff[acTable][scan[i].ta], zigStart, zigEnd, 1<<al); err != nil {
 							return err
 						}
-					} else {
-						zig := zigStart
-						if zig == 0 {
-							zig++
-							// Decode the DC coefficient, as specified in section F.2.2.1.
-							value, err := d.decodeHuffman(&d.huff[dcTable][scan[i].td])
-							if err != nil {
-								return err
-							}
-							if value > 16 {
-								return UnsupportedError("excessive DC component")
-							}
-							dcDelta, err := d.receiveExtend(value)
-							if err != nil {
-								return err
-							}
-							dc[compIndex] += dcDelta
-							b[0] = int16(dc[compIndex] << al)
-						}
-
-						if zig <= zigEnd && d.eobRun > 0 {
-							d.eobRun--
-						} else {
-							// Decode the AC coefficients, as specified in section F.2.2.2.
-							huff := &d.huff[acTable][scan[i].ta]
-							for ; zig <= zigEnd; zig++ {
-								value, err := d.decodeHuffman(huff)
-								if err != nil {
-									return err
-								}
-								val0 := value >> 4
-								val1 := value & 0x0f
-								if val1 != 0 {
-									zig += int32(val0)
-									if zig > zigEnd {
-										break
-									}
-									ac, err := d.receiveExtend(val1)
-									if err != nil {
-										return err
-									}
-									b[zig] = int16(ac << al)
-								} else {
-									if val0 != 0x0f {
-										d.eobRun = uint16(1 << val0)
-										if val0 != 0 {
-											bits, err := d.decodeBits(int32(val0))
-											if err != nil {
-												return err
-											}
-											d.eobRun |= uint16(bits)
-										}
-										d.eobRun--
-										break
-									}
-									zig += 0x0f
-								}
-							}
-						}
+					} else if err := d.decodeBlock(b, &d.huff[dcTable][scan[i].td], &d.huff[acTable][scan[i].ta], &dc[compIndex], zigStart, zigEnd, al); err != nil {
+						return err
 					}
 
 				} // for j
@@ -269,6 +220,168 @@ func (d *decoder) processSOS(n int) error {
 		} // for mx
 	} // for my
 
+	return nil
+}
+
+// decodeBlock decodes a block of a sequential scan or the first scan of a
+// progressive band into b: image/jpeg's code, moved out of processSOS,
+// with a fast path. While the accumulator holds 32 bits (the longest code
+// and its extra bits) and the tables are prefix codes, each coefficient is
+// decoded from local copies of the accumulator without a call; near the
+// end of a segment, or with an over-subscribed table, it takes image/jpeg's
+// path (decodeHuffman, receiveExtend, decodeBits), which gives the same
+// coefficients and errors.
+func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, dc *int32, zigStart, zigEnd int32, al uint32) error {
+	zig := zigStart
+	if zig == 0 {
+		zig++
+		// Decode the DC coefficient, as specified in section F.2.2.1.
+		var value uint8
+		if d.bits.n < 32 {
+			d.fillBits()
+		}
+		if a, n := d.bits.a, d.bits.n; n >= 32 && dcH.canonical {
+			if v := dcH.lut[a>>(64-lutSize)]; v != 0 {
+				l := int32(v & 0xff)
+				d.bits.a = a << l
+				d.bits.n = n - l
+				value = uint8(v >> 8)
+			} else {
+				var err error
+				if value, err = d.decodeHuffman(dcH); err != nil {
+					return err
+				}
+			}
+		} else {
+			var err error
+			if value, err = d.decodeHuffman(dcH); err != nil {
+				return err
+			}
+		}
+		if value > 16 {
+			return UnsupportedError("excessive DC component")
+		}
+		dcDelta, err := d.receiveExtend(value)
+		if err != nil {
+			return err
+		}
+		*dc += dcDelta
+		b[0] = int16(*dc << al)
+	}
+
+	if zig <= zigEnd && d.eobRun > 0 {
+		d.eobRun--
+		return nil
+	}
+	// Decode the AC coefficients, as specified in section F.2.2.2.
+	if !acH.canonical {
+		return d.decodeACSlow(b, acH, zig, zigEnd, al)
+	}
+	a, n := d.bits.a, d.bits.n
+	for ; zig <= zigEnd; zig++ {
+		if n < 32 {
+			d.bits.a, d.bits.n = a, n
+			d.fillBits()
+			a, n = d.bits.a, d.bits.n
+			if n < 32 {
+				return d.decodeACSlow(b, acH, zig, zigEnd, al)
+			}
+		}
+		if f := acH.fastAC[a>>(64-lutSize)]; f != 0 {
+			// A whole code and its coefficient in one look-up, unless
+			// the run goes past zigEnd (then the extra bits are not read).
+			if z := zig + f>>8&0x0f; z <= zigEnd {
+				l := f & 0xff
+				a <<= l
+				n -= l
+				b[z&(blockSize-1)] = int16((f >> 16) << al)
+				zig = z
+				continue
+			}
+		}
+		var value uint8
+		if v := acH.lut[a>>(64-lutSize)]; v != 0 {
+			l := v & 0xff
+			a <<= l
+			n -= int32(l)
+			value = uint8(v >> 8)
+		} else {
+			d.bits.a, d.bits.n = a, n
+			var err error
+			if value, err = d.decodeHuffman(acH); err != nil {
+				return err
+			}
+			a, n = d.bits.a, d.bits.n
+		}
+		val0 := value >> 4
+		val1 := value & 0x0f
+		if val1 != 0 {
+			zig += int32(val0)
+			if zig > zigEnd {
+				break
+			}
+			// receiveExtend, without a branch on the sign: at least 16
+			// bits are left. The value is negative when its first bit is 0.
+			neg := int32(^int64(a) >> 63)
+			x := int32(a>>(64-val1)) + neg&(((-1)<<val1)+1)
+			a <<= val1
+			n -= int32(val1)
+			b[zig&(blockSize-1)] = int16(x << al) // zig <= zigEnd < blockSize
+		} else {
+			if val0 != 0x0f {
+				d.eobRun = uint16(1 << val0)
+				if val0 != 0 {
+					// decodeBits: at least 16 bits are left.
+					d.eobRun |= uint16(a >> (64 - val0))
+					a <<= val0
+					n -= int32(val0)
+				}
+				d.eobRun--
+				break
+			}
+			zig += 0x0f
+		}
+	}
+	d.bits.a, d.bits.n = a, n
+	return nil
+}
+
+// decodeACSlow is image/jpeg's loop for the AC coefficients of decodeBlock,
+// from zig on.
+func (d *decoder) decodeACSlow(b *Block, huff *huffman, zig, zigEnd int32, al uint32) error {
+	for ; zig <= zigEnd; zig++ {
+		value, err := d.decodeHuffman(huff)
+		if err != nil {
+			return err
+		}
+		val0 := value >> 4
+		val1 := value & 0x0f
+		if val1 != 0 {
+			zig += int32(val0)
+			if zig > zigEnd {
+				break
+			}
+			ac, err := d.receiveExtend(val1)
+			if err != nil {
+				return err
+			}
+			b[zig] = int16(ac << al)
+		} else {
+			if val0 != 0x0f {
+				d.eobRun = uint16(1 << val0)
+				if val0 != 0 {
+					bits, err := d.decodeBits(int32(val0))
+					if err != nil {
+						return err
+					}
+					d.eobRun |= uint16(bits)
+				}
+				d.eobRun--
+				break
+			}
+			zig += 0x0f
+		}
+	}
 	return nil
 }
 
@@ -352,6 +465,10 @@ func (d *decoder) refine(b *Block, h *huffman, zigStart, zigEnd, delta int32) er
 
 // refineNonZeroes refines non-zero entries of b in zig-zag order. If nz >= 0,
 // the first nz zero entries are skipped over.
+//
+// It reads its bits as image/jpeg's decodeBit does, written out in the
+// loop (decodeBit is not inlined): this is the hot loop of a progressive
+// image's refinement scans.
 func (d *decoder) refineNonZeroes(b *Block, zig, zigEnd, nz, delta int32) (int32, error) {
 	for ; zig <= zigEnd; zig++ {
 		u := zig
@@ -362,11 +479,15 @@ func (d *decoder) refineNonZeroes(b *Block, zig, zigEnd, nz, delta int32) (int32
 			nz--
 			continue
 		}
-		bit, err := d.decodeBit()
-		if err != nil {
-			return 0, err
+		if d.bits.n == 0 {
+			if err := d.ensureNBits(1); err != nil {
+				return 0, err
+			}
 		}
-		if !bit {
+		bit := d.bits.a >> 63
+		d.bits.a <<= 1
+		d.bits.n--
+		if bit == 0 {
 			continue
 		}
 		if b[u] >= 0 {
