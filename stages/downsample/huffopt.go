@@ -50,6 +50,14 @@ func (f *symbolCounts) add(syms []uint32) {
 	}
 }
 
+func (f *symbolCounts) merge(g *symbolCounts) {
+	for t := range f {
+		for s := range f[t] {
+			f[t][s] += g[t][s]
+		}
+	}
+}
+
 // tables builds optimal codes for the used tables and their DHT segment.
 func (f *symbolCounts) tables(used [4]bool) ([4]huffCode, []byte) {
 	var codes [4]huffCode

@@ -288,25 +288,30 @@ func (t *transcoder) appendRow(syms []uint32, my int, tt *tcTables, pred *[3]int
 // (a sample: the rows' symbol counts, scaled to the whole image, priced
 // with the optimal code lengths they imply).
 func (t *transcoder) estimate(tt *tcTables, step int) (float64, error) {
-	var freq symbolCounts
-	var extra, rows int
-	var syms []uint32
-	var err error
+	var sample []int
 	for my := step / 2; my < t.mcusY; my += step {
-		pred := [3]int32{}
-		if syms, err = t.appendRow(syms[:0], my, tt, &pred); err != nil {
-			return 0, err
-		}
-		freq.add(syms)
-		for _, s := range syms {
-			extra += int(s>>16) & 0xF
-		}
-		rows++
+		sample = append(sample, my)
 	}
-	scale := float64(t.mcusY) / float64(rows)
-	used := t.usedTables()
-	codes, dht := freq.tables(used)
-	bitsTotal := float64(extra)
+	counts := make([]symbolCounts, len(sample))
+	extras := make([]int, len(sample))
+	if err := forEach(len(sample), func(i int, syms []uint32) ([]uint32, error) {
+		pred := [3]int32{}
+		syms, err := t.appendRow(syms[:0], sample[i], tt, &pred)
+		counts[i].add(syms)
+		for _, s := range syms {
+			extras[i] += int(s>>16) & 0xF
+		}
+		return syms, err
+	}); err != nil {
+		return 0, err
+	}
+	var freq symbolCounts
+	bitsTotal := 0.0
+	for i := range counts {
+		freq.merge(&counts[i])
+		bitsTotal += float64(extras[i])
+	}
+	codes, dht := freq.tables(t.usedTables())
 	for tb := range 4 {
 		for s, n := range freq[tb][:256] {
 			bitsTotal += float64(n) * float64(codes[tb].size[s])
@@ -314,8 +319,37 @@ func (t *transcoder) estimate(tt *tcTables, step int) (float64, error) {
 	}
 	// 0xFF bytes in the entropy-coded data are followed by a stuffed zero:
 	// about one byte in 256 of well-mixed data.
+	scale := float64(t.mcusY) / float64(len(sample))
 	body := bitsTotal / 8 * scale * (1 + 1.0/256)
 	return body + float64(t.headerSize(tt, len(dht))), nil
+}
+
+// forEach runs fn for 0..n-1 on GOMAXPROCS goroutines, each with its own
+// symbol buffer (fn returns it, grown, for the next call), and joins the
+// errors.
+func forEach(n int, fn func(i int, syms []uint32) ([]uint32, error)) error {
+	workers := min(n, runtime.GOMAXPROCS(0))
+	next := make(chan int, n)
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			syms := make([]uint32, 0, 1<<16)
+			for i := range next {
+				var err error
+				if syms, err = fn(i, syms); err != nil {
+					errs[w] = err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func (t *transcoder) usedTables() [4]bool {
@@ -345,68 +379,42 @@ func (t *transcoder) encode(tt *tcTables) ([]byte, error) {
 		out  []byte
 	}
 	strips := make([]strip, n)
-	run := func(fn func(i int, syms []uint32) error) error {
-		var wg sync.WaitGroup
-		errs := make([]error, workers)
-		next := make(chan int, n)
-		for i := range n {
-			next <- i
-		}
-		close(next)
-		for w := range workers {
-			wg.Go(func() {
-				syms := make([]uint32, 0, 1<<16)
-				for i := range next {
-					if err := fn(i, syms); err != nil {
-						errs[w] = err
-						return
-					}
-				}
-			})
-		}
-		wg.Wait()
-		return errors.Join(errs...)
-	}
 	rowsOf := func(i int) (int, int) { return i * stripRows, min(rows, (i+1)*stripRows) }
 	// Pass 1: symbol counts.
-	if err := run(func(i int, syms []uint32) error {
+	if err := forEach(n, func(i int, syms []uint32) ([]uint32, error) {
 		r0, r1 := rowsOf(i)
 		pred := [3]int32{}
 		for my := r0; my < r1; my++ {
 			var err error
 			if syms, err = t.appendRow(syms[:0], my, tt, &pred); err != nil {
-				return err
+				return syms, err
 			}
 			strips[i].freq.add(syms)
 		}
-		return nil
+		return syms, nil
 	}); err != nil {
 		return nil, err
 	}
 	var freq symbolCounts
 	for i := range strips {
-		for tb := range freq {
-			for s := range freq[tb] {
-				freq[tb][s] += strips[i].freq[tb][s]
-			}
-		}
+		freq.merge(&strips[i].freq)
 	}
 	codes, dht := freq.tables(t.usedTables())
 	// Pass 2: the bits.
-	if err := run(func(i int, syms []uint32) error {
+	if err := forEach(n, func(i int, syms []uint32) ([]uint32, error) {
 		r0, r1 := rowsOf(i)
 		pred := [3]int32{}
 		w := bitWriter{out: make([]byte, 0, 1<<20)}
 		for my := r0; my < r1; my++ {
 			var err error
 			if syms, err = t.appendRow(syms[:0], my, tt, &pred); err != nil {
-				return err
+				return syms, err
 			}
 			w.symbols(syms, &codes)
 		}
 		w.flush()
 		strips[i].out = w.out
-		return nil
+		return syms, nil
 	}); err != nil {
 		return nil, err
 	}
