@@ -305,6 +305,23 @@ func TestFitJPEGTranscodes(t *testing.T) {
 func FuzzTranscode(f *testing.F) {
 	f.Add(generatedJPEG(f, testimage.Photo(48, 32, 1), 80), uint8(6), uint8(70))
 	f.Add(generatedJPEG(f, toGray(testimage.Photo(24, 16, 2)), 50), uint8(3), uint8(95))
+	// The corpus's small JPEGs, when it is there: progressive, 4:2:2,
+	// 4:4:4 and damaged files.
+	for _, root := range []string{os.Getenv("GPDOC_CORPUS"), filepath.Join("..", "..", "..", "shared", "corpus")} {
+		if root == "" {
+			continue
+		}
+		_ = filepath.WalkDir(filepath.Join(root, "jpeg"), func(p string, d fs.DirEntry, err error) error {
+			ext := strings.ToLower(filepath.Ext(p))
+			if err == nil && !d.IsDir() && (ext == ".jpg" || ext == ".jpeg") {
+				if b, err := os.ReadFile(p); err == nil && len(b) < 64<<10 {
+					f.Add(b, uint8(len(b)%8), uint8(len(b)%100))
+				}
+			}
+			return nil
+		})
+		break
+	}
 	f.Fuzz(func(t *testing.T, data []byte, o, q uint8) {
 		cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
 		if err != nil || cfg.Width*cfg.Height > 1<<18 {
