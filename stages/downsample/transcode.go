@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/gpdoc/gpdoc/stages/downsample/internal/jpegcoef"
+	"github.com/gpdoc/gpdoc/stages/downsample/internal/jpegdct"
 	"github.com/gpdoc/gpdoc/stages/downsample/internal/jpegenc"
 )
 
@@ -90,7 +91,7 @@ func newTranscoder(src *jpegcoef.Image, o int) (*transcoder, error) {
 	sx0, sy0 := srcIndex(o, 0, 0, 8, 8)
 	mirrorX, mirrorY := sx0 == 7, sy0 == 7
 	for k := range 64 {
-		nat := unzigzag[k]
+		nat := jpegdct.Unzig[k]
 		u, v := nat%8, nat/8 // horizontal and vertical frequency
 		su, sv := u, v
 		if tr {
@@ -466,21 +467,10 @@ func (t *transcoder) appendHeader(out []byte, tt *tcTables, dht []byte, restart 
 	return append(out, 0, 63, 0)
 }
 
-// unzigzag maps a zig-zag index to the natural index (row*8 + column);
-// zigzag is the inverse.
-var unzigzag = [64]uint8{
-	0, 1, 8, 16, 9, 2, 3, 10,
-	17, 24, 32, 25, 18, 11, 4, 5,
-	12, 19, 26, 33, 40, 48, 41, 34,
-	27, 20, 13, 6, 7, 14, 21, 28,
-	35, 42, 49, 56, 57, 50, 43, 36,
-	29, 22, 15, 23, 30, 37, 44, 51,
-	58, 59, 52, 45, 38, 31, 39, 46,
-	53, 60, 61, 54, 47, 55, 62, 63,
-}
-
+// zigzag maps a natural index (row*8 + column) to its zig-zag index, the
+// inverse of jpegdct.Unzig.
 var zigzag = func() (z [64]uint8) {
-	for i, n := range unzigzag {
+	for i, n := range jpegdct.Unzig {
 		z[n] = uint8(i)
 	}
 	return z

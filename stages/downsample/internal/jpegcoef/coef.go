@@ -3,8 +3,8 @@
 // re-oriented and re-encoded in the DCT domain (a transcode: no inverse
 // DCT, colour conversion or forward DCT, and none of their rounding).
 //
-// It is image/jpeg's decoder (Go 1.26: reader.go, scan.go, huffman.go and
-// the inverse DCT of dct.go; BSD licence in LICENSE) with one change in
+// It is image/jpeg's decoder (Go 1.26: reader.go, scan.go, huffman.go, and
+// the inverse DCT shared with jpegenc in jpegdct; BSD licence in LICENSE) with one change in
 // what it does: every block's coefficients are kept, in zig-zag order, as
 // image/jpeg already does for progressive images, instead of being
 // reconstructed as they are read. It therefore accepts exactly what

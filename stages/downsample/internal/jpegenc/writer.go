@@ -2,8 +2,8 @@
 // Use of this source code is governed by a BSD-style
 // license that can be found in the LICENSE file.
 
-// Package jpegenc is image/jpeg's encoder (Go 1.26, writer.go and dct.go,
-// BSD licence in LICENSE) with one change: the quality is a real number,
+// Package jpegenc is image/jpeg's encoder (Go 1.26 writer.go, with dct.go
+// shared with jpegcoef in jpegdct; BSD licence in LICENSE) with one change: the quality is a real number,
 // so that a size budget can be met between image/jpeg's integer steps,
 // which are up to 10 per cent apart in size. Everything else, and the
 // output for integer qualities, is byte for byte image/jpeg's.
@@ -655,15 +655,3 @@ const (
 	sosMarker  = 0xda // Start Of Scan.
 	dqtMarker  = 0xdb // Define Quantization Table.
 )
-
-// unzig maps from the zig-zag ordering to the natural ordering.
-var unzig = [blockSize]int{
-	0, 1, 8, 16, 9, 2, 3, 10,
-	17, 24, 32, 25, 18, 11, 4, 5,
-	12, 19, 26, 33, 40, 48, 41, 34,
-	27, 20, 13, 6, 7, 14, 21, 28,
-	35, 42, 49, 56, 57, 50, 43, 36,
-	29, 22, 15, 23, 30, 37, 44, 51,
-	58, 59, 52, 45, 38, 31, 39, 46,
-	53, 60, 61, 54, 47, 55, 62, 63,
-}
