@@ -26,16 +26,11 @@ func encodeJPEGParallel(img image.Image, q float64, sizeHint int) ([]byte, error
 		mcu = 8
 	}
 	perRow := (b.Dx() + mcu - 1) / mcu
-	workers := runtime.GOMAXPROCS(0)
 	rows := (b.Dy() + mcu - 1) / mcu // MCU rows
-	// Strips: a few per worker for balance; the restart interval (MCUs
-	// per strip) must fit in 16 bits.
-	stripRows := max(1, (rows+2*workers-1)/(2*workers))
-	stripRows = min(stripRows, 0xFFFF/perRow)
-	if workers < 2 || stripRows < 1 || rows < 2*stripRows || perRow > 0xFFFF {
+	stripRows, n := stripLayout(rows, perRow)
+	if n < 2 || runtime.GOMAXPROCS(0) < 2 {
 		return encodeJPEG(img, q, sizeHint)
 	}
-	n := (rows + stripRows - 1) / stripRows
 	type strip struct {
 		jpg  []byte
 		file *jpegFile
@@ -43,22 +38,8 @@ func encodeJPEGParallel(img image.Image, q float64, sizeHint int) ([]byte, error
 		out  []byte
 	}
 	strips := make([]strip, n)
-	errs := make([]error, n)
-	parallel := func(fn func(i int) error) error {
-		sem := make(chan struct{}, workers)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() {
-				sem <- struct{}{}
-				defer func() { <-sem }()
-				errs[i] = fn(i)
-			})
-		}
-		wg.Wait()
-		return errors.Join(errs...)
-	}
 	// Encode the strips and read their symbols back, in parallel.
-	err := parallel(func(i int) error {
+	err := forEach(n, func(_, i int) error {
 		r := image.Rect(b.Min.X, b.Min.Y+i*stripRows*mcu, b.Max.X, min(b.Max.Y, b.Min.Y+(i+1)*stripRows*mcu))
 		jpg, err := encodeJPEGStd(subImage(img, r), q, sizeHint/n)
 		if err != nil {
@@ -86,7 +67,7 @@ func encodeJPEGParallel(img image.Image, q float64, sizeHint int) ([]byte, error
 	}
 	codes, dht := freq.tables(used)
 	// Re-emit every strip's symbols with them, in parallel.
-	if err := parallel(func(i int) error {
+	if err := forEach(n, func(_, i int) error {
 		strips[i].out = emitSymbols(make([]byte, 0, len(strips[i].jpg)), strips[i].syms, nil, &codes)
 		strips[i].syms = nil
 		return nil
@@ -102,19 +83,91 @@ func encodeJPEGParallel(img image.Image, q float64, sizeHint int) ([]byte, error
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, sizeHint+sizeHint/8)
-	out = append(out, p0[:f0.dhtStart]...)
-	binary.BigEndian.PutUint16(out[sof+5:], uint16(b.Dy()))
-	out = append(out, dht...)
-	out = append(out, 0xFF, 0xDD, 0x00, 0x04, byte(stripRows*perRow>>8), byte(stripRows*perRow))
-	out = append(out, p0[f0.dhtEnd:f0.scanStart]...)
+	var hdr []byte
+	hdr = append(hdr, p0[:f0.dhtStart]...)
+	binary.BigEndian.PutUint16(hdr[sof+5:], uint16(b.Dy()))
+	hdr = append(hdr, dht...)
+	hdr = appendDRI(hdr, stripRows*perRow)
+	hdr = append(hdr, p0[f0.dhtEnd:f0.scanStart]...)
+	parts := make([][]byte, n)
+	for i := range strips {
+		parts[i] = strips[i].out
+	}
+	return joinStrips(hdr, parts), nil
+}
+
+// forEach runs fn(w, i) for every i in [0, n) on workers(n) goroutines
+// and joins the errors; a goroutine stops at its first error. w (below
+// workers(n)) names the goroutine, so fn can keep scratch space per
+// goroutine.
+func forEach(n int, fn func(w, i int) error) error {
+	next := make(chan int, n)
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	errs := make([]error, workers(n))
+	var wg sync.WaitGroup
+	for w := range errs {
+		wg.Go(func() {
+			for i := range next {
+				if errs[w] = fn(w, i); errs[w] != nil {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// workers is how many goroutines forEach runs for n items.
+func workers(n int) int { return min(n, runtime.GOMAXPROCS(0)) }
+
+// symbolBuffers returns one growable symbol buffer per forEach goroutine.
+func symbolBuffers(n int) [][]uint32 {
+	bufs := make([][]uint32, workers(n))
+	for w := range bufs {
+		bufs[w] = make([]uint32, 0, 1<<16)
+	}
+	return bufs
+}
+
+// stripLayout cuts rows MCU rows of perRow MCUs each into n strips of
+// stripRows rows (the last may be shorter) for a parallel encode: two per
+// CPU, for balance, and never more MCUs per strip than a restart interval
+// holds (16 bits).
+func stripLayout(rows, perRow int) (stripRows, n int) {
+	per := 2 * runtime.GOMAXPROCS(0)
+	stripRows = max(1, (rows+per-1)/per)
+	stripRows = min(stripRows, max(1, 0xFFFF/perRow))
+	return stripRows, (rows + stripRows - 1) / stripRows
+}
+
+// appendDRI appends a DRI segment setting the restart interval to
+// interval MCUs; nothing when interval is 0.
+func appendDRI(out []byte, interval int) []byte {
+	if interval == 0 {
+		return out
+	}
+	return append(out, 0xFF, 0xDD, 0, 4, byte(interval>>8), byte(interval))
+}
+
+// joinStrips returns the header followed by the strips' entropy-coded
+// data separated by RST0..RST7 markers in turn, and EOI.
+func joinStrips(header []byte, strips [][]byte) []byte {
+	size := len(header) + 2
+	for _, s := range strips {
+		size += len(s) + 2
+	}
+	out := append(make([]byte, 0, size), header...)
 	for i, s := range strips {
 		if i > 0 {
 			out = append(out, 0xFF, 0xD0+byte((i-1)%8))
 		}
-		out = append(out, s.out...)
+		out = append(out, s...)
 	}
-	return append(out, 0xFF, 0xD9), nil
+	return append(out, 0xFF, 0xD9)
 }
 
 // scanHeader returns the offset just past the SOS segment and the offset

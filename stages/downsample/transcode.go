@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"runtime"
-	"sync"
 
 	"github.com/gpdoc/gpdoc/stages/downsample/internal/jpegcoef"
 	"github.com/gpdoc/gpdoc/stages/downsample/internal/jpegdct"
@@ -295,14 +293,16 @@ func (t *transcoder) estimate(tt *tcTables, step int) (float64, error) {
 	}
 	counts := make([]symbolCounts, len(sample))
 	extras := make([]int, len(sample))
-	if err := forEach(len(sample), func(i int, syms []uint32) ([]uint32, error) {
+	bufs := symbolBuffers(len(sample))
+	if err := forEach(len(sample), func(w, i int) error {
 		pred := [3]int32{}
-		syms, err := t.appendRow(syms[:0], sample[i], tt, &pred)
+		syms, err := t.appendRow(bufs[w][:0], sample[i], tt, &pred)
+		bufs[w] = syms
 		counts[i].add(syms)
 		for _, s := range syms {
 			extras[i] += int(s>>16) & 0xF
 		}
-		return syms, err
+		return err
 	}); err != nil {
 		return 0, err
 	}
@@ -322,35 +322,8 @@ func (t *transcoder) estimate(tt *tcTables, step int) (float64, error) {
 	// about one byte in 256 of well-mixed data.
 	scale := float64(t.mcusY) / float64(len(sample))
 	body := bitsTotal / 8 * scale * (1 + 1.0/256)
-	return body + float64(t.headerSize(tt, len(dht))), nil
-}
-
-// forEach runs fn for 0..n-1 on GOMAXPROCS goroutines, each with its own
-// symbol buffer (fn returns it, grown, for the next call), and joins the
-// errors.
-func forEach(n int, fn func(i int, syms []uint32) ([]uint32, error)) error {
-	workers := min(n, runtime.GOMAXPROCS(0))
-	next := make(chan int, n)
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			syms := make([]uint32, 0, 1<<16)
-			for i := range next {
-				var err error
-				if syms, err = fn(i, syms); err != nil {
-					errs[w] = err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	header := len(t.appendHeader(nil, tt, dht, 1)) + 2 // with a DRI, and EOI
+	return body + float64(header), nil
 }
 
 func (t *transcoder) usedTables() [4]bool {
@@ -361,38 +334,31 @@ func (t *transcoder) usedTables() [4]bool {
 	return used
 }
 
-// headerSize is the bytes before and after the entropy-coded data.
-func (t *transcoder) headerSize(tt *tcTables, dht int) int {
-	return 2 + 18 + len(tt.tables)*69 + 8 + 3*len(t.comps) + dht + 6 + 6 + 2*len(t.comps) + 2
-}
-
 // encode writes the whole image at tt: strips of MCU rows are coded in
 // parallel, twice (symbol counts for one set of optimal Huffman tables,
 // then the bits), and joined with restart markers.
 func (t *transcoder) encode(tt *tcTables) ([]byte, error) {
-	workers := runtime.GOMAXPROCS(0)
 	rows := t.mcusY
-	stripRows := max(1, (rows+2*workers-1)/(2*workers))
-	stripRows = min(stripRows, max(1, 0xFFFF/t.mcusX))
-	n := (rows + stripRows - 1) / stripRows
+	stripRows, n := stripLayout(rows, t.mcusX)
 	type strip struct {
 		freq symbolCounts
 		out  []byte
 	}
 	strips := make([]strip, n)
 	rowsOf := func(i int) (int, int) { return i * stripRows, min(rows, (i+1)*stripRows) }
+	bufs := symbolBuffers(n)
 	// Pass 1: symbol counts.
-	if err := forEach(n, func(i int, syms []uint32) ([]uint32, error) {
+	if err := forEach(n, func(w, i int) error {
 		r0, r1 := rowsOf(i)
 		pred := [3]int32{}
 		for my := r0; my < r1; my++ {
 			var err error
-			if syms, err = t.appendRow(syms[:0], my, tt, &pred); err != nil {
-				return syms, err
+			if bufs[w], err = t.appendRow(bufs[w][:0], my, tt, &pred); err != nil {
+				return err
 			}
-			strips[i].freq.add(syms)
+			strips[i].freq.add(bufs[w])
 		}
-		return syms, nil
+		return nil
 	}); err != nil {
 		return nil, err
 	}
@@ -402,41 +368,38 @@ func (t *transcoder) encode(tt *tcTables) ([]byte, error) {
 	}
 	codes, dht := freq.tables(t.usedTables())
 	// Pass 2: the bits.
-	if err := forEach(n, func(i int, syms []uint32) ([]uint32, error) {
+	if err := forEach(n, func(w, i int) error {
 		r0, r1 := rowsOf(i)
 		pred := [3]int32{}
-		w := bitWriter{out: make([]byte, 0, 1<<20)}
+		bw := bitWriter{out: make([]byte, 0, 1<<20)}
 		for my := r0; my < r1; my++ {
 			var err error
-			if syms, err = t.appendRow(syms[:0], my, tt, &pred); err != nil {
-				return syms, err
+			if bufs[w], err = t.appendRow(bufs[w][:0], my, tt, &pred); err != nil {
+				return err
 			}
-			w.symbols(syms, &codes)
+			bw.symbols(bufs[w], &codes)
 		}
-		w.flush()
-		strips[i].out = w.out
-		return syms, nil
+		bw.flush()
+		strips[i].out = bw.out
+		return nil
 	}); err != nil {
 		return nil, err
 	}
-	size := t.headerSize(tt, len(dht))
-	for _, s := range strips {
-		size += len(s.out) + 2
+	restart := 0 // one strip: no restart markers
+	if n > 1 {
+		restart = stripRows * t.mcusX
 	}
-	out := make([]byte, 0, size)
-	out = t.appendHeader(out, tt, dht, stripRows*t.mcusX, n > 1)
-	for i, s := range strips {
-		if i > 0 {
-			out = append(out, 0xFF, 0xD0+byte((i-1)%8))
-		}
-		out = append(out, s.out...)
+	parts := make([][]byte, n)
+	for i := range strips {
+		parts[i] = strips[i].out
 	}
-	return append(out, 0xFF, 0xD9), nil
+	return joinStrips(t.appendHeader(nil, tt, dht, restart), parts), nil
 }
 
 // appendHeader appends SOI, a JFIF APP0 (the components are YCbCr or
-// grey), the DQT, SOF0, DHT and DRI segments and the SOS header.
-func (t *transcoder) appendHeader(out []byte, tt *tcTables, dht []byte, restart int, useRestart bool) []byte {
+// grey), the DQT, SOF0, DHT and DRI (restart > 0) segments and the SOS
+// header.
+func (t *transcoder) appendHeader(out []byte, tt *tcTables, dht []byte, restart int) []byte {
 	be := binary.BigEndian
 	out = append(out, 0xFF, 0xD8)
 	out = append(out, 0xFF, 0xE0, 0, 16, 'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0)
@@ -454,10 +417,7 @@ func (t *transcoder) appendHeader(out []byte, tt *tcTables, dht []byte, restart 
 		out = append(out, byte(i+1), byte(c.h<<4|c.v), tt.dqt[i])
 	}
 	out = append(out, dht...)
-	if useRestart {
-		out = append(out, 0xFF, 0xDD, 0, 4)
-		out = be.AppendUint16(out, uint16(restart))
-	}
+	out = appendDRI(out, restart)
 	out = append(out, 0xFF, 0xDA)
 	out = be.AppendUint16(out, uint16(6+2*len(t.comps)))
 	out = append(out, byte(len(t.comps)))
