@@ -90,9 +90,7 @@ func (f *Fitter) FitJPEG(ctx context.Context, data []byte, maxBytes int64) (out 
 		}
 		if err == nil && r.out != nil {
 			rep.Transcoded = true
-			rep.Quality = float64(r.q) / 10
-			rep.FinalWidth, rep.FinalHeight = r.w, r.h
-			rep.FinalBytes = int64(len(r.out))
+			r.fill(&rep)
 			return r.out, rep, nil
 		}
 		if err != nil {
@@ -186,9 +184,7 @@ func (f *Fitter) fitImage(ctx context.Context, img image.Image, o int, target in
 			"cannot fit under %d bytes with the long edge at least %d px and JPEG quality at least %d: the smallest encoding reached %d bytes",
 			target, floor, minQ, r.smallest)
 	}
-	rep.Quality = float64(r.q) / 10
-	rep.FinalWidth, rep.FinalHeight = r.w, r.h
-	rep.FinalBytes = int64(len(r.out))
+	r.fill(rep)
 	return r.out, nil
 }
 
@@ -213,6 +209,13 @@ type fitResult struct {
 	q        int
 	w, h     int
 	smallest int64
+}
+
+// fill records the encoding that fitted in rep.
+func (r fitResult) fill(rep *Report) {
+	rep.Quality = float64(r.q) / 10
+	rep.FinalWidth, rep.FinalHeight = r.w, r.h
+	rep.FinalBytes = int64(len(r.out))
 }
 
 // fitLoop encodes what p plans until an encoding fits close under target:

@@ -146,11 +146,10 @@ func newTranscoder(src *jpegcoef.Image, o int) (*transcoder, error) {
 // zig-zag order, 0.32 fixed point) and the rounding bias that goes with
 // it, the output tables and which one each component uses.
 type tcTables struct {
-	quality float64
-	ratio   [3][64]uint64
-	bias    [3][64]uint64
-	dqt     [3]uint8 // output table number of each component
-	tables  [][64]uint8
+	ratio  [3][64]uint64
+	bias   [3][64]uint64
+	dqt    [3]uint8 // output table number of each component
+	tables [][64]uint8
 }
 
 // tables returns the output quantisation at quality q: the IJG tables
@@ -159,7 +158,7 @@ type tcTables struct {
 // not fit a baseline table's byte.
 func (t *transcoder) tables(q float64) (*tcTables, error) {
 	std := jpegenc.QuantTables(q)
-	tt := &tcTables{quality: q}
+	tt := &tcTables{}
 	for i, c := range t.comps {
 		var out [64]uint8
 		for k := range 64 {
