@@ -32,11 +32,11 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/ledger"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/pipeline/manifest"
 	"github.com/gpdoc/gpdoc/stages/send"
-	"github.com/gpdoc/gpdoc/transport"
 )
 
 // SendStage is the name of the stage the ledger stage is inserted before.
@@ -45,16 +45,18 @@ const SendStage = "send"
 // LedgerStage is the name of the stage Run inserts before "send".
 const LedgerStage = "ledger"
 
-// Outcome is what happened to one manifest line in this run.
-type Outcome string
+// Outcome is what happened to one manifest line in this run: gpdoc's one
+// outcome vocabulary ([conneqt.Outcome], which the ledger's states also are),
+// plus the run-level results below.
+type Outcome = conneqt.Outcome
 
-// The outcomes. The first six are ledger states reached in this run.
+// The outcomes. The first five are ledger states reached in this run.
 const (
-	OutcomeSent            = Outcome(ledger.Sent)
-	OutcomeInvalid         = Outcome(ledger.Invalid)
-	OutcomeFailedRetryable = Outcome(ledger.FailedRetryable)
-	OutcomeFailedPermanent = Outcome(ledger.FailedPermanent)
-	OutcomeRejectedContent = Outcome(ledger.RejectedContent)
+	OutcomeSent            = conneqt.Sent
+	OutcomeInvalid         = conneqt.Invalid
+	OutcomeFailedRetryable = conneqt.FailedRetryable
+	OutcomeFailedPermanent = conneqt.FailedPermanent
+	OutcomeRejectedContent = conneqt.RejectedContent
 	// OutcomePrepared: a dry run took the message through every stage.
 	OutcomePrepared Outcome = "prepared"
 	// OutcomeSkipped: an earlier run finished it (see Result.Reason).
@@ -70,7 +72,7 @@ const (
 )
 
 // Failed reports whether o counts as a failure for the exit code.
-func (o Outcome) Failed() bool {
+func Failed(o Outcome) bool {
 	switch o {
 	case OutcomeInvalid, OutcomeFailedRetryable, OutcomeFailedPermanent, OutcomeRejectedContent, OutcomeConflict:
 		return true
@@ -119,19 +121,19 @@ func DefaultConcurrency() int { return max(4, 4*runtime.NumCPU()) }
 
 // Result is what happened to one manifest line: one line of the report.
 type Result struct {
-	Line           int                `json:"line"`
-	SourceID       string             `json:"sourceId,omitempty"`
-	MessageID      string             `json:"messageId,omitempty"`
-	Outcome        Outcome            `json:"outcome"`
-	Reason         string             `json:"reason,omitempty"` // why skipped, conflicting or retried
-	StatusEndpoint string             `json:"statusEndpoint,omitempty"`
-	Problems       []pipeline.Problem `json:"problems,omitempty"`
-	Error          string             `json:"error,omitempty"` // a failure that is not a list of problems
-	Warnings       []pipeline.Problem `json:"warnings,omitempty"`
-	Changes        []pipeline.Change  `json:"changes,omitempty"` // renames, downsampling...
-	Attempts       int                `json:"attempts"`          // send attempts over all runs
-	Bytes          int64              `json:"bytes,omitempty"`   // payload bytes sent (or written)
-	Elapsed        time.Duration      `json:"elapsedNs,omitempty"`
+	Line           int               `json:"line"`
+	SourceID       string            `json:"sourceId,omitempty"`
+	MessageID      string            `json:"messageId,omitempty"`
+	Outcome        Outcome           `json:"outcome"`
+	Reason         string            `json:"reason,omitempty"` // why skipped, conflicting or retried
+	StatusEndpoint string            `json:"statusEndpoint,omitempty"`
+	Problems       []conneqt.Problem `json:"problems,omitempty"`
+	Error          string            `json:"error,omitempty"` // a failure that is not a list of problems
+	Warnings       []conneqt.Problem `json:"warnings,omitempty"`
+	Changes        []pipeline.Change `json:"changes,omitempty"` // renames, downsampling...
+	Attempts       int               `json:"attempts"`          // send attempts over all runs
+	Bytes          int64             `json:"bytes,omitempty"`   // payload bytes sent (or written)
+	Elapsed        time.Duration     `json:"elapsedNs,omitempty"`
 }
 
 // Counts are running totals by kind of outcome.
@@ -369,9 +371,9 @@ func (r *run) docs(intake context.Context, limiter *rate.Limiter) iter.Seq[*pipe
 
 // ErrBlockedContent is returned for a message with an attachment the service
 // refused before for its content (a 406, recorded by a [ledger.ContentBlocker]):
-// the message is not sent. It matches transport.ErrRejectedContent, so the
+// the message is not sent. It matches conneqt.ErrRejectedContent, so the
 // message ends rejected-content.
-var ErrBlockedContent = fmt.Errorf("an attachment was refused by the service's virus scan before; it is never sent again: %w", transport.ErrRejectedContent)
+var ErrBlockedContent = fmt.Errorf("an attachment was refused by the service's virus scan before; it is never sent again: %w", conneqt.ErrRejectedContent)
 
 // stopRequested reports whether Config.Stop is closed. The iterator checks it
 // itself, so that no line is taken once Stop is closed, however quickly.
@@ -429,11 +431,11 @@ func (r *run) done(doc *pipeline.Document, err error) {
 	res.Attempts = j.attempts
 	res.Changes = doc.Changes()
 	res.Warnings = doc.Warnings()
-	state := Classify(err)
+	state := conneqt.Classify(err)
 	if interrupted(r.ctx, err) {
 		state = ""
 	}
-	var ve *pipeline.ValidationError
+	var ve *conneqt.ValidationError
 	switch {
 	case errors.As(err, &ve):
 		res.Problems = ve.Problems
@@ -446,7 +448,7 @@ func (r *run) done(doc *pipeline.Document, err error) {
 	case state == ledger.Sent && r.cfg.DryRun:
 		res.Outcome = OutcomePrepared
 	default:
-		res.Outcome = Outcome(state)
+		res.Outcome = state
 	}
 	if state == ledger.Sent {
 		res.StatusEndpoint = doc.StatusEndpoint

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/ledger"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/pipeline/manifest"
@@ -184,7 +185,7 @@ func TestRunSendsOnceAndSkipsOnReRun(t *testing.T) {
 func TestRunOutcomes(t *testing.T) {
 	invalidStage := pipeline.MessageFunc("validate", func(_ context.Context, d *pipeline.Document) error {
 		if d.SourceID == "src-1" {
-			return pipeline.NewValidationError([]pipeline.Problem{{Name: "subject.id.value", Reason: "fails the Modulus 11 check"}})
+			return conneqt.NewValidationError([]conneqt.Problem{{Name: "subject.id.value", Reason: "fails the Modulus 11 check"}})
 		}
 		return nil
 	})
@@ -477,17 +478,17 @@ func TestClassify(t *testing.T) {
 		want ledger.State
 	}{
 		{nil, ledger.Sent},
-		{pipeline.NewValidationError([]pipeline.Problem{{Name: "x", Reason: "y"}}), ledger.Invalid},
+		{conneqt.NewValidationError([]conneqt.Problem{{Name: "x", Reason: "y"}}), ledger.Invalid},
 		{&pipeline.StageError{Stage: "send", Err: errNetwork}, ledger.FailedRetryable},
 		{fmt.Errorf("wrapped: %w", errAuth), ledger.FailedPermanent},
 		{errVirus, ledger.RejectedContent},
 		{errors.New("boom"), ledger.FailedPermanent},
 		{errConflict, ledger.FailedPermanent},
-		{&transport.APIError{Status: 400, Problem: &pipeline.ProblemDetails{Status: 400}}, ledger.Invalid},
+		{&transport.APIError{Status: 400, Problem: &conneqt.ProblemDetails{Status: 400}}, ledger.Invalid},
 	}
 	for _, tt := range tests {
-		if got := Classify(tt.err); got != tt.want {
-			t.Errorf("Classify(%v) = %q, want %q", tt.err, got, tt.want)
+		if got := conneqt.Classify(tt.err); got != tt.want {
+			t.Errorf("conneqt.Classify(%v) = %q, want %q", tt.err, got, tt.want)
 		}
 	}
 }

@@ -3,10 +3,11 @@ package benchmarks
 import (
 	"bytes"
 	"context"
-	"github.com/gpdoc/gpdoc/internal/memprobe"
 	"image/jpeg"
 	"image/png"
 	"testing"
+
+	"github.com/gpdoc/gpdoc/internal/memprobe"
 
 	"github.com/gpdoc/gpdoc/internal/testimage"
 	"github.com/gpdoc/gpdoc/stages/downsample"

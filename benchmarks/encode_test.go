@@ -11,13 +11,14 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/internal/b64"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages/assemble"
 	"github.com/gpdoc/gpdoc/stages/encode"
 )
 
-const attachmentBytes = pipeline.DefaultMaxAttachmentBytes // 5 MB, the per-attachment limit
+const attachmentBytes = conneqt.DefaultMaxAttachmentBytes // 5 MB, the per-attachment limit
 
 // randomBytes returns n pseudo-random bytes (incompressible, like a PDF or JPEG).
 func randomBytes(n int, seed uint64) []byte {
@@ -37,32 +38,32 @@ func randomBytes(n int, seed uint64) []byte {
 
 // maximalMessage is a standard message with 10 attachments of 5 MB: the
 // largest the standard route accepts (50 MB raw, about 66.7 MB on the wire).
-func maximalMessage() (*pipeline.Route, *pipeline.Message) {
-	r := pipeline.MustRoute(pipeline.Standard)
+func maximalMessage() (*conneqt.Route, *conneqt.Message) {
+	r := conneqt.MustRoute(conneqt.Standard)
 	return r, message(r.MaxAttachments, int(r.MaxAttachmentBytes))
 }
 
 // message is a standard message with n attachments of size bytes each.
-func message(n, size int) *pipeline.Message {
-	m := &pipeline.Message{
+func message(n, size int) *conneqt.Message {
+	m := &conneqt.Message{
 		MessageID: "5fd06ef9-8dfd-41de-af35-0d499fdac876",
 		Topic:     "Health",
-		Recipient: pipeline.Party{ID: pipeline.Identifier{Value: "G00001", Type: pipeline.IDOcsClient}},
-		Subject:   pipeline.Party{ID: pipeline.Identifier{Value: "9434765919", Type: pipeline.IDVerifiedNHSNumber}},
-		Body:      &pipeline.Body{MIMEType: pipeline.MIMEText, Content: "Scanned records for SMITH, John"},
-		CodedDataItems: []pipeline.CodedDataItem{
-			{Code: "407554009", Value: pipeline.NewNumber(140), Units: "mmHg", AdditionalText: "Sitting systolic blood pressure"},
+		Recipient: conneqt.Party{ID: conneqt.Identifier{Value: "G00001", Type: conneqt.IDOcsClient}},
+		Subject:   conneqt.Party{ID: conneqt.Identifier{Value: "9434765919", Type: conneqt.IDVerifiedNHSNumber}},
+		Body:      &conneqt.Body{MIMEType: conneqt.MIMEText, Content: "Scanned records for SMITH, John"},
+		CodedDataItems: []conneqt.CodedDataItem{
+			{Code: "407554009", Value: conneqt.NewNumber(140), Units: "mmHg", AdditionalText: "Sitting systolic blood pressure"},
 		},
 	}
 	for i := range n {
-		m.Attachments = append(m.Attachments, &pipeline.Attachment{
-			FileName: "scan.pdf", MIMEType: pipeline.MIMEPDF, Data: randomBytes(size, uint64(i)),
+		m.Attachments = append(m.Attachments, &conneqt.Attachment{
+			FileName: "scan.pdf", MIMEType: conneqt.MIMEPDF, Data: randomBytes(size, uint64(i)),
 		})
 	}
 	return m
 }
 
-func rawBytes(m *pipeline.Message) int64 {
+func rawBytes(m *conneqt.Message) int64 {
 	var n int64
 	for _, a := range m.Attachments {
 		n += int64(len(a.Data))
@@ -151,7 +152,7 @@ func BenchmarkAssemble(b *testing.B) {
 }
 
 // BenchmarkMarshal is what a Go user would write by hand: json.Marshal of the
-// same message (pipeline.Message marshals []byte content as Base64).
+// same message (conneqt.Message marshals []byte content as Base64).
 func BenchmarkMarshal(b *testing.B) {
 	_, m := maximalMessage()
 	raw := rawBytes(m)

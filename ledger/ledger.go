@@ -36,48 +36,34 @@ package ledger
 
 import (
 	"context"
+
 	"encoding/json"
 	"errors"
 	"strconv"
 	"time"
+
+	"github.com/gpdoc/gpdoc/conneqt"
 )
 
-// State is where a message is in its life. The values are stored as text.
-type State string
+// State is where a message is in its life: gpdoc's one outcome vocabulary,
+// [conneqt.Outcome], shared with transport and backfill. The values are
+// stored as text.
+type State = conneqt.Outcome
 
-// The states. See the package documentation.
+// The states, named here for reading convenience. See the package
+// documentation.
 const (
-	Pending         State = "pending"
-	Sending         State = "sending"
-	Sent            State = "sent"
-	Invalid         State = "invalid"
-	FailedRetryable State = "failed-retryable"
-	FailedPermanent State = "failed-permanent"
-	RejectedContent State = "rejected-content"
+	Pending         = conneqt.Pending
+	Sending         = conneqt.Sending
+	Sent            = conneqt.Sent
+	Invalid         = conneqt.Invalid
+	FailedRetryable = conneqt.FailedRetryable
+	FailedPermanent = conneqt.FailedPermanent
+	RejectedContent = conneqt.RejectedContent
 )
 
 // States lists every state in life order.
-var States = []State{Pending, Sending, Sent, Invalid, FailedRetryable, FailedPermanent, RejectedContent}
-
-// Valid reports whether s is one of [States].
-func (s State) Valid() bool {
-	for _, v := range States {
-		if s == v {
-			return true
-		}
-	}
-	return false
-}
-
-// Final reports whether a message in state s is finished with: a re-run skips
-// it unless the rules of [Decide] say otherwise.
-func (s State) Final() bool { return s == Sent || s == Invalid || s == RejectedContent }
-
-// MayHaveBeenDelivered reports whether a message in state s may have reached
-// the service: bytes left for it and no answer said it was refused.
-func (s State) MayHaveBeenDelivered() bool {
-	return s == Sending || s == Sent || s == FailedRetryable
-}
+var States = conneqt.Outcomes
 
 // ErrNotFound is returned by [Ledger.Get] for an id the ledger does not hold.
 var ErrNotFound = errors.New("ledger: no such message")

@@ -1,15 +1,16 @@
-// Package pipeline is gpdoc's core: the message model shared by the three
-// conneQt routes, the route table that holds every per-route rule, the stage
-// interfaces, the problem types, and the Runner that drives documents through
-// the stages concurrently.
+// Package pipeline is gpdoc's machinery, which knows no conneQt rule of its
+// own: the [Document] that carries one message through the stages, the stage
+// interfaces, the [Runner] that drives documents through the stages
+// concurrently, and its [Observer] events. The message model, the route
+// table and the problem types it carries are package conneqt's.
 //
 // # Model
 //
-// A [Document] is one unit of work: one manifest line, one [Message] on one
-// [Route]. The Message is the API's own wire shape (json tags are the API's
+// A [Document] is one unit of work: one manifest line, one conneqt.Message on
+// one conneqt.Route. The Message is the API's own wire shape (json tags are the API's
 // field names); everything gpdoc learns along the way (detected MIME types,
 // renames, problems, the assembled payload, the status endpoint) lives on the
-// Document or on non-wire fields of [Attachment].
+// Document or on non-wire fields of conneqt.Attachment.
 //
 // # Stages
 //
@@ -22,10 +23,10 @@
 // # Problems
 //
 // Validation never stops at the first problem. Stages record problems on the
-// Document ([Document.AddProblem]) or return a [*ValidationError]; the Runner
+// Document ([Document.AddProblem]) or return a *conneqt.ValidationError; the Runner
 // lets a document with problems continue only through stages that implement
 // [ProblemCollector], and stops it before the first stage that does not, with
-// a [*ValidationError] that lists every problem found so far. Anything else a
+// a *conneqt.ValidationError that lists every problem found so far. Anything else a
 // stage returns (I/O failure, cancellation) is fatal for that document and is
 // wrapped in a [*StageError].
 package pipeline

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/gpdoc/gpdoc/conneqt"
 )
 
 // Document is one unit of work: one message on one route, plus everything
@@ -20,9 +22,9 @@ type Document struct {
 	// SourceID is the sending system's own id for the document, if given.
 	SourceID string
 	// Route holds the rules of the route the message is sent on.
-	Route *Route
+	Route *conneqt.Route
 	// Message is the wire message.
-	Message *Message
+	Message *conneqt.Message
 	// Consultation is the manifest's "consultation" object, the input of the
 	// render stage; nil when there is none.
 	Consultation json.RawMessage
@@ -33,8 +35,8 @@ type Document struct {
 	StatusEndpoint string
 
 	mu       sync.Mutex
-	problems []Problem
-	warnings []Problem
+	problems []conneqt.Problem
+	warnings []conneqt.Problem
 	changes  []Change
 }
 
@@ -60,7 +62,7 @@ func (d *Document) ID() string {
 }
 
 // AddProblem records problems. Safe for concurrent use.
-func (d *Document) AddProblem(p ...Problem) {
+func (d *Document) AddProblem(p ...conneqt.Problem) {
 	d.mu.Lock()
 	d.problems = append(d.problems, p...)
 	d.mu.Unlock()
@@ -68,7 +70,7 @@ func (d *Document) AddProblem(p ...Problem) {
 
 // AddWarning records things the spec says "should" about. Warnings never stop
 // a document. Safe for concurrent use.
-func (d *Document) AddWarning(p ...Problem) {
+func (d *Document) AddWarning(p ...conneqt.Problem) {
 	d.mu.Lock()
 	d.warnings = append(d.warnings, p...)
 	d.mu.Unlock()
@@ -83,14 +85,14 @@ func (d *Document) AddChange(c ...Change) {
 
 // Problems returns a copy of the problems recorded so far, sorted by path so
 // that concurrent stages give a stable report.
-func (d *Document) Problems() []Problem {
+func (d *Document) Problems() []conneqt.Problem {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return sortedProblems(d.problems)
 }
 
 // Warnings returns a copy of the warnings recorded so far, sorted by path.
-func (d *Document) Warnings() []Problem {
+func (d *Document) Warnings() []conneqt.Problem {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return sortedProblems(d.warnings)
@@ -107,7 +109,7 @@ func (d *Document) Changes() []Change {
 }
 
 // Err returns a *ValidationError with every problem recorded, or nil.
-func (d *Document) Err() error { return NewValidationError(d.Problems()) }
+func (d *Document) Err() error { return conneqt.NewValidationError(d.Problems()) }
 
 func (d *Document) hasProblems() bool {
 	d.mu.Lock()
@@ -115,9 +117,9 @@ func (d *Document) hasProblems() bool {
 	return len(d.problems) > 0
 }
 
-func sortedProblems(ps []Problem) []Problem {
+func sortedProblems(ps []conneqt.Problem) []conneqt.Problem {
 	c := slices.Clone(ps)
-	slices.SortStableFunc(c, func(a, b Problem) int { return comparePaths(a.Name, b.Name) })
+	slices.SortStableFunc(c, func(a, b conneqt.Problem) int { return comparePaths(a.Name, b.Name) })
 	return c
 }
 
@@ -179,7 +181,7 @@ func (d *Document) AttachmentOK(i int) bool {
 // the attachments it moves, so that every report names the attachment's
 // final position. It must not run concurrently with attachment stages of the
 // same document (call it from a message stage).
-func (d *Document) InsertAttachment(i int, a *Attachment) {
+func (d *Document) InsertAttachment(i int, a *conneqt.Attachment) {
 	d.Message.Attachments = slices.Insert(d.Message.Attachments, i, a)
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -224,5 +226,5 @@ func shiftAttachmentPath(path string, from int) string {
 		return path
 	}
 	rest := path[len(attachmentsPrefix):]
-	return AttachmentField(n+1, "") + rest[strings.IndexByte(rest, ']')+1:]
+	return conneqt.AttachmentField(n+1, "") + rest[strings.IndexByte(rest, ']')+1:]
 }

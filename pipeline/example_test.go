@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
 )
 
@@ -15,7 +16,7 @@ func Example() {
 	// Stand-ins for gpdoc's stages (the real ones live under stages/).
 	validate := pipeline.MessageFunc("validate", func(_ context.Context, d *pipeline.Document) error {
 		if d.Message.Topic == "" {
-			return pipeline.NewValidationError([]pipeline.Problem{{Name: "topic", Reason: "required"}})
+			return conneqt.NewValidationError([]conneqt.Problem{{Name: "topic", Reason: "required"}})
 		}
 		return nil
 	})
@@ -32,9 +33,9 @@ func Example() {
 	runner := &pipeline.Runner{Stages: stages, AttachmentConcurrency: 4}
 
 	doc := &pipeline.Document{
-		Route: pipeline.MustRoute(pipeline.Standard),
-		Message: &pipeline.Message{Topic: "Health", Attachments: []*pipeline.Attachment{
-			{FileName: "note.txt", MIMEType: pipeline.MIMEText, Data: []byte("Seen: Mr Smith")},
+		Route: conneqt.MustRoute(conneqt.Standard),
+		Message: &conneqt.Message{Topic: "Health", Attachments: []*conneqt.Attachment{
+			{FileName: "note.txt", MIMEType: conneqt.MIMEText, Data: []byte("Seen: Mr Smith")},
 		}},
 	}
 	err := runner.Process(context.Background(), doc)
@@ -42,7 +43,7 @@ func Example() {
 
 	doc.Message.Topic = ""
 	err = runner.Process(context.Background(), doc)
-	var invalid *pipeline.ValidationError
+	var invalid *conneqt.ValidationError
 	if errors.As(err, &invalid) {
 		fmt.Println(invalid.Problems[0])
 	}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 )
@@ -178,14 +179,14 @@ func (r *Runner) classify(ctx context.Context, doc *Document, stage string, att 
 	if err == nil {
 		return nil
 	}
-	var ve *ValidationError
+	var ve *conneqt.ValidationError
 	if errors.As(err, &ve) {
 		doc.AddProblem(ve.Problems...)
 		return nil
 	}
 	var pe *PanicError
 	if errors.As(err, &pe) && att >= 0 {
-		doc.AddProblem(Problem{Name: AttachmentField(att, "content"),
+		doc.AddProblem(conneqt.Problem{Name: conneqt.AttachmentField(att, "content"),
 			Reason: fmt.Sprintf("could not be processed: the %s stage failed on this file (%v); the file is probably damaged", stage, pe.Value)})
 		return nil
 	}
@@ -260,7 +261,7 @@ func (r *Runner) load(doc *Document) {
 		}
 		data, err := readFile(a.Path, max)
 		if err != nil {
-			doc.AddProblem(Problem{Name: AttachmentField(i, "path"), Reason: err.Error()})
+			doc.AddProblem(conneqt.Problem{Name: conneqt.AttachmentField(i, "path"), Reason: err.Error()})
 			continue
 		}
 		a.Data = data

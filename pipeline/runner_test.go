@@ -13,17 +13,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
 )
 
 func newDoc(nAttachments int) *pipeline.Document {
-	msg := &pipeline.Message{MessageID: "5fd06ef9-8dfd-41de-af35-0d499fdac876"}
+	msg := &conneqt.Message{MessageID: "5fd06ef9-8dfd-41de-af35-0d499fdac876"}
 	for i := range nAttachments {
-		msg.Attachments = append(msg.Attachments, &pipeline.Attachment{
-			FileName: fmt.Sprintf("file%d.txt", i), MIMEType: pipeline.MIMEText, Data: []byte("hello"),
+		msg.Attachments = append(msg.Attachments, &conneqt.Attachment{
+			FileName: fmt.Sprintf("file%d.txt", i), MIMEType: conneqt.MIMEText, Data: []byte("hello"),
 		})
 	}
-	return &pipeline.Document{SourceID: "doc-1", Route: pipeline.MustRoute(pipeline.Standard), Message: msg}
+	return &pipeline.Document{SourceID: "doc-1", Route: conneqt.MustRoute(conneqt.Standard), Message: msg}
 }
 
 // gate is an attachment stage that measures how many calls are inside it at
@@ -202,14 +203,14 @@ func TestCustomStageRunsInOrder(t *testing.T) {
 
 func TestEveryProblemIsReported(t *testing.T) {
 	envelope := pipeline.MessageFunc("envelope", func(context.Context, *pipeline.Document) error {
-		return pipeline.NewValidationError([]pipeline.Problem{
+		return conneqt.NewValidationError([]conneqt.Problem{
 			{Name: "subject.id.value", Reason: "not a valid NHS number"},
 			{Name: "recipient.id.type", Reason: "must be OcsClientIdentifier", Value: "Ods"},
 		})
 	})
 	attach := pipeline.AttachmentFunc("attach", func(_ context.Context, doc *pipeline.Document, i int) error {
 		if i%2 == 0 {
-			doc.AddProblem(pipeline.Problem{Name: pipeline.AttachmentField(i, "fileName"), Reason: "reserved name"})
+			doc.AddProblem(conneqt.Problem{Name: conneqt.AttachmentField(i, "fileName"), Reason: "reserved name"})
 		}
 		return nil
 	})
@@ -218,8 +219,8 @@ func TestEveryProblemIsReported(t *testing.T) {
 	p := pipeline.Pipeline{pipeline.CollectingProblems(envelope), pipeline.CollectingProblems(attach), send}
 
 	err := (&pipeline.Runner{Stages: p}).Process(context.Background(), newDoc(12))
-	var ve *pipeline.ValidationError
-	if !errors.As(err, &ve) || !errors.Is(err, pipeline.ErrInvalid) {
+	var ve *conneqt.ValidationError
+	if !errors.As(err, &ve) || !errors.Is(err, conneqt.ErrInvalid) {
 		t.Fatalf("err = %v, want a *ValidationError matching ErrInvalid", err)
 	}
 	var names []string
@@ -248,7 +249,7 @@ func TestPanicInAttachmentStageIsAProblem(t *testing.T) {
 		return nil
 	})
 	err := (&pipeline.Runner{Stages: pipeline.Pipeline{boom}}).Process(context.Background(), newDoc(3))
-	var ve *pipeline.ValidationError
+	var ve *conneqt.ValidationError
 	if !errors.As(err, &ve) || len(ve.Problems) != 1 || ve.Problems[0].Name != "attachments[1].content" {
 		t.Fatalf("err = %v, want one problem for attachments[1].content", err)
 	}
@@ -264,7 +265,7 @@ func TestFatalStageErrorIsWrapped(t *testing.T) {
 	if !errors.As(err, &se) || se.Stage != "assemble" || !errors.Is(err, errDisk) {
 		t.Fatalf("err = %v, want a *StageError from assemble wrapping errDisk", err)
 	}
-	if errors.Is(err, pipeline.ErrInvalid) {
+	if errors.Is(err, conneqt.ErrInvalid) {
 		t.Error("a fatal error must not match ErrInvalid")
 	}
 }
@@ -276,7 +277,7 @@ func TestRunnerLoadsFilesAndReportsUnreadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := newDoc(0)
-	doc.Message.Attachments = []*pipeline.Attachment{
+	doc.Message.Attachments = []*conneqt.Attachment{
 		{FileName: "a.txt", Path: good},
 		{FileName: "b.txt", Path: filepath.Join(dir, "missing.txt")},
 		{FileName: "c", Path: dir},
@@ -289,7 +290,7 @@ func TestRunnerLoadsFilesAndReportsUnreadable(t *testing.T) {
 		return nil
 	}))
 	err := (&pipeline.Runner{Stages: pipeline.Pipeline{s}}).Process(context.Background(), doc)
-	var ve *pipeline.ValidationError
+	var ve *conneqt.ValidationError
 	if !errors.As(err, &ve) {
 		t.Fatalf("err = %v", err)
 	}
@@ -310,7 +311,7 @@ func TestBytesInFlightBudget(t *testing.T) {
 			t.Fatal(err)
 		}
 		d := newDoc(0)
-		d.Message.Attachments = []*pipeline.Attachment{{FileName: "x.bin", Path: p}}
+		d.Message.Attachments = []*conneqt.Attachment{{FileName: "x.bin", Path: p}}
 		docs = append(docs, d)
 	}
 	var inside, maxInside atomic.Int64
@@ -334,11 +335,11 @@ func TestBytesInFlightBudget(t *testing.T) {
 }
 
 func TestProblemDetailsIsRFC7807(t *testing.T) {
-	err := pipeline.NewValidationError([]pipeline.Problem{
+	err := conneqt.NewValidationError([]conneqt.Problem{
 		{Name: "attachments[2].fileName", Reason: "reserved device name", Value: "CON.pdf"},
 		{Name: "subject.id.value", Reason: "fails the Modulus 11 check"},
 	})
-	var ve *pipeline.ValidationError
+	var ve *conneqt.ValidationError
 	if !errors.As(err, &ve) {
 		t.Fatal("not a *ValidationError")
 	}
@@ -377,8 +378,8 @@ func TestProblemDetailsIsRFC7807(t *testing.T) {
 	if _, has := params[1].(map[string]any)["value"]; has {
 		t.Errorf("an absent value must be omitted, got %v", params[1])
 	}
-	if pipeline.ProblemContentType != "application/problem+json" {
-		t.Errorf("content type %q", pipeline.ProblemContentType)
+	if conneqt.ProblemContentType != "application/problem+json" {
+		t.Errorf("content type %q", conneqt.ProblemContentType)
 	}
 }
 
@@ -397,7 +398,7 @@ func TestFailedAttachmentSkippedAcrossStageBatches(t *testing.T) {
 		pipeline.MessageFunc("check", func(context.Context, *pipeline.Document) error { return nil }),
 		pipeline.AttachmentFunc("check", func(_ context.Context, d *pipeline.Document, i int) error {
 			if i == 1 {
-				d.AddProblem(pipeline.Problem{Name: pipeline.AttachmentField(1, "content"), Reason: "corrupt"})
+				d.AddProblem(conneqt.Problem{Name: conneqt.AttachmentField(1, "content"), Reason: "corrupt"})
 			}
 			return nil
 		}),
@@ -412,7 +413,7 @@ func TestFailedAttachmentSkippedAcrossStageBatches(t *testing.T) {
 	}))
 	p := pipeline.Pipeline{pipeline.CollectingProblems(check), fix}
 	err := (&pipeline.Runner{Stages: p}).Process(context.Background(), newDoc(3))
-	if !errors.Is(err, pipeline.ErrInvalid) {
+	if !errors.Is(err, conneqt.ErrInvalid) {
 		t.Fatalf("err = %v", err)
 	}
 	slices.Sort(fixed)
@@ -423,10 +424,10 @@ func TestFailedAttachmentSkippedAcrossStageBatches(t *testing.T) {
 
 func TestInsertAttachmentRenumbersReports(t *testing.T) {
 	doc := newDoc(2)
-	doc.AddProblem(pipeline.Problem{Name: "attachments[1].fileName", Reason: "x"}, pipeline.Problem{Name: "subject.id.value", Reason: "y"})
+	doc.AddProblem(conneqt.Problem{Name: "attachments[1].fileName", Reason: "x"}, conneqt.Problem{Name: "subject.id.value", Reason: "y"})
 	doc.AddChange(pipeline.Change{Name: "attachments[0].fileName", Action: "rename"})
-	doc.AddWarning(pipeline.Problem{Name: "attachments[10]", Reason: "z"}, pipeline.Problem{Name: "attachments[1x]", Reason: "not a path"})
-	doc.InsertAttachment(0, &pipeline.Attachment{FileName: "report.pdf"})
+	doc.AddWarning(conneqt.Problem{Name: "attachments[10]", Reason: "z"}, conneqt.Problem{Name: "attachments[1x]", Reason: "not a path"})
+	doc.InsertAttachment(0, &conneqt.Attachment{FileName: "report.pdf"})
 
 	if got := doc.Message.Attachments[0].FileName; got != "report.pdf" || len(doc.Message.Attachments) != 3 {
 		t.Fatalf("attachments: %q, %d", got, len(doc.Message.Attachments))

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages"
 	"github.com/gpdoc/gpdoc/transport"
@@ -42,7 +43,7 @@ func TestDefaultPipeline(t *testing.T) {
 
 type nopSender struct{}
 
-func (nopSender) Send(context.Context, *pipeline.Route, string, pipeline.Payload) (*transport.SendResult, error) {
+func (nopSender) Send(context.Context, *conneqt.Route, string, pipeline.Payload) (*transport.SendResult, error) {
 	return &transport.SendResult{StatusEndpoint: "x"}, nil
 }
 
@@ -68,15 +69,15 @@ func TestOversizeUndecodableJPEGIsStillAProblem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc := &pipeline.Document{Route: pipeline.MustRoute(pipeline.Standard), Message: &pipeline.Message{
+	doc := &pipeline.Document{Route: conneqt.MustRoute(conneqt.Standard), Message: &conneqt.Message{
 		MessageID: "5fd06ef9-8dfd-41de-af35-0d499fdac876", Type: "ToolbarMessage", Topic: "Health",
-		Recipient:   pipeline.Party{ID: pipeline.Identifier{Value: "G00001", Type: pipeline.IDOcsClient}},
-		Subject:     pipeline.Party{ID: pipeline.Identifier{Value: "9434765919", Type: pipeline.IDVerifiedNHSNumber}},
-		Body:        &pipeline.Body{MIMEType: pipeline.MIMEText, Content: "photo"},
-		Attachments: []*pipeline.Attachment{{FileName: "photo.jpg", MIMEType: pipeline.MIMEJPEG, Data: data}},
+		Recipient:   conneqt.Party{ID: conneqt.Identifier{Value: "G00001", Type: conneqt.IDOcsClient}},
+		Subject:     conneqt.Party{ID: conneqt.Identifier{Value: "9434765919", Type: conneqt.IDVerifiedNHSNumber}},
+		Body:        &conneqt.Body{MIMEType: conneqt.MIMEText, Content: "photo"},
+		Attachments: []*conneqt.Attachment{{FileName: "photo.jpg", MIMEType: conneqt.MIMEJPEG, Data: data}},
 	}}
 	err = (&pipeline.Runner{Stages: p}).Process(context.Background(), doc)
-	var ve *pipeline.ValidationError
+	var ve *conneqt.ValidationError
 	if !errors.As(err, &ve) || len(ve.Problems) == 0 || ve.Problems[0].Name != "attachments[0].content" {
 		t.Fatalf("err = %v, want a problem for attachments[0].content", err)
 	}

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/transport"
 	"github.com/gpdoc/gpdoc/transport/conneqttest"
 )
@@ -21,11 +21,11 @@ func BenchmarkSend(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer c.Close()
-	route := pipeline.MustRoute(pipeline.Standard)
+	route := conneqt.MustRoute(conneqt.Standard)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			m := conneqttest.SampleMessage(pipeline.Standard)
+			m := conneqttest.SampleMessage(conneqt.Standard)
 			if _, err := c.Send(context.Background(), route, m.MessageID, transport.BytesPayload(conneqttest.Marshal(m))); err != nil {
 				b.Error(err)
 				return
@@ -37,8 +37,8 @@ func BenchmarkSend(b *testing.B) {
 // BenchmarkDecodeAndCheck measures the simulator's strict decoding and
 // envelope checks of a one-attachment message.
 func BenchmarkDecodeAndCheck(b *testing.B) {
-	body := conneqttest.Marshal(conneqttest.SampleMessage(pipeline.GPConnect))
-	route := pipeline.MustRoute(pipeline.GPConnect)
+	body := conneqttest.Marshal(conneqttest.SampleMessage(conneqt.GPConnect))
+	route := conneqt.MustRoute(conneqt.GPConnect)
 	now := time.Now()
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()

@@ -17,8 +17,9 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/gpdoc/gpdoc/conneqt"
+	"github.com/gpdoc/gpdoc/conneqt/nhsnumber"
 	"github.com/gpdoc/gpdoc/pipeline"
-	"github.com/gpdoc/gpdoc/stages/validate/nhsnumber"
 )
 
 // Defaults for a zero Options field.
@@ -307,18 +308,18 @@ type request struct {
 // messageId (the same on every attempt: it is in body), used in logs and
 // errors. Errors are an *APIError, a *NetworkError, ctx's error (wrapped,
 // with the attempts made), ErrAccessTokenRequired or ErrInsecure; see
-// Classify.
-func (c *Client) Send(ctx context.Context, route *pipeline.Route, messageID string, body pipeline.Payload) (*SendResult, error) {
+// conneqt.Classify.
+func (c *Client) Send(ctx context.Context, route *conneqt.Route, messageID string, body pipeline.Payload) (*SendResult, error) {
 	if route == nil || body == nil {
 		return nil, errors.New("transport: Send needs a route and a body")
 	}
-	if route.AccessToken == pipeline.TokenRequired && c.accessToken == "" {
+	if route.AccessToken == conneqt.TokenRequired && c.accessToken == "" {
 		return nil, fmt.Errorf("transport: %s route (messageId %s): %w", route.Name, messageID, ErrAccessTokenRequired)
 	}
 	u := c.endpoint(route.Path)
 	req := &request{
 		method: http.MethodPost, u: u, messageID: messageID, body: body,
-		token: route.AccessToken == pipeline.TokenRequired || (route.AccessToken == pipeline.TokenWhenConfigured && c.accessToken != ""),
+		token: route.AccessToken == conneqt.TokenRequired || (route.AccessToken == conneqt.TokenWhenConfigured && c.accessToken != ""),
 		retry: func(s int) bool { return route.Retryable(s) || slices.Contains(c.opts.RetryStatus, s) },
 	}
 	var out struct {
@@ -648,8 +649,8 @@ func scrub(err error) error {
 }
 
 // parseProblem reads an RFC 7807 problem; nil if data is not one.
-func parseProblem(data []byte) *pipeline.ProblemDetails {
-	var p pipeline.ProblemDetails
+func parseProblem(data []byte) *conneqt.ProblemDetails {
+	var p conneqt.ProblemDetails
 	if len(data) == 0 || json.Unmarshal(data, &p) != nil {
 		return nil
 	}

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/transport"
 	"github.com/gpdoc/gpdoc/transport/conneqttest"
 )
@@ -79,12 +79,12 @@ func setup(t *testing.T, so conneqttest.Options, co transport.Options) (*conneqt
 	return s, c, clock
 }
 
-func payload(m *pipeline.Message) transport.BytesPayload {
+func payload(m *conneqt.Message) transport.BytesPayload {
 	return transport.BytesPayload(conneqttest.Marshal(m))
 }
 
 func TestSendAcceptedOnEveryRoute(t *testing.T) {
-	for _, name := range pipeline.RouteNames() {
+	for _, name := range conneqt.RouteNames() {
 		t.Run(string(name), func(t *testing.T) {
 			s := conneqttest.NewServer(conneqttest.Options{})
 			defer s.Close()
@@ -93,7 +93,7 @@ func TestSendAcceptedOnEveryRoute(t *testing.T) {
 				t.Fatal(err)
 			}
 			m := conneqttest.SampleMessage(name)
-			res, err := c.Send(context.Background(), pipeline.MustRoute(name), m.MessageID, payload(m))
+			res, err := c.Send(context.Background(), conneqt.MustRoute(name), m.MessageID, payload(m))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -130,8 +130,8 @@ func TestRetriedStatusesKeepMessageID(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s, c, clock := setup(t, conneqttest.Options{}, transport.Options{})
 			s.Script(tt.faults...)
-			m := conneqttest.SampleMessage(pipeline.GPConnect)
-			res, err := c.Send(context.Background(), pipeline.MustRoute(pipeline.GPConnect), m.MessageID, payload(m))
+			m := conneqttest.SampleMessage(conneqt.GPConnect)
+			res, err := c.Send(context.Background(), conneqt.MustRoute(conneqt.GPConnect), m.MessageID, payload(m))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -151,32 +151,32 @@ func TestRetriedStatusesKeepMessageID(t *testing.T) {
 }
 
 func TestNeverRetried(t *testing.T) {
-	eicar := conneqttest.SampleMessage(pipeline.Standard)
-	eicar.Attachments = append(eicar.Attachments, &pipeline.Attachment{FileName: "eicar.txt", MIMEType: pipeline.MIMEText, Data: []byte(conneqttest.EICAR)})
-	invalid := conneqttest.SampleMessage(pipeline.Standard)
+	eicar := conneqttest.SampleMessage(conneqt.Standard)
+	eicar.Attachments = append(eicar.Attachments, &conneqt.Attachment{FileName: "eicar.txt", MIMEType: conneqt.MIMEText, Data: []byte(conneqttest.EICAR)})
+	invalid := conneqttest.SampleMessage(conneqt.Standard)
 	invalid.Topic = "Nope"
 	tests := []struct {
 		name    string
-		route   pipeline.RouteName
-		msg     *pipeline.Message
+		route   conneqt.RouteName
+		msg     *conneqt.Message
 		key     string
 		token   string
 		script  []conneqttest.Fault
 		status  int
 		is      error
-		outcome transport.Outcome
+		outcome conneqt.Outcome
 	}{
-		{"406 virus", pipeline.Standard, eicar, "", "", nil, 406, transport.ErrRejectedContent, transport.RejectedContent},
-		{"400 invalid", pipeline.Standard, invalid, "", "", nil, 400, pipeline.ErrInvalid, transport.Invalid},
-		{"401 bad key", pipeline.Standard, conneqttest.SampleMessage(pipeline.Standard), "wrong", "", nil, 401, transport.ErrUnauthorized, transport.FailedPermanent},
-		{"403 no grant", pipeline.Instant, conneqttest.SampleMessage(pipeline.Instant), "", "ungranted", nil, 403, transport.ErrUnauthorized, transport.FailedPermanent},
-		{"501 not retried", pipeline.Standard, conneqttest.SampleMessage(pipeline.Standard), "", "", []conneqttest.Fault{{Status: 501}}, 501, transport.ErrUnavailable, transport.FailedPermanent},
+		{"406 virus", conneqt.Standard, eicar, "", "", nil, 406, conneqt.ErrRejectedContent, conneqt.RejectedContent},
+		{"400 invalid", conneqt.Standard, invalid, "", "", nil, 400, conneqt.ErrInvalid, conneqt.Invalid},
+		{"401 bad key", conneqt.Standard, conneqttest.SampleMessage(conneqt.Standard), "wrong", "", nil, 401, conneqt.ErrUnauthorized, conneqt.FailedPermanent},
+		{"403 no grant", conneqt.Instant, conneqttest.SampleMessage(conneqt.Instant), "", "ungranted", nil, 403, conneqt.ErrUnauthorized, conneqt.FailedPermanent},
+		{"501 not retried", conneqt.Standard, conneqttest.SampleMessage(conneqt.Standard), "", "", []conneqttest.Fault{{Status: 501}}, 501, conneqt.ErrUnavailable, conneqt.FailedPermanent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, c, clock := setup(t, conneqttest.Options{}, transport.Options{APIKey: tt.key, AccessToken: tt.token})
 			s.Script(tt.script...)
-			_, err := c.Send(context.Background(), pipeline.MustRoute(tt.route), tt.msg.MessageID, payload(tt.msg))
+			_, err := c.Send(context.Background(), conneqt.MustRoute(tt.route), tt.msg.MessageID, payload(tt.msg))
 			var ae *transport.APIError
 			if !errors.As(err, &ae) || ae.Status != tt.status || ae.Attempts != 1 {
 				t.Fatalf("err %v, want a %d after 1 attempt", err, tt.status)
@@ -184,10 +184,10 @@ func TestNeverRetried(t *testing.T) {
 			if ae.Problem == nil || ae.Problem.Status != tt.status {
 				t.Errorf("problem not parsed: %+v", ae.Problem)
 			}
-			if !errors.Is(err, tt.is) || transport.Classify(err) != tt.outcome {
-				t.Errorf("errors.Is(%v) false or outcome %v, want %v", tt.is, transport.Classify(err), tt.outcome)
+			if !errors.Is(err, tt.is) || conneqt.Classify(err) != tt.outcome {
+				t.Errorf("errors.Is(%v) false or outcome %v, want %v", tt.is, conneqt.Classify(err), tt.outcome)
 			}
-			if transport.Retryable(err) || !transport.Permanent(err) {
+			if conneqt.Retryable(err) || !conneqt.Permanent(err) {
 				t.Errorf("Retryable/Permanent wrong for %v", err)
 			}
 			if st := s.Stats(); st.Messages != 1 || st.Accepted != 0 || len(clock.Sleeps()) != 0 {
@@ -199,17 +199,17 @@ func TestNeverRetried(t *testing.T) {
 
 func TestInvalidParametersSurfaceEveryEntry(t *testing.T) {
 	_, c, _ := setup(t, conneqttest.Options{}, transport.Options{})
-	m := conneqttest.SampleMessage(pipeline.Standard)
-	m.Subject.ID.Type = pipeline.IDNHSNumber
+	m := conneqttest.SampleMessage(conneqt.Standard)
+	m.Subject.ID.Type = conneqt.IDNHSNumber
 	m.Body.MIMEType = "text/html"
-	m.Attachments = append(m.Attachments, &pipeline.Attachment{FileName: "bad|name.pdf", MIMEType: "application/zip", Data: []byte("PK")})
+	m.Attachments = append(m.Attachments, &conneqt.Attachment{FileName: "bad|name.pdf", MIMEType: "application/zip", Data: []byte("PK")})
 	m.CodedDataItems[0].Code = "123"
-	_, err := c.Send(context.Background(), pipeline.MustRoute(pipeline.Standard), m.MessageID, payload(m))
+	_, err := c.Send(context.Background(), conneqt.MustRoute(conneqt.Standard), m.MessageID, payload(m))
 	// application/zip is both not allowed and not what the bytes are: two problems.
 	want := []string{"attachments[1].fileName", "attachments[1].mimeType", "attachments[1].mimeType", "body.mimeType", "codedDataItems[0].code", "subject.id.type"}
-	var ve *pipeline.ValidationError
+	var ve *conneqt.ValidationError
 	if !errors.As(err, &ve) {
-		t.Fatalf("err %v is not a *pipeline.ValidationError", err)
+		t.Fatalf("err %v is not a *conneqt.ValidationError", err)
 	}
 	var got []string
 	for _, p := range ve.Problems {
@@ -223,7 +223,7 @@ func TestInvalidParametersSurfaceEveryEntry(t *testing.T) {
 		t.Errorf("invalidParameters %v, want %v", got, want)
 	}
 	var ae *transport.APIError
-	if !errors.As(err, &ae) || !errors.Is(err, pipeline.ErrInvalid) || !errors.Is(err, transport.ErrInvalid) {
+	if !errors.As(err, &ae) || !errors.Is(err, conneqt.ErrInvalid) || !errors.Is(err, conneqt.ErrInvalid) {
 		t.Errorf("err %v: want an *APIError matching ErrInvalid", err)
 	}
 	for _, name := range want {
@@ -250,8 +250,8 @@ func TestRetryAfterHonoured(t *testing.T) {
 			clock := newFakeClock()
 			s, c, _ := setup(t, conneqttest.Options{}, transport.Options{Clock: clock, MaxElapsed: time.Hour})
 			s.FailNext(1, 503, tt.retryAfter)
-			m := conneqttest.SampleMessage(pipeline.GPConnect)
-			res, err := c.Send(context.Background(), pipeline.MustRoute(pipeline.GPConnect), m.MessageID, payload(m))
+			m := conneqttest.SampleMessage(conneqt.GPConnect)
+			res, err := c.Send(context.Background(), conneqt.MustRoute(conneqt.GPConnect), m.MessageID, payload(m))
 			if err != nil || res.Attempts != 2 {
 				t.Fatalf("res %+v err %v", res, err)
 			}
@@ -263,13 +263,13 @@ func TestRetryAfterHonoured(t *testing.T) {
 	t.Run("beyond the time limit", func(t *testing.T) {
 		s, c, clock := setup(t, conneqttest.Options{}, transport.Options{MaxElapsed: time.Minute})
 		s.FailNext(1, 503, "3600")
-		m := conneqttest.SampleMessage(pipeline.GPConnect)
-		_, err := c.Send(context.Background(), pipeline.MustRoute(pipeline.GPConnect), m.MessageID, payload(m))
+		m := conneqttest.SampleMessage(conneqt.GPConnect)
+		_, err := c.Send(context.Background(), conneqt.MustRoute(conneqt.GPConnect), m.MessageID, payload(m))
 		var ae *transport.APIError
 		if !errors.As(err, &ae) || ae.RetryAfter != time.Hour || ae.Attempts != 1 || len(clock.Sleeps()) != 0 {
 			t.Fatalf("err %v, sleeps %v", err, clock.Sleeps())
 		}
-		if !transport.Retryable(err) {
+		if !conneqt.Retryable(err) {
 			t.Error("an exhausted 503 should be retryable later")
 		}
 	})
@@ -278,10 +278,10 @@ func TestRetryAfterHonoured(t *testing.T) {
 func TestBackoffBoundsAndLimits(t *testing.T) {
 	s, c, clock := setup(t, conneqttest.Options{}, transport.Options{MaxAttempts: 5, InitialBackoff: time.Second, MaxBackoff: 3 * time.Second, MaxElapsed: time.Hour})
 	s.FailNext(10, 503, "")
-	m := conneqttest.SampleMessage(pipeline.GPConnect)
-	_, err := c.Send(context.Background(), pipeline.MustRoute(pipeline.GPConnect), m.MessageID, payload(m))
+	m := conneqttest.SampleMessage(conneqt.GPConnect)
+	_, err := c.Send(context.Background(), conneqt.MustRoute(conneqt.GPConnect), m.MessageID, payload(m))
 	var ae *transport.APIError
-	if !errors.As(err, &ae) || ae.Status != 503 || ae.Attempts != 5 || !errors.Is(err, transport.ErrUnavailable) {
+	if !errors.As(err, &ae) || ae.Status != 503 || ae.Attempts != 5 || !errors.Is(err, conneqt.ErrUnavailable) {
 		t.Fatalf("err %v", err)
 	}
 	caps := []time.Duration{time.Second, 2 * time.Second, 3 * time.Second, 3 * time.Second}
@@ -301,7 +301,7 @@ func TestBackoffBoundsAndLimits(t *testing.T) {
 	// The total-time limit stops retries too.
 	s2, c2, clock2 := setup(t, conneqttest.Options{}, transport.Options{MaxAttempts: 100, InitialBackoff: time.Minute, MaxBackoff: time.Minute, MaxElapsed: 3 * time.Minute})
 	s2.FailNext(100, 503, "60")
-	_, err = c2.Send(context.Background(), pipeline.MustRoute(pipeline.GPConnect), m.MessageID, payload(m))
+	_, err = c2.Send(context.Background(), conneqt.MustRoute(conneqt.GPConnect), m.MessageID, payload(m))
 	if !errors.As(err, &ae) || ae.Attempts != 4 || len(clock2.Sleeps()) != 3 {
 		t.Errorf("err %v sleeps %v: want 4 attempts within 3 minutes", err, clock2.Sleeps())
 	}
@@ -315,9 +315,9 @@ func TestCancellation(t *testing.T) {
 		s.FailNext(5, 503, "600")
 		ctx, cancel := context.WithCancel(context.Background())
 		clock.onSleep = cancel
-		m := conneqttest.SampleMessage(pipeline.GPConnect)
-		_, err := c.Send(ctx, pipeline.MustRoute(pipeline.GPConnect), m.MessageID, payload(m))
-		if !errors.Is(err, context.Canceled) || transport.Classify(err) != transport.FailedRetryable {
+		m := conneqttest.SampleMessage(conneqt.GPConnect)
+		_, err := c.Send(ctx, conneqt.MustRoute(conneqt.GPConnect), m.MessageID, payload(m))
+		if !errors.Is(err, context.Canceled) || conneqt.Classify(err) != conneqt.FailedRetryable {
 			t.Fatalf("err %v", err)
 		}
 		if st := s.Stats(); st.Messages != 1 {
@@ -335,8 +335,8 @@ func TestCancellation(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
 		start := time.Now()
-		m := conneqttest.SampleMessage(pipeline.GPConnect)
-		_, err = c.Send(ctx, pipeline.MustRoute(pipeline.GPConnect), m.MessageID, payload(m))
+		m := conneqttest.SampleMessage(conneqt.GPConnect)
+		_, err = c.Send(ctx, conneqt.MustRoute(conneqt.GPConnect), m.MessageID, payload(m))
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("err %v", err)
 		}
@@ -375,8 +375,8 @@ func TestRefusals(t *testing.T) {
 	}
 
 	s, c, _ := setup(t, conneqttest.Options{}, transport.Options{})
-	m := conneqttest.SampleMessage(pipeline.Instant)
-	if _, err := c.Send(context.Background(), pipeline.MustRoute(pipeline.Instant), m.MessageID, payload(m)); !errors.Is(err, transport.ErrAccessTokenRequired) {
+	m := conneqttest.SampleMessage(conneqt.Instant)
+	if _, err := c.Send(context.Background(), conneqt.MustRoute(conneqt.Instant), m.MessageID, payload(m)); !errors.Is(err, transport.ErrAccessTokenRequired) {
 		t.Errorf("instant without token: %v", err)
 	}
 	if _, err := c.Status(context.Background(), "https://elsewhere.example/api/v1/messages/x/status"); !errors.Is(err, transport.ErrInsecure) {
@@ -413,8 +413,8 @@ func TestUnexpectedAnswers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := conneqttest.SampleMessage(pipeline.Standard)
-	_, err = c.Send(context.Background(), pipeline.MustRoute(pipeline.Standard), m.MessageID, payload(m))
+	m := conneqttest.SampleMessage(conneqt.Standard)
+	_, err = c.Send(context.Background(), conneqt.MustRoute(conneqt.Standard), m.MessageID, payload(m))
 	var ae *transport.APIError
 	if !errors.As(err, &ae) || ae.Status != 502 || ae.Problem != nil || !strings.HasPrefix(ae.BodyPrefix, "<html><body>upstream") || len(ae.BodyPrefix) > 512 || ae.Attempts != 3 {
 		t.Fatalf("err %v", err)
@@ -424,7 +424,7 @@ func TestUnexpectedAnswers(t *testing.T) {
 	}
 
 	rc, _ := transport.New(transport.Options{BaseURL: hs.URL + "/redirect", APIKey: "k", Clock: newFakeClock()})
-	_, err = rc.Send(context.Background(), pipeline.MustRoute(pipeline.Standard), m.MessageID, payload(m))
+	_, err = rc.Send(context.Background(), conneqt.MustRoute(conneqt.Standard), m.MessageID, payload(m))
 	if !errors.As(err, &ae) || ae.Status != http.StatusTemporaryRedirect || ae.Attempts != 1 {
 		t.Errorf("redirect: %v", err)
 	}
@@ -445,7 +445,7 @@ func TestTopicsPingAndToken(t *testing.T) {
 		t.Errorf("ping: %v", err)
 	}
 	bad, _ := transport.New(transport.Options{BaseURL: s.URL, APIKey: "wrong"})
-	if err := bad.Ping(context.Background()); !errors.Is(err, transport.ErrUnauthorized) {
+	if err := bad.Ping(context.Background()); !errors.Is(err, conneqt.ErrUnauthorized) {
 		t.Errorf("ping with a wrong key: %v", err)
 	}
 	s.AddAccessCode("JH23MA1Z")
@@ -454,8 +454,8 @@ func TestTopicsPingAndToken(t *testing.T) {
 		t.Fatalf("token %q %v", tok, err)
 	}
 	ic, _ := transport.New(transport.Options{BaseURL: s.URL, APIKey: s.APIKey(), AccessToken: tok})
-	m := conneqttest.SampleMessage(pipeline.Instant)
-	if _, err := ic.Send(context.Background(), pipeline.MustRoute(pipeline.Instant), m.MessageID, payload(m)); err != nil {
+	m := conneqttest.SampleMessage(conneqt.Instant)
+	if _, err := ic.Send(context.Background(), conneqt.MustRoute(conneqt.Instant), m.MessageID, payload(m)); err != nil {
 		t.Errorf("instant with exchanged token: %v", err)
 	}
 	if _, err := c.ExchangeAccessCode(context.Background(), "JH23MA1Z"); err == nil {
@@ -474,9 +474,9 @@ func TestSecretsNeverLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Script(conneqttest.Fault{Status: 503}, conneqttest.Fault{Drop: true})
-	for _, r := range []pipeline.RouteName{pipeline.Instant, pipeline.GPConnect} {
+	for _, r := range []conneqt.RouteName{conneqt.Instant, conneqt.GPConnect} {
 		m := conneqttest.SampleMessage(r)
-		if _, err := c.Send(context.Background(), pipeline.MustRoute(r), m.MessageID, payload(m)); err != nil {
+		if _, err := c.Send(context.Background(), conneqt.MustRoute(r), m.MessageID, payload(m)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -497,9 +497,9 @@ func TestSecretsNeverLogged(t *testing.T) {
 func TestPayloadReadFreshEachAttempt(t *testing.T) {
 	s, c, _ := setup(t, conneqttest.Options{}, transport.Options{})
 	s.Script(conneqttest.Fault{Status: 503}, conneqttest.Fault{Status: 500})
-	m := conneqttest.SampleMessage(pipeline.GPConnect)
+	m := conneqttest.SampleMessage(conneqt.GPConnect)
 	p := &countingPayload{b: conneqttest.Marshal(m)}
-	if _, err := c.Send(context.Background(), pipeline.MustRoute(pipeline.GPConnect), m.MessageID, p); err != nil {
+	if _, err := c.Send(context.Background(), conneqt.MustRoute(conneqt.GPConnect), m.MessageID, p); err != nil {
 		t.Fatal(err)
 	}
 	if p.readers != 3 {
@@ -530,7 +530,7 @@ func TestServiceProblemsAreRedacted(t *testing.T) {
 	for _, tc := range []struct {
 		name, contentType, body string
 	}{
-		{"problem", pipeline.ProblemContentType, `{"title":"Request Validation Error","status":400,"detail":"Unknown patient 943 476 5919",` +
+		{"problem", conneqt.ProblemContentType, `{"title":"Request Validation Error","status":400,"detail":"Unknown patient 943 476 5919",` +
 			`"invalidParameters":[{"name":"subject.id.value","reason":"no such patient as 9434765919","value":"9434765919"}]}`},
 		{"plain text", "text/plain", "patient 943-476-5919 is not registered"},
 	} {
@@ -547,8 +547,8 @@ func TestServiceProblemsAreRedacted(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			m := conneqttest.SampleMessage(pipeline.Standard)
-			_, err = c.Send(context.Background(), pipeline.MustRoute(pipeline.Standard), m.MessageID, payload(m))
+			m := conneqttest.SampleMessage(conneqt.Standard)
+			_, err = c.Send(context.Background(), conneqt.MustRoute(conneqt.Standard), m.MessageID, payload(m))
 			var ae *transport.APIError
 			if !errors.As(err, &ae) {
 				t.Fatalf("err %v", err)

@@ -21,8 +21,10 @@
 // # Outcomes
 //
 // Failures are typed: an [*APIError] for an HTTP answer (with the parsed RFC
-// 7807 problem), a [*NetworkError] for an attempt that got no answer. [Classify]
-// maps any error (including a [pipeline.Runner] result) to the [Outcome] a
+// 7807 problem), a [*NetworkError] for an attempt that got no answer. Both
+// match the sentinel their status stands for (conneqt.ErrUnavailable...)
+// and say whether they are Temporary, so that conneqt.Classify maps any
+// error (including a pipeline.Runner result) to the conneqt.Outcome a
 // delivery ledger records: sent, failed-retryable, failed-permanent,
 // rejected-content or invalid.
 package transport

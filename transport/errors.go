@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -10,29 +9,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/conneqt"
 )
 
-// Sentinel errors, for errors.Is. An [*APIError] matches the one its status
-// stands for.
+// Sentinel errors of the client's set-up, for errors.Is. An [*APIError]
+// matches the conneqt sentinel its status stands for ([conneqt.ErrInvalid],
+// [conneqt.ErrUnauthorized], [conneqt.ErrRejectedContent],
+// [conneqt.ErrConflict], [conneqt.ErrUnavailable]); [conneqt.Classify] turns
+// any of them into an outcome.
 var (
-	// ErrRejectedContent matches a 406: an attachment failed the service's
-	// virus scan. The message (and that attachment) must never be resent.
-	ErrRejectedContent = errors.New("attachment rejected by the service's virus scan")
-	// ErrUnauthorized matches a 401 (missing or unknown ApiKey) and a 403
-	// (key valid but not allowed on this route, e.g. instant without an
-	// AccessToken grant).
-	ErrUnauthorized = errors.New("not authorised")
-	// ErrInvalid matches a 400. A 400 also matches [pipeline.ErrInvalid], and
-	// when its problem lists invalidParameters the *APIError unwraps to a
-	// [*pipeline.ValidationError] holding them.
-	ErrInvalid = errors.New("request rejected as invalid")
-	// ErrConflict matches a 409: the messageId was already used for a message
-	// with different content (the simulator's answer; see conneqttest).
-	ErrConflict = errors.New("messageId already used for different content")
-	// ErrUnavailable matches the transient statuses (429, 5xx): the service
-	// could not take the message now.
-	ErrUnavailable = errors.New("service unavailable")
 	// ErrAccessTokenRequired is returned, before anything is sent, for a
 	// route whose AccessToken policy is TokenRequired when the client has no
 	// AccessToken.
@@ -54,7 +39,7 @@ type APIError struct {
 	Path       string // the request path, never with credentials
 	MessageID  string // for sends
 	Status     int
-	Problem    *pipeline.ProblemDetails
+	Problem    *conneqt.ProblemDetails
 	BodyPrefix string
 	// RetryAfter is the wait the service asked for (Retry-After), if any.
 	RetryAfter time.Duration
@@ -92,32 +77,32 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Is matches the sentinel the status stands for: ErrInvalid and
-// pipeline.ErrInvalid (400), ErrUnauthorized (401, 403), ErrRejectedContent
-// (406), ErrConflict (409), ErrUnavailable (429, 5xx).
+// Is matches the conneqt sentinel the status stands for: ErrInvalid (400),
+// ErrUnauthorized (401, 403), ErrRejectedContent (406), ErrConflict (409),
+// ErrUnavailable (429, 5xx).
 func (e *APIError) Is(target error) bool {
 	switch target {
-	case ErrInvalid, pipeline.ErrInvalid:
+	case conneqt.ErrInvalid:
 		return e.Status == http.StatusBadRequest
-	case ErrUnauthorized:
+	case conneqt.ErrUnauthorized:
 		return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden
-	case ErrRejectedContent:
+	case conneqt.ErrRejectedContent:
 		return e.Status == http.StatusNotAcceptable
-	case ErrConflict:
+	case conneqt.ErrConflict:
 		return e.Status == http.StatusConflict
-	case ErrUnavailable:
+	case conneqt.ErrUnavailable:
 		return e.Status == http.StatusTooManyRequests || e.Status >= 500
 	}
 	return false
 }
 
 // Unwrap returns, for a 400 whose problem lists invalidParameters, a
-// *pipeline.ValidationError with them (names are the message's JSON paths,
+// *conneqt.ValidationError with them (names are the message's JSON paths,
 // as gpdoc's own problems are), so that errors.As finds it and a
 // pipeline.Runner records them on the document. Otherwise nil.
 func (e *APIError) Unwrap() error {
 	if e.Status == http.StatusBadRequest && e.Problem != nil && len(e.Problem.InvalidParameters) > 0 {
-		return &pipeline.ValidationError{Problems: append([]pipeline.Problem(nil), e.Problem.InvalidParameters...)}
+		return &conneqt.ValidationError{Problems: append([]conneqt.Problem(nil), e.Problem.InvalidParameters...)}
 	}
 	return nil
 }
@@ -164,79 +149,4 @@ func permanentNetErr(err error) bool {
 	var ci x509.CertificateInvalidError
 	var cv *tls.CertificateVerificationError
 	return errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci) || errors.As(err, &cv)
-}
-
-// Outcome is what a delivery ledger records for a send. Its String form is
-// the ledger's state name.
-type Outcome int
-
-// The outcomes of a send.
-const (
-	// Sent: the service accepted the message.
-	Sent Outcome = iota
-	// FailedRetryable: not accepted this time (service unavailable, network
-	// failure, retries exhausted, run interrupted); sending the same
-	// messageId and body again later is safe.
-	FailedRetryable
-	// FailedPermanent: sending again will fail the same way until something
-	// changes (credentials, configuration, a 409 conflict, a stage failure).
-	FailedPermanent
-	// RejectedContent: a 406 virus-scan failure; never resend.
-	RejectedContent
-	// Invalid: the message is invalid (gpdoc's validation or the service's 400).
-	Invalid
-)
-
-var outcomeNames = [...]string{"sent", "failed-retryable", "failed-permanent", "rejected-content", "invalid"}
-
-// String returns the ledger state name: "sent", "failed-retryable",
-// "failed-permanent", "rejected-content" or "invalid".
-func (o Outcome) String() string {
-	if o >= 0 && int(o) < len(outcomeNames) {
-		return outcomeNames[o]
-	}
-	return fmt.Sprintf("Outcome(%d)", int(o))
-}
-
-// Classify maps the result of a send (or of a whole pipeline.Runner run of
-// a document) to its Outcome.
-func Classify(err error) Outcome {
-	if err == nil {
-		return Sent
-	}
-	if errors.Is(err, ErrRejectedContent) {
-		return RejectedContent
-	}
-	if errors.Is(err, pipeline.ErrInvalid) {
-		return Invalid
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return FailedRetryable
-	}
-	var ae *APIError
-	if errors.As(err, &ae) {
-		if ae.Temporary() {
-			return FailedRetryable
-		}
-		return FailedPermanent
-	}
-	var ne *NetworkError
-	if errors.As(err, &ne) && ne.Temporary() {
-		return FailedRetryable
-	}
-	return FailedPermanent
-}
-
-// Retryable reports whether sending again later (same messageId, same body)
-// may succeed: Classify(err) == FailedRetryable.
-func Retryable(err error) bool { return Classify(err) == FailedRetryable }
-
-// Permanent reports whether err is a failure that sending again cannot fix
-// (FailedPermanent, RejectedContent or Invalid). Permanent(nil) is false.
-func Permanent(err error) bool {
-	switch Classify(err) {
-	case FailedPermanent, RejectedContent, Invalid:
-		return true
-	}
-	return false
 }

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/transport"
 	"github.com/gpdoc/gpdoc/transport/conneqttest"
 )
@@ -24,9 +24,9 @@ func ExampleClient_Send() {
 	}
 	defer c.Close()
 
-	msg := conneqttest.SampleMessage(pipeline.GPConnect)
+	msg := conneqttest.SampleMessage(conneqt.GPConnect)
 	body := transport.BytesPayload(conneqttest.Marshal(msg)) // the assemble stage's output
-	res, err := c.Send(context.Background(), pipeline.MustRoute(pipeline.GPConnect), msg.MessageID, body)
+	res, err := c.Send(context.Background(), conneqt.MustRoute(conneqt.GPConnect), msg.MessageID, body)
 	if err != nil {
 		panic(err)
 	}
@@ -45,13 +45,13 @@ func ExampleClassify() {
 	defer sim.Close()
 	c, _ := transport.New(transport.Options{BaseURL: sim.URL, APIKey: sim.APIKey(), MaxAttempts: 1})
 
-	msg := conneqttest.SampleMessage(pipeline.Standard)
+	msg := conneqttest.SampleMessage(conneqt.Standard)
 	msg.Body.MIMEType = "text/html" // the standard route takes text/plain only
-	_, err := c.Send(context.Background(), pipeline.MustRoute(pipeline.Standard), msg.MessageID,
+	_, err := c.Send(context.Background(), conneqt.MustRoute(conneqt.Standard), msg.MessageID,
 		transport.BytesPayload(conneqttest.Marshal(msg)))
 
-	fmt.Println(transport.Classify(err))
-	var ve *pipeline.ValidationError
+	fmt.Println(conneqt.Classify(err))
+	var ve *conneqt.ValidationError
 	if errors.As(err, &ve) {
 		for _, p := range ve.Problems {
 			fmt.Println(p.Name+":", p.Reason)

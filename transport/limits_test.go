@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/transport"
 	"github.com/gpdoc/gpdoc/transport/conneqttest"
 )
@@ -38,8 +38,8 @@ func TestMaxConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 12 {
 		wg.Go(func() {
-			m := conneqttest.SampleMessage(pipeline.Standard)
-			if _, err := c.Send(context.Background(), pipeline.MustRoute(pipeline.Standard), m.MessageID, payload(m)); err != nil {
+			m := conneqttest.SampleMessage(conneqt.Standard)
+			if _, err := c.Send(context.Background(), conneqt.MustRoute(conneqt.Standard), m.MessageID, payload(m)); err != nil {
 				t.Error(err)
 			}
 		})
@@ -57,8 +57,8 @@ func TestRateLimit(t *testing.T) {
 	_, c, _ := setup(t, conneqttest.Options{}, transport.Options{RateLimit: 20, RateBurst: 1})
 	start := time.Now()
 	for range 6 {
-		m := conneqttest.SampleMessage(pipeline.Standard)
-		if _, err := c.Send(context.Background(), pipeline.MustRoute(pipeline.Standard), m.MessageID, payload(m)); err != nil {
+		m := conneqttest.SampleMessage(conneqt.Standard)
+		if _, err := c.Send(context.Background(), conneqt.MustRoute(conneqt.Standard), m.MessageID, payload(m)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -71,8 +71,8 @@ func TestRateLimit(t *testing.T) {
 func TestPerAttemptTimeout(t *testing.T) {
 	s, c, clock := setup(t, conneqttest.Options{}, transport.Options{PerAttemptTimeout: 100 * time.Millisecond})
 	s.Script(conneqttest.Fault{Latency: time.Minute})
-	m := conneqttest.SampleMessage(pipeline.GPConnect)
-	res, err := c.Send(context.Background(), pipeline.MustRoute(pipeline.GPConnect), m.MessageID, payload(m))
+	m := conneqttest.SampleMessage(conneqt.GPConnect)
+	res, err := c.Send(context.Background(), conneqt.MustRoute(conneqt.GPConnect), m.MessageID, payload(m))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,10 +85,10 @@ func TestPerAttemptTimeout(t *testing.T) {
 
 	// With one attempt allowed, the timeout is a retryable NetworkError.
 	_, c1, _ := setup(t, conneqttest.Options{Faults: conneqttest.Faults{Latency: time.Minute}}, transport.Options{PerAttemptTimeout: 50 * time.Millisecond, MaxAttempts: 1})
-	m = conneqttest.SampleMessage(pipeline.Standard)
-	_, err = c1.Send(context.Background(), pipeline.MustRoute(pipeline.Standard), m.MessageID, payload(m))
+	m = conneqttest.SampleMessage(conneqt.Standard)
+	_, err = c1.Send(context.Background(), conneqt.MustRoute(conneqt.Standard), m.MessageID, payload(m))
 	var ne *transport.NetworkError
-	if !errors.As(err, &ne) || !transport.Retryable(err) || ne.Attempts != 1 {
+	if !errors.As(err, &ne) || !conneqt.Retryable(err) || ne.Attempts != 1 {
 		t.Errorf("err %v", err)
 	}
 }

@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/transport"
 	"github.com/gpdoc/gpdoc/transport/conneqttest"
 )
@@ -26,7 +26,7 @@ func TestLoad(t *testing.T) {
 	sim := conneqttest.New(conneqttest.Options{Faults: conneqttest.Faults{
 		Seed:              7,
 		UnavailableRate:   0.10,
-		UnavailableRoutes: pipeline.RouteNames(),
+		UnavailableRoutes: conneqt.RouteNames(),
 		DropRate:          0.05,
 		AfterStoreRate:    0.5,
 	}})
@@ -50,7 +50,7 @@ func TestLoad(t *testing.T) {
 	}
 	defer c.Close()
 
-	routes := pipeline.RouteNames()
+	routes := conneqt.RouteNames()
 	ids := make([]string, n)
 	payloads := make([]transport.BytesPayload, n)
 	for i := range n {
@@ -67,7 +67,7 @@ func TestLoad(t *testing.T) {
 	start := time.Now()
 	for i := range n {
 		g.Go(func() error {
-			res, err := c.Send(ctx, pipeline.MustRoute(routes[i%len(routes)]), ids[i], payloads[i])
+			res, err := c.Send(ctx, conneqt.MustRoute(routes[i%len(routes)]), ids[i], payloads[i])
 			if err != nil {
 				return err
 			}

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/stages/render"
 	"github.com/spf13/cobra"
 )
@@ -53,7 +53,7 @@ with status 1.`,
 						return nil
 					}
 				}
-				var ve *pipeline.ValidationError
+				var ve *conneqt.ValidationError
 				if errors.As(err, &ve) {
 					for _, p := range ve.Problems {
 						fmt.Fprintln(cmd.ErrOrStderr(), "gpdoc: render:", p)

@@ -13,7 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/transport/conneqttest"
 )
 
@@ -55,7 +55,7 @@ and --drop flags; decisions are deterministic for a --seed.`,
 				return usageError("--addr %q: the simulator serves plain HTTP and listens on loopback only (e.g. 127.0.0.1:8080)", addr)
 			}
 			for _, r := range faultRoutes {
-				rt, err := pipeline.LookupRoute(r)
+				rt, err := conneqt.LookupRoute(r)
 				if err != nil {
 					return usageError("--fail-503-routes: %v", err)
 				}

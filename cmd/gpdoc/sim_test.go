@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/transport"
 	"github.com/gpdoc/gpdoc/transport/conneqttest"
 )
@@ -42,8 +42,8 @@ func TestSimCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := conneqttest.SampleMessage(pipeline.Instant)
-	res, err := c.Send(ctx, pipeline.MustRoute(pipeline.Instant), m.MessageID, transport.BytesPayload(conneqttest.Marshal(m)))
+	m := conneqttest.SampleMessage(conneqt.Instant)
+	res, err := c.Send(ctx, conneqt.MustRoute(conneqt.Instant), m.MessageID, transport.BytesPayload(conneqttest.Marshal(m)))
 	if err != nil || !strings.HasPrefix(res.StatusEndpoint, url+"/api/v1/messages/") {
 		t.Fatalf("send: %+v %v", res, err)
 	}

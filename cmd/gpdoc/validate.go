@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/pipeline/manifest"
 	"github.com/gpdoc/gpdoc/stages/sanitise"
@@ -79,14 +80,14 @@ malformed, 2 for a usage error.`,
 
 // validateEntry is one printed result, in --json form.
 type validateEntry struct {
-	Line      int                      `json:"line"`
-	SourceID  string                   `json:"sourceId,omitempty"`
-	MessageID string                   `json:"messageId,omitempty"`
-	Valid     bool                     `json:"valid"`
-	Problem   *pipeline.ProblemDetails `json:"problem,omitempty"`
-	Error     string                   `json:"error,omitempty"`
-	Warnings  []pipeline.Problem       `json:"warnings,omitempty"`
-	Changes   []pipeline.Change        `json:"changes,omitempty"`
+	Line      int                     `json:"line"`
+	SourceID  string                  `json:"sourceId,omitempty"`
+	MessageID string                  `json:"messageId,omitempty"`
+	Valid     bool                    `json:"valid"`
+	Problem   *conneqt.ProblemDetails `json:"problem,omitempty"`
+	Error     string                  `json:"error,omitempty"`
+	Warnings  []conneqt.Problem       `json:"warnings,omitempty"`
+	Changes   []pipeline.Change       `json:"changes,omitempty"`
 }
 
 func runValidate(ctx context.Context, stdout, stderr io.Writer, path string, f validateFlags) error {
@@ -181,7 +182,7 @@ func entryFor(doc *pipeline.Document, err error) validateEntry {
 	if doc.Message != nil {
 		e.MessageID = doc.Message.MessageID
 	}
-	var ve *pipeline.ValidationError
+	var ve *conneqt.ValidationError
 	switch {
 	case err == nil:
 	case errors.As(err, &ve):

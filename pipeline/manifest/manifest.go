@@ -32,6 +32,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
 )
 
@@ -153,14 +154,14 @@ type inputLine struct {
 	MessageID      string            `json:"messageId"`
 	Type           string            `json:"type"`
 	Topic          string            `json:"topic"`
-	Recipient      pipeline.Party    `json:"recipient"`
-	Subject        pipeline.Party    `json:"subject"`
+	Recipient      conneqt.Party     `json:"recipient"`
+	Subject        conneqt.Party     `json:"subject"`
 	ExpiryDateTime string            `json:"expiryDateTime"`
 	Body           *inputBody        `json:"body"`
 	Attachments    []inputAttachment `json:"attachments"`
 	CodedDataItems []inputCodedItem  `json:"codedDataItems"`
 
-	GPConnectAdditionalInformation *pipeline.GPConnectInfo `json:"gpConnectAdditionalInformation"`
+	GPConnectAdditionalInformation *conneqt.GPConnectInfo `json:"gpConnectAdditionalInformation"`
 }
 
 type inputBody struct {
@@ -177,7 +178,7 @@ type inputAttachment struct {
 }
 
 type inputCodedItem struct {
-	pipeline.CodedDataItem
+	conneqt.CodedDataItem
 	Unit string `json:"unit"` // the instant table's spelling: accepted as units
 }
 
@@ -191,12 +192,12 @@ func parse(raw []byte, baseDir string) (*pipeline.Document, error) {
 	if dec.More() {
 		return nil, errors.New("more than one JSON value on the line")
 	}
-	var problems []pipeline.Problem
+	var problems []conneqt.Problem
 	route, err := pickRoute(in.Route, in.Type)
 	if err != nil {
 		return nil, err
 	}
-	msg := &pipeline.Message{
+	msg := &conneqt.Message{
 		MessageID:                      in.MessageID,
 		Type:                           in.Type,
 		Topic:                          in.Topic,
@@ -216,20 +217,20 @@ func parse(raw []byte, baseDir string) (*pipeline.Document, error) {
 	}
 	doc := &pipeline.Document{SourceID: in.SourceID, Route: route, Message: msg, Consultation: in.Consultation}
 	if in.Body != nil {
-		msg.Body = &pipeline.Body{MIMEType: in.Body.MIMEType, Content: in.Body.Content}
+		msg.Body = &conneqt.Body{MIMEType: in.Body.MIMEType, Content: in.Body.Content}
 		if in.Body.FileName != "" {
-			doc.AddWarning(pipeline.Problem{Name: "body.fileName", Reason: "the body has no file name in the API; it is not sent", Value: in.Body.FileName})
+			doc.AddWarning(conneqt.Problem{Name: "body.fileName", Reason: "the body has no file name in the API; it is not sent", Value: in.Body.FileName})
 		}
 	}
 	for i, a := range in.Attachments {
-		att := &pipeline.Attachment{FileName: a.FileName, MIMEType: a.MIMEType}
+		att := &conneqt.Attachment{FileName: a.FileName, MIMEType: a.MIMEType}
 		switch {
 		case a.Content != nil && a.Path != "":
-			problems = append(problems, pipeline.Problem{Name: pipeline.AttachmentField(i, "content"), Reason: `give either "content" or "path", not both`})
+			problems = append(problems, conneqt.Problem{Name: conneqt.AttachmentField(i, "content"), Reason: `give either "content" or "path", not both`})
 		case a.Content != nil:
 			data, err := base64.StdEncoding.Strict().DecodeString(*a.Content)
 			if err != nil {
-				problems = append(problems, pipeline.Problem{Name: pipeline.AttachmentField(i, "content"),
+				problems = append(problems, conneqt.Problem{Name: conneqt.AttachmentField(i, "content"),
 					Reason: fmt.Sprintf("not standard padded Base64 (RFC 4648): %v", err)})
 			}
 			att.Data = data
@@ -243,7 +244,7 @@ func parse(raw []byte, baseDir string) (*pipeline.Document, error) {
 			}
 			att.Path = p
 		default:
-			problems = append(problems, pipeline.Problem{Name: pipeline.AttachmentField(i, "content"), Reason: `required: give "content" (Base64) or "path" (a file relative to the manifest)`})
+			problems = append(problems, conneqt.Problem{Name: conneqt.AttachmentField(i, "content"), Reason: `required: give "content" (Base64) or "path" (a file relative to the manifest)`})
 			att.Data = []byte{}
 		}
 		msg.Attachments = append(msg.Attachments, att)
@@ -253,7 +254,7 @@ func parse(raw []byte, baseDir string) (*pipeline.Document, error) {
 		if item.Units == "" && c.Unit != "" {
 			item.Units = c.Unit
 		} else if item.Units != "" && c.Unit != "" && item.Units != c.Unit {
-			problems = append(problems, pipeline.Problem{Name: pipeline.IndexField("codedDataItems", i, "units"),
+			problems = append(problems, conneqt.Problem{Name: conneqt.IndexField("codedDataItems", i, "units"),
 				Reason: `both "units" and "unit" are given and differ; give "units" only`})
 		}
 		msg.CodedDataItems = append(msg.CodedDataItems, item)
@@ -262,12 +263,12 @@ func parse(raw []byte, baseDir string) (*pipeline.Document, error) {
 	return doc, nil
 }
 
-func pickRoute(name, messageType string) (*pipeline.Route, error) {
+func pickRoute(name, messageType string) (*conneqt.Route, error) {
 	switch {
 	case name != "":
-		return pipeline.LookupRoute(name)
+		return conneqt.LookupRoute(name)
 	case messageType != "":
-		return pipeline.RouteForType(messageType)
+		return conneqt.RouteForType(messageType)
 	}
 	return nil, errors.New(`no "route" (standard, instant or gpconnect) and no "type" to tell it from`)
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline/manifest"
 )
 
@@ -28,7 +28,7 @@ func TestExamplesManifest(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var routes []pipeline.RouteName
+	var routes []conneqt.RouteName
 	for l := range manifest.Read(context.Background(), f, filepath.Dir(path)) {
 		if l.Err != nil {
 			t.Fatalf("line %d: %v", l.Number, l.Err)
@@ -46,7 +46,7 @@ func TestExamplesManifest(t *testing.T) {
 		}
 		routes = append(routes, l.Doc.Route.Name)
 	}
-	want := []pipeline.RouteName{pipeline.Standard, pipeline.Instant, pipeline.GPConnect}
+	want := []conneqt.RouteName{conneqt.Standard, conneqt.Instant, conneqt.GPConnect}
 	if len(routes) != 3 || routes[0] != want[0] || routes[1] != want[1] || routes[2] != want[2] {
 		t.Errorf("routes = %v, want one line per route %v", routes, want)
 	}
@@ -137,7 +137,7 @@ func TestFieldProblemsAreRecordedNotFatal(t *testing.T) {
 		t.Fatal(l.Err)
 	}
 	d := l.Doc
-	if d.Route.Name != pipeline.Instant || d.Message.Type != "ToolbarInstantMessage" {
+	if d.Route.Name != conneqt.Instant || d.Message.Type != "ToolbarInstantMessage" {
 		t.Errorf("route from type: %v %q", d.Route.Name, d.Message.Type)
 	}
 	var names []string

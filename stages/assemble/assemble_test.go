@@ -15,6 +15,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages/assemble"
 )
@@ -22,9 +23,9 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // body assembles m on route and reads the whole body once.
-func body(t testing.TB, route pipeline.RouteName, m *pipeline.Message) (*assemble.Payload, []byte) {
+func body(t testing.TB, route conneqt.RouteName, m *conneqt.Message) (*assemble.Payload, []byte) {
 	t.Helper()
-	p, err := assemble.New(pipeline.MustRoute(route), m)
+	p, err := assemble.New(conneqt.MustRoute(route), m)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -39,9 +40,9 @@ func body(t testing.TB, route pipeline.RouteName, m *pipeline.Message) (*assembl
 }
 
 // marshal is what encoding/json makes of the wire form of m.
-func marshal(t testing.TB, route pipeline.RouteName, m *pipeline.Message) []byte {
+func marshal(t testing.TB, route conneqt.RouteName, m *conneqt.Message) []byte {
 	t.Helper()
-	w, err := assemble.Wire(pipeline.MustRoute(route), m)
+	w, err := assemble.Wire(conneqt.MustRoute(route), m)
 	if err != nil {
 		t.Fatalf("Wire: %v", err)
 	}
@@ -112,87 +113,87 @@ func get(v any, path string) (any, bool) {
 func TestWireRules(t *testing.T) {
 	tests := []struct {
 		name   string
-		route  pipeline.RouteName
-		edit   func(*pipeline.Message)
+		route  conneqt.RouteName
+		edit   func(*conneqt.Message)
 		want   map[string]any // path -> value
 		absent []string
 	}{
 		{
 			name:  "type defaults to the route's",
-			route: pipeline.Instant,
+			route: conneqt.Instant,
 			want:  map[string]any{"type": "ToolbarInstantMessage"},
 		},
 		{
 			name:  "type given is kept",
-			route: pipeline.Standard,
-			edit:  func(m *pipeline.Message) { m.Type = "ToolbarMessage" },
+			route: conneqt.Standard,
+			edit:  func(m *conneqt.Message) { m.Type = "ToolbarMessage" },
 			want:  map[string]any{"type": "ToolbarMessage"},
 		},
 		{
 			name:   "units, never unit; value a number",
-			route:  pipeline.Instant,
+			route:  conneqt.Instant,
 			want:   map[string]any{"codedDataItems.0.units": "mmHg", "codedDataItems.0.value": 140.0},
 			absent: []string{"codedDataItems.0.unit", "codedDataItems.2.value", "codedDataItems.2.units"},
 		},
 		{
 			name:   "no body.fileName; attachment fileName always",
-			route:  pipeline.Instant,
+			route:  conneqt.Instant,
 			want:   map[string]any{"attachments.0.fileName": "Dispense Notification.pdf"},
 			absent: []string{"body.fileName"},
 		},
 		{
 			name:   "empty body left out",
-			route:  pipeline.Instant,
-			edit:   func(m *pipeline.Message) { m.Body = &pipeline.Body{} },
+			route:  conneqt.Instant,
+			edit:   func(m *conneqt.Message) { m.Body = &conneqt.Body{} },
 			absent: []string{"body"},
 		},
 		{
 			name:   "no expiry, no codedDataItems",
-			route:  pipeline.Instant,
-			edit:   func(m *pipeline.Message) { m.CodedDataItems = []pipeline.CodedDataItem{} },
+			route:  conneqt.Instant,
+			edit:   func(m *conneqt.Message) { m.CodedDataItems = []conneqt.CodedDataItem{} },
 			absent: []string{"expiryDateTime", "codedDataItems", "gpConnectAdditionalInformation"},
 		},
 		{
 			name:  "expiry sent as given",
-			route: pipeline.Standard,
+			route: conneqt.Standard,
 			want:  map[string]any{"expiryDateTime": "2025-07-21T17:32:28+01:00"},
 		},
 		{
 			name:  "sdsUserId defaults to UNK",
-			route: pipeline.GPConnect,
-			edit: func(m *pipeline.Message) {
+			route: conneqt.GPConnect,
+			edit: func(m *conneqt.Message) {
 				m.GPConnectAdditionalInformation.Practitioner.SDSUserID = ""
 			},
 			want: map[string]any{"gpConnectAdditionalInformation.practitioner.sdsUserId": "UNK"},
 		},
 		{
 			name:  "empty practitioner and organisation left out",
-			route: pipeline.GPConnect,
-			edit: func(m *pipeline.Message) {
-				m.GPConnectAdditionalInformation.Practitioner = &pipeline.Practitioner{}
-				m.GPConnectAdditionalInformation.Organisation = &pipeline.Contact{}
+			route: conneqt.GPConnect,
+			edit: func(m *conneqt.Message) {
+				m.GPConnectAdditionalInformation.Practitioner = &conneqt.Practitioner{}
+				m.GPConnectAdditionalInformation.Organisation = &conneqt.Contact{}
 			},
 			want:   map[string]any{"gpConnectAdditionalInformation.confidentiality": false, "gpConnectAdditionalInformation.versionNumber": 2.0},
 			absent: []string{"gpConnectAdditionalInformation.practitioner", "gpConnectAdditionalInformation.organisation"},
 		},
 		{
 			name:  "empty GP Connect information left out elsewhere",
-			route: pipeline.Standard,
-			edit: func(m *pipeline.Message) {
-				m.GPConnectAdditionalInformation = &pipeline.GPConnectInfo{Organisation: &pipeline.Contact{}}
+			route: conneqt.Standard,
+			edit: func(m *conneqt.Message) {
+				m.GPConnectAdditionalInformation = &conneqt.GPConnectInfo{Organisation: &conneqt.Contact{}}
 			},
 			absent: []string{"gpConnectAdditionalInformation"},
 		},
 		{
 			name:  "empty GP Connect information kept on GP Connect, for the service to refuse",
-			route: pipeline.GPConnect,
-			edit: func(m *pipeline.Message) {
-				m.GPConnectAdditionalInformation = &pipeline.GPConnectInfo{}
+			route: conneqt.GPConnect,
+			edit: func(m *conneqt.Message) {
+				m.GPConnectAdditionalInformation = &conneqt.GPConnectInfo{}
 			},
 			want: map[string]any{"gpConnectAdditionalInformation.recipientType": "", "gpConnectAdditionalInformation.confidentiality": nil},
 		},
 	}
-	byRoute := map[pipeline.RouteName]func() *pipeline.Message{}
+	byRoute := map[conneqt.RouteName]func() *conneqt.Message{}
 	for _, ex := range examples {
 		byRoute[ex.route] = ex.msg
 	}
@@ -237,34 +238,34 @@ func sample(n int, seed uint64) []byte {
 func TestMatchesMarshal(t *testing.T) {
 	tests := []struct {
 		name string
-		edit func(*pipeline.Message)
+		edit func(*conneqt.Message)
 	}{
-		{"example", func(*pipeline.Message) {}},
-		{"HTML characters", func(m *pipeline.Message) {
-			m.Body = &pipeline.Body{MIMEType: pipeline.MIMEHTML, Content: `<p>BP 140/80 & "rising" <b>now</b></p>`}
+		{"example", func(*conneqt.Message) {}},
+		{"HTML characters", func(m *conneqt.Message) {
+			m.Body = &conneqt.Body{MIMEType: conneqt.MIMEHTML, Content: `<p>BP 140/80 & "rising" <b>now</b></p>`}
 			m.Attachments[0].FileName = "a&b <c>.pdf"
 		}},
-		{"unicode, control and line separators", func(m *pipeline.Message) {
+		{"unicode, control and line separators", func(m *conneqt.Message) {
 			m.Topic = "Zoë Ó'Brien\u2028\u2029\t\x01 é 😀"
 			m.Attachments[0].MIMEType = "text/plain\x7f"
 		}},
-		{"invalid UTF-8", func(m *pipeline.Message) { m.Attachments[0].FileName = "bad\xff\xfe.pdf" }},
-		{"invalid number kept as a string", func(m *pipeline.Message) {
-			m.CodedDataItems = []pipeline.CodedDataItem{{Code: "407554009", Value: &pipeline.Number{Text: "high"}}}
+		{"invalid UTF-8", func(m *conneqt.Message) { m.Attachments[0].FileName = "bad\xff\xfe.pdf" }},
+		{"invalid number kept as a string", func(m *conneqt.Message) {
+			m.CodedDataItems = []conneqt.CodedDataItem{{Code: "407554009", Value: &conneqt.Number{Text: "high"}}}
 		}},
-		{"ten attachments of every size mod 3", func(m *pipeline.Message) {
+		{"ten attachments of every size mod 3", func(m *conneqt.Message) {
 			m.Attachments = nil
 			for i, n := range []int{0, 1, 2, 3, 4, 5, 28, 29, 30, 1000} {
-				m.Attachments = append(m.Attachments, &pipeline.Attachment{FileName: "f.bin", MIMEType: pipeline.MIMEPDF, Data: sample(n, uint64(i))})
+				m.Attachments = append(m.Attachments, &conneqt.Attachment{FileName: "f.bin", MIMEType: conneqt.MIMEPDF, Data: sample(n, uint64(i))})
 			}
 		}},
-		{"bigger than the encoder's chunk", func(m *pipeline.Message) {
+		{"bigger than the encoder's chunk", func(m *conneqt.Message) {
 			m.Attachments[0].Data = sample(300_001, 9)
-			m.Attachments = append(m.Attachments, &pipeline.Attachment{FileName: "g", Data: sample(98_305, 10)})
+			m.Attachments = append(m.Attachments, &conneqt.Attachment{FileName: "g", Data: sample(98_305, 10)})
 		}},
-		{"no attachments", func(m *pipeline.Message) { m.Attachments = []*pipeline.Attachment{} }},
-		{"nil attachments", func(m *pipeline.Message) { m.Attachments = nil }},
-		{"gpdoc's own fields never sent", func(m *pipeline.Message) {
+		{"no attachments", func(m *conneqt.Message) { m.Attachments = []*conneqt.Attachment{} }},
+		{"nil attachments", func(m *conneqt.Message) { m.Attachments = nil }},
+		{"gpdoc's own fields never sent", func(m *conneqt.Message) {
 			a := m.Attachments[0]
 			a.Path, a.DetectedMIME, a.Generated = "/tmp/x.pdf", "application/pdf", true
 		}},
@@ -273,8 +274,8 @@ func TestMatchesMarshal(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m := instantExample()
 			tc.edit(m)
-			_, got := body(t, pipeline.Instant, m)
-			if want := marshal(t, pipeline.Instant, m); !bytes.Equal(got, want) {
+			_, got := body(t, conneqt.Instant, m)
+			if want := marshal(t, conneqt.Instant, m); !bytes.Equal(got, want) {
 				t.Errorf("streamed body differs from json.Marshal:\n got %.300s\nwant %.300s", got, want)
 			}
 			if !json.Valid(got) {
@@ -295,10 +296,10 @@ func TestRoundTrip(t *testing.T) {
 			if j == 0 {
 				n = i // 0..19 bytes: every size mod 3
 			}
-			m.Attachments = append(m.Attachments, &pipeline.Attachment{FileName: "x.pdf", MIMEType: pipeline.MIMEPDF, Data: sample(n, uint64(i*100+j))})
+			m.Attachments = append(m.Attachments, &conneqt.Attachment{FileName: "x.pdf", MIMEType: conneqt.MIMEPDF, Data: sample(n, uint64(i*100+j))})
 		}
-		_, b := body(t, pipeline.Standard, m)
-		var back pipeline.Message
+		_, b := body(t, conneqt.Standard, m)
+		var back conneqt.Message
 		if err := json.Unmarshal(b, &back); err != nil {
 			t.Fatalf("message %d: %v", i, err)
 		}
@@ -316,11 +317,11 @@ func TestRoundTrip(t *testing.T) {
 func TestReaders(t *testing.T) {
 	m := instantExample()
 	m.Attachments = append(m.Attachments,
-		&pipeline.Attachment{FileName: "a.pdf", MIMEType: pipeline.MIMEPDF, Data: sample(200_000, 1)},
-		&pipeline.Attachment{FileName: "b.pdf", MIMEType: pipeline.MIMEPDF, Data: sample(5, 2)},
-		&pipeline.Attachment{FileName: "c.pdf", MIMEType: pipeline.MIMEPDF, Data: []byte{}},
+		&conneqt.Attachment{FileName: "a.pdf", MIMEType: conneqt.MIMEPDF, Data: sample(200_000, 1)},
+		&conneqt.Attachment{FileName: "b.pdf", MIMEType: conneqt.MIMEPDF, Data: sample(5, 2)},
+		&conneqt.Attachment{FileName: "c.pdf", MIMEType: conneqt.MIMEPDF, Data: []byte{}},
 	)
-	p, want := body(t, pipeline.Instant, m)
+	p, want := body(t, conneqt.Instant, m)
 
 	t.Run("twice, identical", func(t *testing.T) {
 		for range 2 {
@@ -422,7 +423,7 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 func TestWriteToErrors(t *testing.T) {
 	m := instantExample()
 	m.Attachments[0].Data = sample(300_000, 3)
-	p, err := assemble.New(pipeline.MustRoute(pipeline.Instant), m)
+	p, err := assemble.New(conneqt.MustRoute(conneqt.Instant), m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -436,9 +437,9 @@ func TestWriteToErrors(t *testing.T) {
 
 func TestNoContent(t *testing.T) {
 	m := standardExample()
-	m.Attachments = append(m.Attachments, &pipeline.Attachment{FileName: "later.pdf", Path: "/nowhere"}, nil)
-	_, err := assemble.New(pipeline.MustRoute(pipeline.Standard), m)
-	var ve *pipeline.ValidationError
+	m.Attachments = append(m.Attachments, &conneqt.Attachment{FileName: "later.pdf", Path: "/nowhere"}, nil)
+	_, err := assemble.New(conneqt.MustRoute(conneqt.Standard), m)
+	var ve *conneqt.ValidationError
 	if !errors.As(err, &ve) || len(ve.Problems) != 2 ||
 		ve.Problems[0].Name != "attachments[1].content" || ve.Problems[1].Name != "attachments[2]" {
 		t.Fatalf("New = %v", err)
@@ -453,7 +454,7 @@ func TestStage(t *testing.T) {
 	if s.Name() != "assemble" {
 		t.Errorf("Name = %q", s.Name())
 	}
-	doc := &pipeline.Document{Route: pipeline.MustRoute(pipeline.GPConnect), Message: gpconnectExample()}
+	doc := &pipeline.Document{Route: conneqt.MustRoute(conneqt.GPConnect), Message: gpconnectExample()}
 	r := &pipeline.Runner{Stages: pipeline.Pipeline{s}}
 	if err := r.Process(context.Background(), doc); err != nil {
 		t.Fatal(err)
@@ -464,9 +465,9 @@ func TestStage(t *testing.T) {
 		t.Errorf("doc.Payload differs from the golden file (%v)", err)
 	}
 
-	bad := &pipeline.Document{Route: pipeline.MustRoute(pipeline.Standard), Message: standardExample()}
+	bad := &pipeline.Document{Route: conneqt.MustRoute(conneqt.Standard), Message: standardExample()}
 	bad.Message.Attachments[0].Data = nil
-	if err := r.Process(context.Background(), bad); !errors.Is(err, pipeline.ErrInvalid) || bad.Payload != nil {
+	if err := r.Process(context.Background(), bad); !errors.Is(err, conneqt.ErrInvalid) || bad.Payload != nil {
 		t.Errorf("no content: %v, payload %v", err, bad.Payload)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -478,7 +479,7 @@ func TestStage(t *testing.T) {
 
 func TestWriteDir(t *testing.T) {
 	dir := t.TempDir()
-	doc := &pipeline.Document{Route: pipeline.MustRoute(pipeline.Instant), Message: instantExample()}
+	doc := &pipeline.Document{Route: conneqt.MustRoute(conneqt.Instant), Message: instantExample()}
 	if err := assemble.NewStage().ProcessMessage(context.Background(), doc); err != nil {
 		t.Fatal(err)
 	}
@@ -541,13 +542,13 @@ func FuzzMatchesMarshal(f *testing.F) {
 	f.Fuzz(func(t *testing.T, topic, fileName, mime, content string, data []byte, copies uint8) {
 		m := instantExample()
 		m.Topic = topic
-		m.Body = &pipeline.Body{MIMEType: pipeline.MIMEHTML, Content: content}
+		m.Body = &conneqt.Body{MIMEType: conneqt.MIMEHTML, Content: content}
 		m.Attachments = nil
 		for i := range int(copies%4) + 1 {
-			m.Attachments = append(m.Attachments, &pipeline.Attachment{FileName: fileName, MIMEType: mime, Data: data[:len(data)*i/4]})
+			m.Attachments = append(m.Attachments, &conneqt.Attachment{FileName: fileName, MIMEType: mime, Data: data[:len(data)*i/4]})
 		}
-		_, got := body(t, pipeline.Instant, m)
-		if want := marshal(t, pipeline.Instant, m); !bytes.Equal(got, want) {
+		_, got := body(t, conneqt.Instant, m)
+		if want := marshal(t, conneqt.Instant, m); !bytes.Equal(got, want) {
 			t.Fatalf("streamed body differs from json.Marshal:\n got %q\nwant %q", got, want)
 		}
 	})

@@ -11,7 +11,7 @@
 // NewReader can be called once per send attempt.
 //
 // The body is byte for byte what encoding/json's Marshal gives for the wire
-// form of the message ([Wire]): field order as in pipeline.Message, the
+// form of the message ([Wire]): field order as in conneqt.Message, the
 // same string escaping (including <, > and & as \u003c, \u003e, \u0026), and
 // content in padded standard Base64.
 //

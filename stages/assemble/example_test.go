@@ -6,22 +6,23 @@ import (
 	"io"
 	"os"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages/assemble"
 )
 
 func ExampleNew() {
-	msg := &pipeline.Message{
+	msg := &conneqt.Message{
 		MessageID: "5fd06ef9-8dfd-41de-af35-0d499fdac876",
 		Topic:     "Health",
-		Recipient: pipeline.Party{ID: pipeline.Identifier{Value: "G00001", Type: pipeline.IDOcsClient}},
-		Subject:   pipeline.Party{ID: pipeline.Identifier{Value: "9434765919", Type: pipeline.IDVerifiedNHSNumber}},
-		Body:      &pipeline.Body{MIMEType: pipeline.MIMEText, Content: "Results <attached> & reviewed"},
-		Attachments: []*pipeline.Attachment{
-			{FileName: "note.txt", MIMEType: pipeline.MIMEText, Data: []byte("BP 140/80")},
+		Recipient: conneqt.Party{ID: conneqt.Identifier{Value: "G00001", Type: conneqt.IDOcsClient}},
+		Subject:   conneqt.Party{ID: conneqt.Identifier{Value: "9434765919", Type: conneqt.IDVerifiedNHSNumber}},
+		Body:      &conneqt.Body{MIMEType: conneqt.MIMEText, Content: "Results <attached> & reviewed"},
+		Attachments: []*conneqt.Attachment{
+			{FileName: "note.txt", MIMEType: conneqt.MIMEText, Data: []byte("BP 140/80")},
 		},
 	}
-	p, err := assemble.New(pipeline.MustRoute(pipeline.Standard), msg)
+	p, err := assemble.New(conneqt.MustRoute(conneqt.Standard), msg)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -38,13 +39,13 @@ func ExampleNew() {
 }
 
 func ExampleWriteDir() {
-	doc := &pipeline.Document{Route: pipeline.MustRoute(pipeline.Instant), Message: &pipeline.Message{
+	doc := &pipeline.Document{Route: conneqt.MustRoute(conneqt.Instant), Message: &conneqt.Message{
 		MessageID: "869c3439-fcb8-4546-b372-2af2bf54e197",
 		Topic:     "DispenseEventNotification",
-		Recipient: pipeline.Party{ID: pipeline.Identifier{Value: "GPPRAC001", Type: pipeline.IDOcsClient}},
-		Subject:   pipeline.Party{ID: pipeline.Identifier{Value: "9547852140", Type: pipeline.IDVerifiedNHSNumber}},
-		Attachments: []*pipeline.Attachment{
-			{FileName: "Dispense Notification.pdf", MIMEType: pipeline.MIMEPDF, Data: []byte("%PDF-1.7 ...")},
+		Recipient: conneqt.Party{ID: conneqt.Identifier{Value: "GPPRAC001", Type: conneqt.IDOcsClient}},
+		Subject:   conneqt.Party{ID: conneqt.Identifier{Value: "9547852140", Type: conneqt.IDVerifiedNHSNumber}},
+		Attachments: []*conneqt.Attachment{
+			{FileName: "Dispense Notification.pdf", MIMEType: conneqt.MIMEPDF, Data: []byte("%PDF-1.7 ...")},
 		},
 	}}
 	if err := assemble.NewStage().ProcessMessage(context.Background(), doc); err != nil {

@@ -5,18 +5,18 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/stages/assemble"
 )
 
 // maximalMessage is a message of route r with its most attachments, each of
 // the largest size the route accepts.
-func maximalMessage(r *pipeline.Route) *pipeline.Message {
+func maximalMessage(r *conneqt.Route) *conneqt.Message {
 	m := standardExample()
 	m.Attachments = nil
 	for i := range r.MaxAttachments {
-		m.Attachments = append(m.Attachments, &pipeline.Attachment{
-			FileName: "scan.pdf", MIMEType: pipeline.MIMEPDF, Data: sample(int(r.MaxAttachmentBytes), uint64(i)),
+		m.Attachments = append(m.Attachments, &conneqt.Attachment{
+			FileName: "scan.pdf", MIMEType: conneqt.MIMEPDF, Data: sample(int(r.MaxAttachmentBytes), uint64(i)),
 		})
 	}
 	return m
@@ -28,7 +28,7 @@ func maximalMessage(r *pipeline.Route) *pipeline.Message {
 // under 1.5x the raw attachment bytes; a non-streaming encoder needs at least
 // 2.3x (raw plus the 4/3 encoded copy).
 func TestPeakHeap(t *testing.T) {
-	route := pipeline.MustRoute(pipeline.Standard)
+	route := conneqt.MustRoute(conneqt.Standard)
 	m := maximalMessage(route)
 	raw := uint64(route.MaxAttachments) * uint64(route.MaxAttachmentBytes)
 

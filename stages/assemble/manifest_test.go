@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/pipeline/manifest"
 	"github.com/gpdoc/gpdoc/stages/assemble"
@@ -46,7 +47,7 @@ func TestExampleManifest(t *testing.T) {
 		if want, _ := json.Marshal(w); !bytes.Equal(got, want) {
 			t.Errorf("line %d: body differs from json.Marshal:\n got %s\nwant %s", line.Number, got, want)
 		}
-		var back pipeline.Message
+		var back conneqt.Message
 		if err := json.Unmarshal(got, &back); err != nil {
 			t.Fatalf("line %d: %v", line.Number, err)
 		}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/internal/b64"
 	"github.com/gpdoc/gpdoc/pipeline"
 )
@@ -43,8 +44,8 @@ var (
 type scratch struct {
 	buf  bytes.Buffer
 	enc  *json.Encoder
-	env  pipeline.Message    // the wire message without its attachments
-	meta pipeline.Attachment // one attachment without its content
+	env  conneqt.Message    // the wire message without its attachments
+	meta conneqt.Attachment // one attachment without its content
 }
 
 var scratchPool = sync.Pool{New: func() any {
@@ -65,11 +66,11 @@ func (s *scratch) encode(v any) (start, end int, err error) {
 
 // New assembles the wire body of m on route r (see Wire). It encodes nothing:
 // it marshals the envelope and computes the exact size.
-func New(r *pipeline.Route, m *pipeline.Message) (*Payload, error) {
+func New(r *conneqt.Route, m *conneqt.Message) (*Payload, error) {
 	s := scratchPool.Get().(*scratch)
 	defer func() {
-		s.env, s.meta = pipeline.Message{}, pipeline.Attachment{} // keep no message alive
-		if s.buf.Cap() <= 64<<10 {                                // nor a huge buffer
+		s.env, s.meta = conneqt.Message{}, conneqt.Attachment{} // keep no message alive
+		if s.buf.Cap() <= 64<<10 {                              // nor a huge buffer
 			s.buf.Reset()
 			scratchPool.Put(s)
 		}
@@ -109,11 +110,11 @@ func (s *scratch) payload() (*Payload, error) {
 		s.meta.Data = nil
 		as, ae, err := s.encode(&s.meta)
 		if err != nil {
-			return nil, fmt.Errorf("assemble: marshalling %s: %w", pipeline.AttachmentField(i, ""), err)
+			return nil, fmt.Errorf("assemble: marshalling %s: %w", conneqt.AttachmentField(i, ""), err)
 		}
 		c := bytes.Index(s.buf.Bytes()[as:ae], contentNull)
 		if c < 0 {
-			return nil, fmt.Errorf("assemble: %s has no content field", pipeline.AttachmentField(i, ""))
+			return nil, fmt.Errorf("assemble: %s has no content field", conneqt.AttachmentField(i, ""))
 		}
 		spans = append(spans, span{
 			headEnd:   as + c + len(contentNull) - len("null"),

@@ -22,7 +22,7 @@ var _ pipeline.MessageStage = (*Stage)(nil)
 func (*Stage) Name() string { return Name }
 
 // ProcessMessage assembles doc.Message on doc.Route into doc.Payload. It
-// returns a *pipeline.ValidationError for an attachment without content.
+// returns a *conneqt.ValidationError for an attachment without content.
 func (*Stage) ProcessMessage(ctx context.Context, doc *pipeline.Document) error {
 	if err := ctx.Err(); err != nil {
 		return err

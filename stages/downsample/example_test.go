@@ -7,6 +7,7 @@ import (
 	"image/jpeg"
 	pngenc "image/png"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/internal/testimage"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages/downsample"
@@ -39,8 +40,8 @@ func ExampleNew() {
 		panic(err)
 	}
 
-	doc := &pipeline.Document{Route: pipeline.MustRoute(pipeline.Instant), Message: &pipeline.Message{
-		Attachments: []*pipeline.Attachment{{FileName: "chart.png", MIMEType: pipeline.MIMEPNG, Data: png.Bytes()}}}}
+	doc := &pipeline.Document{Route: conneqt.MustRoute(conneqt.Instant), Message: &conneqt.Message{
+		Attachments: []*conneqt.Attachment{{FileName: "chart.png", MIMEType: conneqt.MIMEPNG, Data: png.Bytes()}}}}
 	r := &pipeline.Runner{Stages: pipeline.Pipeline{stage}}
 	if err := r.Process(context.Background(), doc); err != nil {
 		panic(err)

@@ -5,11 +5,12 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"github.com/gpdoc/gpdoc/internal/memprobe"
 	"hash/crc32"
 	"image/jpeg"
 	"testing"
 	"time"
+
+	"github.com/gpdoc/gpdoc/internal/memprobe"
 
 	"github.com/gpdoc/gpdoc/internal/testimage"
 	"github.com/gpdoc/gpdoc/pipeline"

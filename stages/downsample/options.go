@@ -4,14 +4,14 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/conneqt"
 )
 
 // Defaults for a zero Options.
 const (
 	// DefaultMaxBytes is the budget when none is given: the conneQt
 	// per-attachment limit.
-	DefaultMaxBytes = pipeline.DefaultMaxAttachmentBytes
+	DefaultMaxBytes = conneqt.DefaultMaxAttachmentBytes
 	// DefaultMinLongEdge keeps a clinical photo readable.
 	DefaultMinLongEdge = 1600
 	// DefaultMinQuality is the JPEG quality below which the image is scaled
@@ -21,7 +21,7 @@ const (
 	DefaultMaxQuality = 90
 	// DefaultMaxPixels refuses images whose header declares more pixels
 	// (100 megapixels), before anything is decoded.
-	DefaultMaxPixels = pipeline.DefaultMaxPixels
+	DefaultMaxPixels = conneqt.DefaultMaxPixels
 	// DefaultMaxConcurrentDecodes bounds decoded images held at once.
 	DefaultMaxConcurrentDecodes = 2
 )

@@ -8,6 +8,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
 )
 
@@ -42,7 +43,7 @@ func New(opts Options) (*Stage, error) {
 func (s *Stage) Name() string { return StageName }
 
 // ProcessAttachment fits doc.Message.Attachments[i]. It returns a
-// *pipeline.ValidationError for content that cannot be fitted or decoded,
+// *conneqt.ValidationError for content that cannot be fitted or decoded,
 // ctx's error when cancelled, and wrapped errors for anything else.
 func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i int) error {
 	att := doc.Message.Attachments[i]
@@ -58,7 +59,7 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 	allows := func(mime string) bool { return doc.Route == nil || doc.Route.AllowsMIME(mime) }
 	// A PNG where the route takes JPEG but not PNG is converted. (Where it
 	// takes neither, converting cannot help: that is validate's problem.)
-	pngNotAllowed := kind == pipeline.MIMEPNG && !allows(pipeline.MIMEPNG) && allows(pipeline.MIMEJPEG)
+	pngNotAllowed := kind == conneqt.MIMEPNG && !allows(conneqt.MIMEPNG) && allows(conneqt.MIMEJPEG)
 	if !over && !pngNotAllowed {
 		return nil
 	}
@@ -68,29 +69,29 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 		err error
 	)
 	switch kind {
-	case pipeline.MIMEJPEG:
+	case conneqt.MIMEJPEG:
 		out, rep, err = s.fit.FitJPEG(ctx, att.Data, limit)
-	case pipeline.MIMEPNG:
+	case conneqt.MIMEPNG:
 		mode := PNGLosslessThenJPEG
 		switch {
 		case pngNotAllowed:
 			mode = PNGToJPEG
-		case !allows(pipeline.MIMEJPEG):
+		case !allows(conneqt.MIMEJPEG):
 			mode = PNGLosslessOnly
 		}
 		out, rep, err = s.fit.FitPNG(ctx, att.Data, limit, mode)
-	case pipeline.MIMEPDF:
+	case conneqt.MIMEPDF:
 		out, rep, err = s.fit.FitPDF(ctx, att.Data, limit)
 	default:
-		return pipeline.NewValidationError([]pipeline.Problem{{
-			Name:   pipeline.AttachmentField(i, "content"),
+		return conneqt.NewValidationError([]conneqt.Problem{{
+			Name:   conneqt.AttachmentField(i, "content"),
 			Reason: fmt.Sprintf("is %d bytes, over the limit of %d bytes, and gpdoc can only shrink JPEG, PNG and PDF files", len(att.Data), limit),
 		}})
 	}
 	if err != nil {
 		var fe *FitError
 		if errors.As(err, &fe) {
-			return pipeline.NewValidationError([]pipeline.Problem{{Name: pipeline.AttachmentField(i, "content"), Reason: fe.Reason}})
+			return conneqt.NewValidationError([]conneqt.Problem{{Name: conneqt.AttachmentField(i, "content"), Reason: fe.Reason}})
 		}
 		return err
 	}
@@ -99,7 +100,7 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 	}
 	att.Data = out
 	change := pipeline.Change{
-		Name:   pipeline.AttachmentField(i, "content"),
+		Name:   conneqt.AttachmentField(i, "content"),
 		Stage:  StageName,
 		Action: "downsampled",
 		Before: fmt.Sprintf("%d bytes", rep.OriginalBytes),
@@ -112,7 +113,7 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 		change.Action = "converted"
 		changes[0] = change
 		if att.MIMEType != rep.OutputMIME {
-			changes = append(changes, pipeline.Change{Name: pipeline.AttachmentField(i, "mimeType"), Stage: StageName,
+			changes = append(changes, pipeline.Change{Name: conneqt.AttachmentField(i, "mimeType"), Stage: StageName,
 				Action: "changed", Before: att.MIMEType, After: rep.OutputMIME, Detail: "the image was converted to JPEG"})
 			att.MIMEType = rep.OutputMIME
 		}
@@ -120,7 +121,7 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 			att.DetectedMIME = rep.OutputMIME
 		}
 		if name := jpegName(att.FileName); name != att.FileName {
-			changes = append(changes, pipeline.Change{Name: pipeline.AttachmentField(i, "fileName"), Stage: StageName,
+			changes = append(changes, pipeline.Change{Name: conneqt.AttachmentField(i, "fileName"), Stage: StageName,
 				Action: "renamed", Before: att.FileName, After: name, Detail: "extension follows the new JPEG content"})
 			att.FileName = name
 		}
@@ -133,9 +134,9 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 func describe(r Report, limit int64) string {
 	var b strings.Builder
 	switch {
-	case r.InputMIME == pipeline.MIMEPNG && r.OutputMIME == pipeline.MIMEJPEG:
+	case r.InputMIME == conneqt.MIMEPNG && r.OutputMIME == conneqt.MIMEJPEG:
 		fmt.Fprintf(&b, "PNG converted to JPEG (quality %g)", r.Quality)
-	case r.InputMIME == pipeline.MIMEPDF:
+	case r.InputMIME == conneqt.MIMEPDF:
 		fmt.Fprintf(&b, "PDF optimised")
 		if r.ImagesRecompressed > 0 {
 			fmt.Fprintf(&b, ", %d images recompressed", r.ImagesRecompressed)
@@ -180,11 +181,11 @@ func jpegName(name string) string {
 func sniff(b []byte) string {
 	switch {
 	case len(b) >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF:
-		return pipeline.MIMEJPEG
+		return conneqt.MIMEJPEG
 	case bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")):
-		return pipeline.MIMEPNG
+		return conneqt.MIMEPNG
 	case bytes.Contains(b[:min(len(b), 1024)], []byte("%PDF-")):
-		return pipeline.MIMEPDF
+		return conneqt.MIMEPDF
 	}
 	return ""
 }

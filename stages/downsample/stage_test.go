@@ -8,12 +8,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/internal/testimage"
 	"github.com/gpdoc/gpdoc/pipeline"
 )
 
-func newDoc(route pipeline.RouteName, atts ...*pipeline.Attachment) *pipeline.Document {
-	return &pipeline.Document{Route: pipeline.MustRoute(route), Message: &pipeline.Message{Attachments: atts}}
+func newDoc(route conneqt.RouteName, atts ...*conneqt.Attachment) *pipeline.Document {
+	return &pipeline.Document{Route: conneqt.MustRoute(route), Message: &conneqt.Message{Attachments: atts}}
 }
 
 func TestStage(t *testing.T) {
@@ -22,8 +23,8 @@ func TestStage(t *testing.T) {
 	small := tinyJPEG(t)
 	tests := []struct {
 		name         string
-		route        pipeline.RouteName
-		att          pipeline.Attachment
+		route        conneqt.RouteName
+		att          conneqt.Attachment
 		opts         Options
 		wantChanged  bool
 		wantMIME     string
@@ -31,21 +32,21 @@ func TestStage(t *testing.T) {
 		wantProblem  string // substring of the problem's reason
 		wantDetail   string // substring of the content change's detail
 	}{
-		{"small JPEG untouched", pipeline.Standard, pipeline.Attachment{FileName: "a.jpg", MIMEType: "image/jpeg", Data: small},
+		{"small JPEG untouched", conneqt.Standard, conneqt.Attachment{FileName: "a.jpg", MIMEType: "image/jpeg", Data: small},
 			Options{}, false, "image/jpeg", "a.jpg", "", ""},
-		{"4MP JPEG fitted to a 1 MB limit", pipeline.Standard, pipeline.Attachment{FileName: "wound.jpg", MIMEType: "image/jpeg", Data: photo},
+		{"4MP JPEG fitted to a 1 MB limit", conneqt.Standard, conneqt.Attachment{FileName: "wound.jpg", MIMEType: "image/jpeg", Data: photo},
 			Options{MaxBytes: 1_000_000}, true, "image/jpeg", "wound.jpg", "", "JPEG re-quantised to quality"},
-		{"PNG on the instant route becomes JPEG", pipeline.Instant, pipeline.Attachment{FileName: "chart.PNG", MIMEType: "image/png", Data: transparent},
+		{"PNG on the instant route becomes JPEG", conneqt.Instant, conneqt.Attachment{FileName: "chart.PNG", MIMEType: "image/png", Data: transparent},
 			Options{}, true, "image/jpeg", "chart.jpg", "", "transparent areas flattened on white"},
-		{"PNG on the standard route under the limit untouched", pipeline.Standard, pipeline.Attachment{FileName: "chart.png", MIMEType: "image/png", Data: transparent},
+		{"PNG on the standard route under the limit untouched", conneqt.Standard, conneqt.Attachment{FileName: "chart.png", MIMEType: "image/png", Data: transparent},
 			Options{}, false, "image/png", "chart.png", "", ""},
-		{"PNG on the GP Connect route (neither PNG nor JPEG) left to validate", pipeline.GPConnect, pipeline.Attachment{FileName: "chart.png", MIMEType: "image/png", Data: transparent},
+		{"PNG on the GP Connect route (neither PNG nor JPEG) left to validate", conneqt.GPConnect, conneqt.Attachment{FileName: "chart.png", MIMEType: "image/png", Data: transparent},
 			Options{}, false, "image/png", "chart.png", "", ""},
-		{"text over the limit is a problem", pipeline.Standard, pipeline.Attachment{FileName: "n.txt", MIMEType: "text/plain", Data: bytes.Repeat([]byte("a"), 2000)},
+		{"text over the limit is a problem", conneqt.Standard, conneqt.Attachment{FileName: "n.txt", MIMEType: "text/plain", Data: bytes.Repeat([]byte("a"), 2000)},
 			Options{MaxBytes: 1000}, false, "text/plain", "n.txt", "can only shrink JPEG, PNG and PDF", ""},
-		{"damaged JPEG over the limit is a problem", pipeline.Standard, pipeline.Attachment{FileName: "d.jpg", MIMEType: "image/jpeg", Data: append(bytes.Clone(small[:20]), make([]byte, 2000)...)},
+		{"damaged JPEG over the limit is a problem", conneqt.Standard, conneqt.Attachment{FileName: "d.jpg", MIMEType: "image/jpeg", Data: append(bytes.Clone(small[:20]), make([]byte, 2000)...)},
 			Options{MaxBytes: 1000}, false, "image/jpeg", "d.jpg", "could not be decoded", ""},
-		{"photo that cannot fit at the floor is a problem", pipeline.Standard, pipeline.Attachment{FileName: "p.jpg", MIMEType: "image/jpeg", Data: photo},
+		{"photo that cannot fit at the floor is a problem", conneqt.Standard, conneqt.Attachment{FileName: "p.jpg", MIMEType: "image/jpeg", Data: photo},
 			Options{MaxBytes: 50_000}, false, "image/jpeg", "p.jpg", "the smallest encoding reached", ""},
 	}
 	for _, tt := range tests {
@@ -59,7 +60,7 @@ func TestStage(t *testing.T) {
 			doc := newDoc(tt.route, &att)
 			err = s.ProcessAttachment(context.Background(), doc, 0)
 			if tt.wantProblem != "" {
-				var ve *pipeline.ValidationError
+				var ve *conneqt.ValidationError
 				if !errors.As(err, &ve) || len(ve.Problems) != 1 || ve.Problems[0].Name != "attachments[0].content" ||
 					!strings.Contains(ve.Problems[0].Reason, tt.wantProblem) {
 					t.Fatalf("err = %v, want one problem for attachments[0].content about %q", err, tt.wantProblem)
@@ -116,11 +117,11 @@ func TestStageInRunner(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &pipeline.Runner{Stages: pipeline.Pipeline{s}}
-	doc := newDoc(pipeline.Standard,
-		&pipeline.Attachment{FileName: "ok.jpg", MIMEType: "image/jpeg", Data: tinyJPEG(t)},
-		&pipeline.Attachment{FileName: "big.txt", MIMEType: "text/plain", Data: make([]byte, 5000)})
+	doc := newDoc(conneqt.Standard,
+		&conneqt.Attachment{FileName: "ok.jpg", MIMEType: "image/jpeg", Data: tinyJPEG(t)},
+		&conneqt.Attachment{FileName: "big.txt", MIMEType: "text/plain", Data: make([]byte, 5000)})
 	err = r.Process(context.Background(), doc)
-	var ve *pipeline.ValidationError
+	var ve *conneqt.ValidationError
 	if !errors.As(err, &ve) || len(ve.Problems) != 1 || ve.Problems[0].Name != "attachments[1].content" {
 		t.Fatalf("err = %v, want a problem for attachments[1].content", err)
 	}

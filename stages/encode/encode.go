@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/internal/b64"
 	"github.com/gpdoc/gpdoc/pipeline"
 )
@@ -23,19 +24,19 @@ func EncodedLen(n int64) int64 { return b64.EncodedLen(n) }
 
 // Fits reports whether an attachment of n decoded bytes is within the route's
 // MaxAttachmentBytes. A route limit of zero or less means no limit.
-func Fits(r *pipeline.Route, n int64) bool {
+func Fits(r *conneqt.Route, n int64) bool {
 	return r.MaxAttachmentBytes <= 0 || n <= r.MaxAttachmentBytes
 }
 
 // Check returns the problem for attachment i of n decoded bytes on route r,
 // and false, if it is too large; it returns true if it fits. It never looks
 // at the bytes.
-func Check(r *pipeline.Route, i int, n int64) (pipeline.Problem, bool) {
+func Check(r *conneqt.Route, i int, n int64) (conneqt.Problem, bool) {
 	if Fits(r, n) {
-		return pipeline.Problem{}, true
+		return conneqt.Problem{}, true
 	}
-	return pipeline.Problem{
-		Name: pipeline.AttachmentField(i, "content"),
+	return conneqt.Problem{
+		Name: conneqt.AttachmentField(i, "content"),
 		Reason: fmt.Sprintf("is %d bytes (%d in Base64), more than the %d bytes the %s route accepts per attachment; %v",
 			n, EncodedLen(n), r.MaxAttachmentBytes, r.Name, pipeline.ErrTooLarge),
 	}, false
@@ -69,7 +70,7 @@ func (*Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i i
 	}
 	a := doc.Message.Attachments[i]
 	if p, ok := Check(doc.Route, i, int64(len(a.Data))); !ok {
-		return pipeline.NewValidationError([]pipeline.Problem{p})
+		return conneqt.NewValidationError([]conneqt.Problem{p})
 	}
 	return nil
 }

@@ -7,25 +7,26 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages/encode"
 )
 
 func TestCheck(t *testing.T) {
-	limited := pipeline.MustRoute(pipeline.Standard).Clone()
+	limited := conneqt.MustRoute(conneqt.Standard).Clone()
 	limited.MaxAttachmentBytes = 10
 	unlimited := limited.Clone()
 	unlimited.MaxAttachmentBytes = 0
 	tests := []struct {
 		name  string
-		route *pipeline.Route
+		route *conneqt.Route
 		n     int64
 		fits  bool
 	}{
-		{"empty", pipeline.MustRoute(pipeline.Instant), 0, true},
-		{"exactly 5 MB", pipeline.MustRoute(pipeline.Standard), 5_000_000, true},
-		{"one byte over 5 MB", pipeline.MustRoute(pipeline.GPConnect), 5_000_001, false},
-		{"5 MiB", pipeline.MustRoute(pipeline.Instant), 5 << 20, false},
+		{"empty", conneqt.MustRoute(conneqt.Instant), 0, true},
+		{"exactly 5 MB", conneqt.MustRoute(conneqt.Standard), 5_000_000, true},
+		{"one byte over 5 MB", conneqt.MustRoute(conneqt.GPConnect), 5_000_001, false},
+		{"5 MiB", conneqt.MustRoute(conneqt.Instant), 5 << 20, false},
 		{"at a cloned limit", limited, 10, true},
 		{"over a cloned limit", limited, 11, false},
 		{"no limit", unlimited, 1 << 40, true},
@@ -37,7 +38,7 @@ func TestCheck(t *testing.T) {
 				t.Fatalf("Check(%d) fits = %v, want %v", tc.n, ok, tc.fits)
 			}
 			if ok {
-				if p != (pipeline.Problem{}) {
+				if p != (conneqt.Problem{}) {
 					t.Errorf("problem for a fitting attachment: %v", p)
 				}
 				return
@@ -63,8 +64,8 @@ func TestEncodedLen(t *testing.T) {
 }
 
 func TestStage(t *testing.T) {
-	route := pipeline.MustRoute(pipeline.Standard)
-	doc := &pipeline.Document{Route: route, Message: &pipeline.Message{Attachments: []*pipeline.Attachment{
+	route := conneqt.MustRoute(conneqt.Standard)
+	doc := &pipeline.Document{Route: route, Message: &conneqt.Message{Attachments: []*conneqt.Attachment{
 		{FileName: "small.pdf", Data: make([]byte, 100)},
 		{FileName: "big.pdf", Data: make([]byte, route.MaxAttachmentBytes+1)},
 	}}}
@@ -77,7 +78,7 @@ func TestStage(t *testing.T) {
 		t.Errorf("small attachment: %v", err)
 	}
 	err := s.ProcessAttachment(ctx, doc, 1)
-	var ve *pipeline.ValidationError
+	var ve *conneqt.ValidationError
 	if !errors.As(err, &ve) || len(ve.Problems) != 1 || ve.Problems[0].Name != "attachments[1].content" {
 		t.Errorf("big attachment: %v", err)
 	}
@@ -91,15 +92,15 @@ func TestStage(t *testing.T) {
 // The runner runs the stage on every attachment and lists every one that is
 // too large.
 func TestStageInRunner(t *testing.T) {
-	route := pipeline.MustRoute(pipeline.Instant)
-	var atts []*pipeline.Attachment
+	route := conneqt.MustRoute(conneqt.Instant)
+	var atts []*conneqt.Attachment
 	for _, n := range []int64{1, route.MaxAttachmentBytes + 1, route.MaxAttachmentBytes, route.MaxAttachmentBytes + 2} {
-		atts = append(atts, &pipeline.Attachment{FileName: "f.pdf", Data: make([]byte, n)})
+		atts = append(atts, &conneqt.Attachment{FileName: "f.pdf", Data: make([]byte, n)})
 	}
-	doc := &pipeline.Document{Route: route, Message: &pipeline.Message{Attachments: atts}}
+	doc := &pipeline.Document{Route: route, Message: &conneqt.Message{Attachments: atts}}
 	r := &pipeline.Runner{Stages: pipeline.Pipeline{encode.New()}}
 	err := r.Process(context.Background(), doc)
-	if !errors.Is(err, pipeline.ErrInvalid) {
+	if !errors.Is(err, conneqt.ErrInvalid) {
 		t.Fatalf("Process = %v, want ErrInvalid", err)
 	}
 	var names []string
@@ -112,7 +113,7 @@ func TestStageInRunner(t *testing.T) {
 }
 
 func ExampleCheck() {
-	route := pipeline.MustRoute(pipeline.Standard)
+	route := conneqt.MustRoute(conneqt.Standard)
 	for _, n := range []int64{4_999_999, 6_000_000} {
 		p, ok := encode.Check(route, 0, n)
 		if ok {

@@ -11,11 +11,11 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/conneqt"
+	"github.com/gpdoc/gpdoc/conneqt/nhsnumber"
+	"github.com/gpdoc/gpdoc/conneqt/sctid"
+	"github.com/gpdoc/gpdoc/conneqt/winname"
 	"github.com/gpdoc/gpdoc/stages/validate"
-	"github.com/gpdoc/gpdoc/stages/validate/nhsnumber"
-	"github.com/gpdoc/gpdoc/stages/validate/sctid"
-	"github.com/gpdoc/gpdoc/stages/validate/winname"
 )
 
 // Consultation is the manifest line's "consultation" object: the structured
@@ -130,7 +130,7 @@ type CodedItem struct {
 	// Display is the concept's display text (required).
 	Display string `json:"display"`
 	// Value is a number or a numeric string, as in the API's codedDataItems.
-	Value *pipeline.Number `json:"value,omitempty"`
+	Value *conneqt.Number `json:"value,omitempty"`
 	// Units are printed beside the value.
 	Units string `json:"units,omitempty"`
 }
@@ -143,7 +143,7 @@ const (
 )
 
 // Parse decodes and checks a consultation object. Problems are reported
-// together, as a *pipeline.ValidationError whose problem names are JSON
+// together, as a *conneqt.ValidationError whose problem names are JSON
 // paths starting with "consultation" (e.g. "consultation.patient.family");
 // now is the time a date of birth or consultation may not be after.
 func Parse(raw []byte, now time.Time) (*Consultation, error) {
@@ -151,10 +151,10 @@ func Parse(raw []byte, now time.Time) (*Consultation, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return nil, pipeline.NewValidationError([]pipeline.Problem{decodeProblem(err)})
+		return nil, conneqt.NewValidationError([]conneqt.Problem{decodeProblem(err)})
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, pipeline.NewValidationError([]pipeline.Problem{{Name: "consultation", Reason: "must be a single JSON object"}})
+		return nil, conneqt.NewValidationError([]conneqt.Problem{{Name: "consultation", Reason: "must be a single JSON object"}})
 	}
 	if err := c.Validate(now); err != nil {
 		return nil, err
@@ -162,13 +162,13 @@ func Parse(raw []byte, now time.Time) (*Consultation, error) {
 	return &c, nil
 }
 
-func decodeProblem(err error) pipeline.Problem {
+func decodeProblem(err error) conneqt.Problem {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && te.Field != "" {
-		return pipeline.Problem{Name: "consultation." + te.Field, Reason: fmt.Sprintf("must be a JSON %s, not %s", jsonKind(te.Type.Kind().String()), te.Value)}
+		return conneqt.Problem{Name: "consultation." + te.Field, Reason: fmt.Sprintf("must be a JSON %s, not %s", jsonKind(te.Type.Kind().String()), te.Value)}
 	}
 	msg := strings.TrimPrefix(err.Error(), "json: ")
-	return pipeline.Problem{Name: "consultation", Reason: "is not valid JSON for a consultation: " + msg}
+	return conneqt.Problem{Name: "consultation", Reason: "is not valid JSON for a consultation: " + msg}
 }
 
 func jsonKind(goKind string) string {
@@ -186,10 +186,10 @@ func jsonKind(goKind string) string {
 }
 
 // validator collects problems under the "consultation" path.
-type validator struct{ problems []pipeline.Problem }
+type validator struct{ problems []conneqt.Problem }
 
 func (v *validator) add(path, reason, value string) {
-	v.problems = append(v.problems, pipeline.Problem{Name: "consultation." + path, Reason: reason, Value: value})
+	v.problems = append(v.problems, conneqt.Problem{Name: "consultation." + path, Reason: reason, Value: value})
 }
 
 // text checks a free-text field: valid UTF-8, not too long, and present if
@@ -205,7 +205,7 @@ func (v *validator) text(path, s string, required bool, limit int) {
 	}
 }
 
-// Validate checks c and returns a *pipeline.ValidationError listing every
+// Validate checks c and returns a *conneqt.ValidationError listing every
 // problem, or nil. now bounds the dates that may not be in the future.
 func (c *Consultation) Validate(now time.Time) error {
 	v := &validator{}
@@ -263,29 +263,29 @@ func (c *Consultation) Validate(now time.Time) error {
 		v.add("sections", fmt.Sprintf("must have at most %d sections", maxItems), "")
 	}
 	for i, s := range c.Sections {
-		v.text(pipeline.IndexField("sections", i, "title"), s.Title, true, maxShortText)
-		v.text(pipeline.IndexField("sections", i, "notes"), s.Notes, false, maxNotes)
+		v.text(conneqt.IndexField("sections", i, "title"), s.Title, true, maxShortText)
+		v.text(conneqt.IndexField("sections", i, "notes"), s.Notes, false, maxNotes)
 	}
 	if len(c.CodedItems) > maxItems {
 		v.add("codedItems", fmt.Sprintf("must have at most %d items", maxItems), "")
 	}
 	for i, it := range c.CodedItems {
 		if err := sctid.CheckConcept(it.Code); err != nil {
-			v.add(pipeline.IndexField("codedItems", i, "code"), "must be a SNOMED CT concept id: "+err.Error(), it.Code)
+			v.add(conneqt.IndexField("codedItems", i, "code"), "must be a SNOMED CT concept id: "+err.Error(), it.Code)
 		}
-		v.text(pipeline.IndexField("codedItems", i, "display"), it.Display, true, maxShortText)
-		v.text(pipeline.IndexField("codedItems", i, "units"), it.Units, false, maxShortText)
+		v.text(conneqt.IndexField("codedItems", i, "display"), it.Display, true, maxShortText)
+		v.text(conneqt.IndexField("codedItems", i, "units"), it.Units, false, maxShortText)
 		if it.Value != nil && !it.Value.Valid {
-			v.add(pipeline.IndexField("codedItems", i, "value"), "must be a number", it.Value.Text)
+			v.add(conneqt.IndexField("codedItems", i, "value"), "must be a number", it.Value.Text)
 		}
 	}
 	if len(c.FollowUpActions) > maxItems {
 		v.add("followUpActions", fmt.Sprintf("must have at most %d actions", maxItems), "")
 	}
 	for i, a := range c.FollowUpActions {
-		v.text(pipeline.IndexField("followUpActions", i, ""), a, true, maxShortText)
+		v.text(conneqt.IndexField("followUpActions", i, ""), a, true, maxShortText)
 	}
-	return pipeline.NewValidationError(v.problems)
+	return conneqt.NewValidationError(v.problems)
 }
 
 // fileName applies the spec's Windows file-name rule (spec README, "Field

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/conneqt"
 )
 
 // FuzzParse checks that any input either parses into a consultation that
@@ -24,7 +24,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		c, err := Parse(raw, testNow)
 		if err != nil {
-			var ve *pipeline.ValidationError
+			var ve *conneqt.ValidationError
 			if !errors.As(err, &ve) || len(ve.Problems) == 0 {
 				t.Fatalf("Parse error %v is not a validation error", err)
 			}
@@ -35,7 +35,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if _, err := s.Render(t.Context(), c); err != nil && !errors.Is(err, pipeline.ErrInvalid) {
+		if _, err := s.Render(t.Context(), c); err != nil && !errors.Is(err, conneqt.ErrInvalid) {
 			t.Fatalf("Render: %v", err)
 		}
 	})

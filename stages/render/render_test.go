@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/conneqt"
 )
 
 func TestRenderFindsEveryField(t *testing.T) {
@@ -290,7 +290,7 @@ func TestRenderTooManyPages(t *testing.T) {
 	c := example(t)
 	c.Sections = []Section{{Title: "History", Notes: longNotes(100)}}
 	_, err := newStage(t, Options{MaxPages: 2}).Render(t.Context(), c)
-	var ve *pipeline.ValidationError
+	var ve *conneqt.ValidationError
 	if !errors.As(err, &ve) || ve.Problems[0].Name != "consultation" {
 		t.Fatalf("err = %v, want a validation problem on consultation", err)
 	}

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gpdoc/gpdoc/conneqt/nhsnumber"
 	"github.com/gpdoc/gpdoc/stages/render/layout"
-	"github.com/gpdoc/gpdoc/stages/validate/nhsnumber"
 )
 
 // SummaryReason is the fixed "Summary Reason" text of the GP Connect

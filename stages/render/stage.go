@@ -10,6 +10,7 @@ import (
 	"time"
 	_ "time/tzdata" // Europe/London must resolve on hosts without a zoneinfo database
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages/render/layout"
 )
@@ -105,7 +106,7 @@ type Report struct {
 
 // Render lays out and writes the report for a consultation. An invalid
 // consultation (see Parse and Consultation.Validate), or one whose report
-// would be longer than Options.MaxPages, is a *pipeline.ValidationError.
+// would be longer than Options.MaxPages, is a *conneqt.ValidationError.
 func (s *Stage) Render(ctx context.Context, c *Consultation) (rep *Report, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -138,7 +139,7 @@ func (s *Stage) Render(ctx context.Context, c *Consultation) (rep *Report, err e
 	}
 	pdf, err := r.d.PDF(layout.Info{Title: "Consultation Report", Creator: "gpdoc", Created: created})
 	if errors.Is(err, layout.ErrTooManyPages) {
-		return nil, pipeline.NewValidationError([]pipeline.Problem{{Name: "consultation",
+		return nil, conneqt.NewValidationError([]conneqt.Problem{{Name: "consultation",
 			Reason: fmt.Sprintf("the report would be more than %d pages long; shorten the notes", s.opts.MaxPages)}})
 	}
 	if err != nil {
@@ -154,7 +155,7 @@ func (s *Stage) Render(ctx context.Context, c *Consultation) (rep *Report, err e
 // ProcessMessage renders doc.Consultation, if the document has one, and
 // inserts the report as attachment 0 (the other attachments move up one;
 // if attachment 0 is already a generated report, it is replaced).
-// Problems with the consultation are returned as a *pipeline.ValidationError
+// Problems with the consultation are returned as a *conneqt.ValidationError
 // with paths under "consultation".
 func (s *Stage) ProcessMessage(ctx context.Context, doc *pipeline.Document) error {
 	raw := bytes.TrimSpace(doc.Consultation)
@@ -172,11 +173,11 @@ func (s *Stage) ProcessMessage(ctx context.Context, doc *pipeline.Document) erro
 	if err != nil {
 		return err
 	}
-	att := &pipeline.Attachment{
+	att := &conneqt.Attachment{
 		FileName:     rep.FileName,
-		MIMEType:     pipeline.MIMEPDF,
+		MIMEType:     conneqt.MIMEPDF,
 		Data:         rep.PDF,
-		DetectedMIME: pipeline.MIMEPDF,
+		DetectedMIME: conneqt.MIMEPDF,
 		Generated:    true,
 	}
 	if atts := doc.Message.Attachments; len(atts) > 0 && atts[0].Generated {
@@ -185,7 +186,7 @@ func (s *Stage) ProcessMessage(ctx context.Context, doc *pipeline.Document) erro
 		doc.InsertAttachment(0, att) // renumbers what earlier stages reported
 	}
 	doc.AddChange(pipeline.Change{
-		Name:   pipeline.AttachmentField(0, ""),
+		Name:   conneqt.AttachmentField(0, ""),
 		Stage:  StageName,
 		Action: "rendered consultation report",
 		After:  rep.FileName,
@@ -193,7 +194,7 @@ func (s *Stage) ProcessMessage(ctx context.Context, doc *pipeline.Document) erro
 		Data:   map[string]any{"pages": rep.Pages, "bytes": len(rep.PDF), "confidential": c.Confidential},
 	})
 	if len(rep.Missing) > 0 {
-		doc.AddWarning(pipeline.Problem{Name: "consultation",
+		doc.AddWarning(conneqt.Problem{Name: "consultation",
 			Reason: "the report font cannot draw some characters; they are printed as '?': " + runeList(rep.Missing)})
 	}
 	return nil

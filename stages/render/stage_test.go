@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
 )
 
@@ -82,20 +83,20 @@ func TestParseProblems(t *testing.T) {
 			}
 			_, err = Parse(raw, testNow)
 			var got []string
-			var ve *pipeline.ValidationError
+			var ve *conneqt.ValidationError
 			if errors.As(err, &ve) {
 				for _, p := range ve.Problems {
 					got = append(got, p.Name)
 				}
 			} else if err != nil {
-				t.Fatalf("err = %v, want a *pipeline.ValidationError", err)
+				t.Fatalf("err = %v, want a *conneqt.ValidationError", err)
 			}
 			slices.Sort(got)
 			if !slices.Equal(got, tt.paths) {
 				t.Errorf("problems at %v, want %v (%v)", got, tt.paths, err)
 			}
-			if err != nil && !errors.Is(err, pipeline.ErrInvalid) {
-				t.Error("error does not match pipeline.ErrInvalid")
+			if err != nil && !errors.Is(err, conneqt.ErrInvalid) {
+				t.Error("error does not match conneqt.ErrInvalid")
 			}
 		})
 	}
@@ -112,7 +113,7 @@ func TestParseMalformed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		_, err := Parse([]byte(tt.raw), testNow)
-		var ve *pipeline.ValidationError
+		var ve *conneqt.ValidationError
 		if !errors.As(err, &ve) || ve.Problems[0].Name != tt.path {
 			t.Errorf("Parse(%s) = %v, want a problem at %s", tt.raw, err, tt.path)
 		}
@@ -134,9 +135,9 @@ func TestParseNeverEchoesNHSNumber(t *testing.T) {
 
 func TestStageProcessMessage(t *testing.T) {
 	s := newStage(t, Options{Deterministic: true})
-	other := &pipeline.Attachment{FileName: "photo.jpg", MIMEType: pipeline.MIMEJPEG, Data: []byte{0xFF, 0xD8}}
+	other := &conneqt.Attachment{FileName: "photo.jpg", MIMEType: conneqt.MIMEJPEG, Data: []byte{0xFF, 0xD8}}
 	doc := &pipeline.Document{
-		Message:      &pipeline.Message{Attachments: []*pipeline.Attachment{other}},
+		Message:      &conneqt.Message{Attachments: []*conneqt.Attachment{other}},
 		Consultation: exampleRaw(t),
 	}
 	if err := s.ProcessMessage(t.Context(), doc); err != nil {
@@ -147,7 +148,7 @@ func TestStageProcessMessage(t *testing.T) {
 		t.Fatalf("attachments = %v, want the report then the photo", atts)
 	}
 	a := atts[0]
-	if a.FileName != "Consultation Report - 20-Nov-2026.pdf" || a.MIMEType != pipeline.MIMEPDF || !a.Generated ||
+	if a.FileName != "Consultation Report - 20-Nov-2026.pdf" || a.MIMEType != conneqt.MIMEPDF || !a.Generated ||
 		!strings.HasPrefix(string(a.Data), "%PDF-") {
 		t.Errorf("report attachment = %+v", a)
 	}
@@ -168,14 +169,14 @@ func TestStageProcessMessage(t *testing.T) {
 func TestStageProcessMessageSkipsAndFails(t *testing.T) {
 	s := newStage(t, Options{})
 	for _, raw := range []string{"", "null", "  "} {
-		doc := &pipeline.Document{Message: &pipeline.Message{}, Consultation: json.RawMessage(raw)}
+		doc := &pipeline.Document{Message: &conneqt.Message{}, Consultation: json.RawMessage(raw)}
 		if err := s.ProcessMessage(t.Context(), doc); err != nil || len(doc.Message.Attachments) != 0 {
 			t.Errorf("consultation %q: err %v, %d attachments; want nothing done", raw, err, len(doc.Message.Attachments))
 		}
 	}
-	doc := &pipeline.Document{Message: &pipeline.Message{}, Consultation: json.RawMessage(`{"version": 0}`)}
+	doc := &pipeline.Document{Message: &conneqt.Message{}, Consultation: json.RawMessage(`{"version": 0}`)}
 	err := s.ProcessMessage(t.Context(), doc)
-	if !errors.Is(err, pipeline.ErrInvalid) || len(doc.Message.Attachments) != 0 {
+	if !errors.Is(err, conneqt.ErrInvalid) || len(doc.Message.Attachments) != 0 {
 		t.Errorf("invalid consultation: err %v, %d attachments", err, len(doc.Message.Attachments))
 	}
 
@@ -183,7 +184,7 @@ func TestStageProcessMessageSkipsAndFails(t *testing.T) {
 	_ = json.Unmarshal(exampleRaw(t), &c)
 	c["sections"] = []any{map[string]any{"title": "Note", "notes": "Smiled 😀"}}
 	raw, _ := json.Marshal(c)
-	doc = &pipeline.Document{Message: &pipeline.Message{}, Consultation: raw}
+	doc = &pipeline.Document{Message: &conneqt.Message{}, Consultation: raw}
 	if err := s.ProcessMessage(t.Context(), doc); err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +197,7 @@ func TestStageProcessMessageSkipsAndFails(t *testing.T) {
 // default pipeline will.
 func TestStageInRunner(t *testing.T) {
 	r := &pipeline.Runner{Stages: pipeline.Pipeline{newStage(t, Options{})}}
-	doc := &pipeline.Document{Route: &pipeline.Route{}, Message: &pipeline.Message{}, Consultation: exampleRaw(t)}
+	doc := &pipeline.Document{Route: &conneqt.Route{}, Message: &conneqt.Message{}, Consultation: exampleRaw(t)}
 	if err := r.Process(t.Context(), doc); err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +211,7 @@ func TestStageInRunner(t *testing.T) {
 // rendered.
 func TestStageCollectsProblems(t *testing.T) {
 	earlier := pipeline.MessageFunc("validate", func(_ context.Context, doc *pipeline.Document) error {
-		return pipeline.NewValidationError([]pipeline.Problem{{Name: "subject.id.value", Reason: "bad"}})
+		return conneqt.NewValidationError([]conneqt.Problem{{Name: "subject.id.value", Reason: "bad"}})
 	})
 	r := &pipeline.Runner{Stages: pipeline.Pipeline{collecting{earlier}, newStage(t, Options{})}}
 	for _, tt := range []struct {
@@ -220,9 +221,9 @@ func TestStageCollectsProblems(t *testing.T) {
 		{`{"version": 0}`, []string{"consultation.clinician.name", "subject.id.value"}},
 		{string(exampleRaw(t)), []string{"subject.id.value"}},
 	} {
-		doc := &pipeline.Document{Route: &pipeline.Route{}, Message: &pipeline.Message{}, Consultation: json.RawMessage(tt.consultation)}
+		doc := &pipeline.Document{Route: &conneqt.Route{}, Message: &conneqt.Message{}, Consultation: json.RawMessage(tt.consultation)}
 		err := r.Process(t.Context(), doc)
-		var ve *pipeline.ValidationError
+		var ve *conneqt.ValidationError
 		if !errors.As(err, &ve) {
 			t.Fatalf("err = %v", err)
 		}
@@ -262,7 +263,7 @@ func TestFormatters(t *testing.T) {
 func ExampleParse() {
 	raw := []byte(`{"version": 0, "patient": {"family": "Smith", "dateOfBirth": "1980-02-30", "nhsNumber": "9434765919"}}`)
 	_, err := Parse(raw, testNow)
-	var ve *pipeline.ValidationError
+	var ve *conneqt.ValidationError
 	if errors.As(err, &ve) {
 		for _, p := range ve.Problems {
 			fmt.Println(p.Name)
@@ -281,7 +282,7 @@ func TestRenderValidates(t *testing.T) {
 	c := example(t)
 	c.Patient.NHSNumber = "123"
 	_, err := newStage(t, Options{}).Render(t.Context(), c)
-	var ve *pipeline.ValidationError
+	var ve *conneqt.ValidationError
 	if !errors.As(err, &ve) || ve.Problems[0].Name != "consultation.patient.nhsNumber" {
 		t.Errorf("err = %v, want a problem at consultation.patient.nhsNumber", err)
 	}

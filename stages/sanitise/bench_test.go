@@ -5,7 +5,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/conneqt"
 )
 
 // BenchmarkSanitise runs validate and sanitise on a message whose PDF has
@@ -17,8 +17,8 @@ func BenchmarkSanitise(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		doc := newDoc(
-			&pipeline.Attachment{FileName: "letter.pdf", MIMEType: pipeline.MIMEPDF, Data: bytes.Clone(js)},
-			&pipeline.Attachment{FileName: "photo.jpg", MIMEType: pipeline.MIMEJPEG, Data: bytes.Clone(jpg)},
+			&conneqt.Attachment{FileName: "letter.pdf", MIMEType: conneqt.MIMEPDF, Data: bytes.Clone(js)},
+			&conneqt.Attachment{FileName: "photo.jpg", MIMEType: conneqt.MIMEJPEG, Data: bytes.Clone(jpg)},
 		)
 		if err := r.Process(context.Background(), doc); err != nil {
 			b.Fatal(err)

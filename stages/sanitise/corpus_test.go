@@ -10,8 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gpdoc/gpdoc/conneqt"
+	"github.com/gpdoc/gpdoc/internal/corpustest"
 	"github.com/gpdoc/gpdoc/pipeline"
-	"github.com/gpdoc/gpdoc/stages/internal/corpustest"
 	"github.com/gpdoc/gpdoc/stages/sanitise"
 	"github.com/gpdoc/gpdoc/stages/validate"
 )
@@ -61,28 +62,28 @@ func readManifest(t *testing.T, root string) []corpusFile {
 func declaredType(path string) string {
 	switch {
 	case strings.HasPrefix(path, "pdf/"):
-		return pipeline.MIMEPDF
+		return conneqt.MIMEPDF
 	case strings.HasPrefix(path, "png/"):
-		return pipeline.MIMEPNG
+		return conneqt.MIMEPNG
 	case strings.HasPrefix(path, "jpeg/"):
-		return pipeline.MIMEJPEG
+		return conneqt.MIMEJPEG
 	}
-	return pipeline.MIMEText
+	return conneqt.MIMEText
 }
 
 // corpusDoc wraps one corpus file as the only attachment of a valid
 // standard message.
 func corpusDoc(name, mime string, data []byte) *pipeline.Document {
 	return &pipeline.Document{
-		Route: pipeline.MustRoute(pipeline.Standard),
-		Message: &pipeline.Message{
+		Route: conneqt.MustRoute(conneqt.Standard),
+		Message: &conneqt.Message{
 			MessageID:   "0c6b6a2e-4f1d-4f8e-9a55-3f0d1c2b7e11",
 			Type:        "ToolbarMessage",
 			Topic:       "Health",
-			Recipient:   pipeline.Party{ID: pipeline.Identifier{Value: "G00001", Type: pipeline.IDOcsClient}},
-			Subject:     pipeline.Party{ID: pipeline.Identifier{Value: "9434765919", Type: pipeline.IDVerifiedNHSNumber}},
-			Body:        &pipeline.Body{MIMEType: pipeline.MIMEText, Content: "Corpus file"},
-			Attachments: []*pipeline.Attachment{{FileName: name, MIMEType: mime, Data: data}},
+			Recipient:   conneqt.Party{ID: conneqt.Identifier{Value: "G00001", Type: conneqt.IDOcsClient}},
+			Subject:     conneqt.Party{ID: conneqt.Identifier{Value: "9434765919", Type: conneqt.IDVerifiedNHSNumber}},
+			Body:        &conneqt.Body{MIMEType: conneqt.MIMEText, Content: "Corpus file"},
+			Attachments: []*conneqt.Attachment{{FileName: name, MIMEType: mime, Data: data}},
 		},
 	}
 }

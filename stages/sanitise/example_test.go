@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages/sanitise"
 	"github.com/gpdoc/gpdoc/stages/validate"
@@ -18,14 +19,14 @@ func Example() {
 	runner := &pipeline.Runner{Stages: pipeline.Pipeline{v, s}}
 
 	doc := &pipeline.Document{
-		Route: pipeline.MustRoute(pipeline.Standard),
-		Message: &pipeline.Message{
+		Route: conneqt.MustRoute(conneqt.Standard),
+		Message: &conneqt.Message{
 			MessageID: "869c3439-fcb8-4546-b372-2af2bf54e197", Type: "ToolbarMessage", Topic: "Health",
-			Recipient: pipeline.Party{ID: pipeline.Identifier{Value: "G00001", Type: pipeline.IDOcsClient}},
-			Subject:   pipeline.Party{ID: pipeline.Identifier{Value: "943 476 5919", Type: pipeline.IDVerifiedNHSNumber}},
-			Body:      &pipeline.Body{MIMEType: pipeline.MIMEText, Content: "Results"},
-			Attachments: []*pipeline.Attachment{{
-				FileName: "Results: 21/11.", MIMEType: pipeline.MIMEText,
+			Recipient: conneqt.Party{ID: conneqt.Identifier{Value: "G00001", Type: conneqt.IDOcsClient}},
+			Subject:   conneqt.Party{ID: conneqt.Identifier{Value: "943 476 5919", Type: conneqt.IDVerifiedNHSNumber}},
+			Body:      &conneqt.Body{MIMEType: conneqt.MIMEText, Content: "Results"},
+			Attachments: []*conneqt.Attachment{{
+				FileName: "Results: 21/11.", MIMEType: conneqt.MIMEText,
 				Data: []byte("\xff\xfeO\x00K\x00\r\x00\n\x00"), // UTF-16LE "OK\r\n"
 			}},
 		},

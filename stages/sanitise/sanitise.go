@@ -26,13 +26,14 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gpdoc/gpdoc/conneqt"
+	"github.com/gpdoc/gpdoc/conneqt/nhsnumber"
+	"github.com/gpdoc/gpdoc/conneqt/winname"
+	"github.com/gpdoc/gpdoc/internal/pdfdoc"
+	"github.com/gpdoc/gpdoc/internal/textnorm"
 	"github.com/gpdoc/gpdoc/pipeline"
-	"github.com/gpdoc/gpdoc/stages/internal/pdfdoc"
 	"github.com/gpdoc/gpdoc/stages/jpegseg"
-	"github.com/gpdoc/gpdoc/stages/textnorm"
 	"github.com/gpdoc/gpdoc/stages/validate"
-	"github.com/gpdoc/gpdoc/stages/validate/nhsnumber"
-	"github.com/gpdoc/gpdoc/stages/validate/winname"
 )
 
 // Name is the stage's name in pipelines.
@@ -99,7 +100,7 @@ func (s *Stage) ProcessMessage(ctx context.Context, doc *pipeline.Document) erro
 		if a == nil || n == a.FileName {
 			continue
 		}
-		doc.AddChange(pipeline.Change{Name: pipeline.AttachmentField(i, "fileName"), Stage: Name, Action: "renamed",
+		doc.AddChange(pipeline.Change{Name: conneqt.AttachmentField(i, "fileName"), Stage: Name, Action: "renamed",
 			Before: a.FileName, After: n, Detail: renameDetail(a.FileName, n, names[i])})
 		a.FileName = n
 	}
@@ -108,8 +109,8 @@ func (s *Stage) ProcessMessage(ctx context.Context, doc *pipeline.Document) erro
 
 // typeOf is the type an attachment's name should suit: the detected type
 // when the validate stage recognised one the API names, else the declared.
-func typeOf(a *pipeline.Attachment) string {
-	if a.MIMEType == pipeline.MIMEConsultation {
+func typeOf(a *conneqt.Attachment) string {
+	if a.MIMEType == conneqt.MIMEConsultation {
 		return a.MIMEType
 	}
 	if len(validate.Extensions(a.DetectedMIME)) > 0 {
@@ -144,15 +145,15 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 	}
 	kind := a.DetectedMIME
 	if kind == "" {
-		kind = validate.Detect(a.Data, a.MIMEType == pipeline.MIMEPDF)
+		kind = validate.Detect(a.Data, a.MIMEType == conneqt.MIMEPDF)
 	}
-	content := pipeline.AttachmentField(i, "content")
+	content := conneqt.AttachmentField(i, "content")
 	switch {
-	case a.MIMEType == pipeline.MIMEText || a.MIMEType == pipeline.MIMEConsultation:
+	case a.MIMEType == conneqt.MIMEText || a.MIMEType == conneqt.MIMEConsultation:
 		return s.text(doc, a, content)
-	case kind == pipeline.MIMEJPEG:
+	case kind == conneqt.MIMEJPEG:
 		return s.jpeg(doc, a, content)
-	case kind == pipeline.MIMEPDF:
+	case kind == conneqt.MIMEPDF:
 		return s.pdf(doc, a, content)
 	}
 	return nil
@@ -164,7 +165,7 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 // so the stage checks for itself: an attachment that failed validation is
 // never sanitised.
 func hasProblem(doc *pipeline.Document, i int) bool {
-	prefix := pipeline.AttachmentField(i, "")
+	prefix := conneqt.AttachmentField(i, "")
 	for _, p := range doc.Problems() {
 		if p.Name == prefix || strings.HasPrefix(p.Name, prefix+".") {
 			return true
@@ -174,10 +175,10 @@ func hasProblem(doc *pipeline.Document, i int) bool {
 }
 
 func problem(name, reason string) error {
-	return pipeline.NewValidationError([]pipeline.Problem{{Name: name, Reason: reason}})
+	return conneqt.NewValidationError([]conneqt.Problem{{Name: name, Reason: reason}})
 }
 
-func (s *Stage) text(doc *pipeline.Document, a *pipeline.Attachment, content string) error {
+func (s *Stage) text(doc *pipeline.Document, a *conneqt.Attachment, content string) error {
 	res, err := textnorm.Normalise(a.Data)
 	if err != nil {
 		return problem(content, fmt.Sprintf("cannot be converted to UTF-8 safely: %v", err))
@@ -193,7 +194,7 @@ func (s *Stage) text(doc *pipeline.Document, a *pipeline.Attachment, content str
 	return nil
 }
 
-func (s *Stage) jpeg(doc *pipeline.Document, a *pipeline.Attachment, content string) error {
+func (s *Stage) jpeg(doc *pipeline.Document, a *conneqt.Attachment, content string) error {
 	res, err := jpegseg.Strip(a.Data)
 	if err != nil {
 		return problem(content, "cannot remove the JPEG's metadata: "+err.Error())
@@ -211,7 +212,7 @@ func (s *Stage) jpeg(doc *pipeline.Document, a *pipeline.Attachment, content str
 	return nil
 }
 
-func (s *Stage) pdf(doc *pipeline.Document, a *pipeline.Attachment, content string) error {
+func (s *Stage) pdf(doc *pipeline.Document, a *conneqt.Attachment, content string) error {
 	d, err := pdfdoc.Open(a.Data, s.opts.MaxPixels)
 	if err != nil {
 		return problem(content, "is not a PDF gpdoc can sanitise: "+err.Error())

@@ -16,6 +16,7 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/internal/pdfcpusetup"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages/jpegseg"
@@ -81,14 +82,14 @@ func jsPDF(t testing.TB) []byte {
 	return b.Bytes()
 }
 
-func newDoc(atts ...*pipeline.Attachment) *pipeline.Document {
+func newDoc(atts ...*conneqt.Attachment) *pipeline.Document {
 	return &pipeline.Document{
-		Route: pipeline.MustRoute(pipeline.Standard),
-		Message: &pipeline.Message{
+		Route: conneqt.MustRoute(conneqt.Standard),
+		Message: &conneqt.Message{
 			MessageID: "869c3439-fcb8-4546-b372-2af2bf54e197", Type: "ToolbarMessage", Topic: "Health",
-			Recipient:   pipeline.Party{ID: pipeline.Identifier{Value: "G00001", Type: pipeline.IDOcsClient}},
-			Subject:     pipeline.Party{ID: pipeline.Identifier{Value: "943 476 5919", Type: pipeline.IDVerifiedNHSNumber}},
-			Body:        &pipeline.Body{MIMEType: pipeline.MIMEText, Content: "Letter"},
+			Recipient:   conneqt.Party{ID: conneqt.Identifier{Value: "G00001", Type: conneqt.IDOcsClient}},
+			Subject:     conneqt.Party{ID: conneqt.Identifier{Value: "943 476 5919", Type: conneqt.IDVerifiedNHSNumber}},
+			Body:        &conneqt.Body{MIMEType: conneqt.MIMEText, Content: "Letter"},
 			Attachments: atts,
 		},
 	}
@@ -111,11 +112,11 @@ func TestNames(t *testing.T) {
 	pdf := examplePDF(t)
 	for run := 0; run < 20; run++ { // the result must not depend on goroutine order
 		doc := newDoc(
-			&pipeline.Attachment{FileName: " CON.pdf ", MIMEType: pipeline.MIMEPDF, Data: pdf},
-			&pipeline.Attachment{FileName: "con_.PDF", MIMEType: pipeline.MIMEPDF, Data: pdf},
-			&pipeline.Attachment{FileName: "photo.pdf", MIMEType: pipeline.MIMEJPEG, Data: jpg},
-			&pipeline.Attachment{FileName: "Photo.jpg", MIMEType: pipeline.MIMEJPEG, Data: jpg},
-			&pipeline.Attachment{FileName: "notes", MIMEType: pipeline.MIMEConsultation, Data: []byte("History")},
+			&conneqt.Attachment{FileName: " CON.pdf ", MIMEType: conneqt.MIMEPDF, Data: pdf},
+			&conneqt.Attachment{FileName: "con_.PDF", MIMEType: conneqt.MIMEPDF, Data: pdf},
+			&conneqt.Attachment{FileName: "photo.pdf", MIMEType: conneqt.MIMEJPEG, Data: jpg},
+			&conneqt.Attachment{FileName: "Photo.jpg", MIMEType: conneqt.MIMEJPEG, Data: jpg},
+			&conneqt.Attachment{FileName: "notes", MIMEType: conneqt.MIMEConsultation, Data: []byte("History")},
 		)
 		if err := runner(t).Process(context.Background(), doc); err != nil {
 			t.Fatal(err)
@@ -156,23 +157,23 @@ func TestContent(t *testing.T) {
 	jpg := exampleJPEG(t)
 	tests := []struct {
 		name    string
-		att     *pipeline.Attachment
+		att     *conneqt.Attachment
 		action  string // the change expected, "" for none
 		detail  string // a part of its detail
 		problem string // a part of the problem expected, "" for none
 		check   func(t *testing.T, out []byte)
 	}{
-		{name: "clean text", att: &pipeline.Attachment{FileName: "a.txt", MIMEType: pipeline.MIMEText, Data: []byte("fine\n")}},
-		{name: "UTF-16 text", att: &pipeline.Attachment{FileName: "a.txt", MIMEType: pipeline.MIMEText, Data: []byte("\xff\xfeZ\x00o\x00\xeb\x00\r\x00\n\x00")},
+		{name: "clean text", att: &conneqt.Attachment{FileName: "a.txt", MIMEType: conneqt.MIMEText, Data: []byte("fine\n")}},
+		{name: "UTF-16 text", att: &conneqt.Attachment{FileName: "a.txt", MIMEType: conneqt.MIMEText, Data: []byte("\xff\xfeZ\x00o\x00\xeb\x00\r\x00\n\x00")},
 			action: "normalised text", detail: "converted from UTF-16LE to UTF-8; changed 1 CRLF or CR line ends to LF",
 			check: func(t *testing.T, out []byte) {
 				if string(out) != "Zoë\n" {
 					t.Errorf("text %q", out)
 				}
 			}},
-		{name: "cp1252 consultation", att: &pipeline.Attachment{FileName: "notes", MIMEType: pipeline.MIMEConsultation, Data: []byte("37.8 \xb0C\x07")},
+		{name: "cp1252 consultation", att: &conneqt.Attachment{FileName: "notes", MIMEType: conneqt.MIMEConsultation, Data: []byte("37.8 \xb0C\x07")},
 			action: "normalised text", detail: "converted from Windows-1252 to UTF-8; removed 1 control characters"},
-		{name: "JPEG with EXIF", att: &pipeline.Attachment{FileName: "p.jpg", MIMEType: pipeline.MIMEJPEG, Data: withEXIF(jpg, 6)},
+		{name: "JPEG with EXIF", att: &conneqt.Attachment{FileName: "p.jpg", MIMEType: conneqt.MIMEJPEG, Data: withEXIF(jpg, 6)},
 			action: "removed metadata", detail: "removed EXIF metadata (APP1); kept only the EXIF orientation (6)",
 			check: func(t *testing.T, out []byte) {
 				if bytes.Contains(out, []byte("GPS")) {
@@ -188,16 +189,16 @@ func TestContent(t *testing.T) {
 					t.Error("pixels changed")
 				}
 			}},
-		{name: "clean JPEG", att: &pipeline.Attachment{FileName: "p.jpg", MIMEType: pipeline.MIMEJPEG, Data: jpg}},
-		{name: "PDF with JavaScript", att: &pipeline.Attachment{FileName: "l.pdf", MIMEType: pipeline.MIMEPDF, Data: jsPDF(t)},
+		{name: "clean JPEG", att: &conneqt.Attachment{FileName: "p.jpg", MIMEType: conneqt.MIMEJPEG, Data: jpg}},
+		{name: "PDF with JavaScript", att: &conneqt.Attachment{FileName: "l.pdf", MIMEType: conneqt.MIMEPDF, Data: jsPDF(t)},
 			action: "removed active content", detail: "JavaScript action (document OpenAction)",
 			check: func(t *testing.T, out []byte) {
 				if bytes.Contains(out, []byte("JavaScript")) {
 					t.Error("JavaScript left in the PDF")
 				}
 			}},
-		{name: "clean PDF", att: &pipeline.Attachment{FileName: "l.pdf", MIMEType: pipeline.MIMEPDF, Data: examplePDF(t)}},
-		{name: "PDF cut short", att: &pipeline.Attachment{FileName: "l.pdf", MIMEType: pipeline.MIMEPDF, Data: examplePDF(t)[:300]},
+		{name: "clean PDF", att: &conneqt.Attachment{FileName: "l.pdf", MIMEType: conneqt.MIMEPDF, Data: examplePDF(t)}},
+		{name: "PDF cut short", att: &conneqt.Attachment{FileName: "l.pdf", MIMEType: conneqt.MIMEPDF, Data: examplePDF(t)[:300]},
 			problem: "is not a readable PDF"},
 	}
 	for _, tt := range tests {
@@ -257,9 +258,9 @@ func TestConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			doc := newDoc(
-				&pipeline.Attachment{FileName: "a.jpg", MIMEType: pipeline.MIMEJPEG, Data: bytes.Clone(jpg)},
-				&pipeline.Attachment{FileName: "a.jpg", MIMEType: pipeline.MIMEJPEG, Data: bytes.Clone(jpg)},
-				&pipeline.Attachment{FileName: "b.pdf", MIMEType: pipeline.MIMEPDF, Data: bytes.Clone(js)},
+				&conneqt.Attachment{FileName: "a.jpg", MIMEType: conneqt.MIMEJPEG, Data: bytes.Clone(jpg)},
+				&conneqt.Attachment{FileName: "a.jpg", MIMEType: conneqt.MIMEJPEG, Data: bytes.Clone(jpg)},
+				&conneqt.Attachment{FileName: "b.pdf", MIMEType: conneqt.MIMEPDF, Data: bytes.Clone(js)},
 			)
 			if err := r.Process(context.Background(), doc); err != nil {
 				t.Error(err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages/send"
 	"github.com/gpdoc/gpdoc/transport"
@@ -22,8 +23,8 @@ func Example() {
 		return nil
 	})
 	runner := &pipeline.Runner{Stages: pipeline.Pipeline{assemble, send.New(client)}}
-	doc := &pipeline.Document{Route: pipeline.MustRoute(pipeline.Standard), Message: conneqttest.SampleMessage(pipeline.Standard)}
+	doc := &pipeline.Document{Route: conneqt.MustRoute(conneqt.Standard), Message: conneqttest.SampleMessage(conneqt.Standard)}
 	err := runner.Process(context.Background(), doc)
-	fmt.Println(transport.Classify(err), strings.HasSuffix(doc.StatusEndpoint, doc.Message.MessageID+"/status"))
+	fmt.Println(conneqt.Classify(err), strings.HasSuffix(doc.StatusEndpoint, doc.Message.MessageID+"/status"))
 	// Output: sent true
 }

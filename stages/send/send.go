@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/transport"
 )
@@ -22,7 +23,7 @@ var ErrNoPayload = errors.New("no assembled payload: the assemble stage must run
 
 // Sender delivers one assembled message. *transport.Client implements it.
 type Sender interface {
-	Send(ctx context.Context, route *pipeline.Route, messageID string, body pipeline.Payload) (*transport.SendResult, error)
+	Send(ctx context.Context, route *conneqt.Route, messageID string, body pipeline.Payload) (*transport.SendResult, error)
 }
 
 var _ Sender = (*transport.Client)(nil)
@@ -43,10 +44,10 @@ func (s *Stage) Name() string { return Name }
 
 // ProcessMessage sends doc.Payload on doc.Route with doc.Message.MessageID
 // and sets doc.StatusEndpoint. Its errors keep their transport types, so
-// transport.Classify tells the outcomes apart:
+// conneqt.Classify tells the outcomes apart:
 //
 //   - a 400 whose problem lists invalidParameters unwraps to a
-//     *pipeline.ValidationError: a pipeline.Runner records the service's
+//     *conneqt.ValidationError: a pipeline.Runner records the service's
 //     problems on the document (Classify: Invalid);
 //   - a 406 comes back as a *RejectedError naming the attachments' digests,
 //     which must never be sent again (Classify: RejectedContent);
@@ -58,10 +59,10 @@ func (s *Stage) ProcessMessage(ctx context.Context, doc *pipeline.Document) erro
 	}
 	res, err := s.sender.Send(ctx, doc.Route, doc.Message.MessageID, doc.Payload)
 	if err != nil {
-		if errors.Is(err, transport.ErrRejectedContent) {
+		if errors.Is(err, conneqt.ErrRejectedContent) {
 			return &RejectedError{MessageID: doc.Message.MessageID, AttachmentSHA256: Digests(doc.Message), Err: err}
 		}
-		var ve *pipeline.ValidationError
+		var ve *conneqt.ValidationError
 		if errors.As(err, &ve) {
 			return err // the Runner records its problems; wrapping would hide nothing
 		}
@@ -86,11 +87,11 @@ func (e *RejectedError) Error() string {
 	return fmt.Sprintf("messageId %s: content rejected, never resend these attachments: %v", e.MessageID, e.Err)
 }
 
-// Unwrap returns the transport error (it matches transport.ErrRejectedContent).
+// Unwrap returns the transport error (it matches conneqt.ErrRejectedContent).
 func (e *RejectedError) Unwrap() error { return e.Err }
 
 // Digests returns the hex SHA-256 of each attachment's bytes, in order.
-func Digests(msg *pipeline.Message) []string {
+func Digests(msg *conneqt.Message) []string {
 	out := make([]string, len(msg.Attachments))
 	for i, a := range msg.Attachments {
 		sum := sha256.Sum256(a.Data)

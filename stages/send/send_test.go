@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages/send"
 	"github.com/gpdoc/gpdoc/transport"
@@ -29,44 +30,44 @@ func TestStageOutcomes(t *testing.T) {
 	}
 	runner := &pipeline.Runner{Stages: pipeline.Pipeline{assemble, send.New(c)}}
 
-	virus := conneqttest.SampleMessage(pipeline.Standard)
-	virus.Attachments = append(virus.Attachments, &pipeline.Attachment{FileName: "e.txt", MIMEType: pipeline.MIMEText, Data: []byte(conneqttest.EICAR)})
-	invalid := conneqttest.SampleMessage(pipeline.Standard)
+	virus := conneqttest.SampleMessage(conneqt.Standard)
+	virus.Attachments = append(virus.Attachments, &conneqt.Attachment{FileName: "e.txt", MIMEType: conneqt.MIMEText, Data: []byte(conneqttest.EICAR)})
+	invalid := conneqttest.SampleMessage(conneqt.Standard)
 	invalid.Body.MIMEType = "text/html"
 	invalid.Subject.ID.Type = "NHSNumber"
-	conflict := conneqttest.SampleMessage(pipeline.GPConnect)
+	conflict := conneqttest.SampleMessage(conneqt.GPConnect)
 
 	tests := []struct {
 		name     string
-		route    pipeline.RouteName
-		msg      *pipeline.Message
+		route    conneqt.RouteName
+		msg      *conneqt.Message
 		before   func()
-		outcome  transport.Outcome
+		outcome  conneqt.Outcome
 		problems []string
 	}{
-		{"sent", pipeline.Instant, conneqttest.SampleMessage(pipeline.Instant), nil, transport.Sent, nil},
-		{"invalid", pipeline.Standard, invalid, nil, transport.Invalid, []string{"body.mimeType", "subject.id.type"}},
-		{"rejected content", pipeline.Standard, virus, nil, transport.RejectedContent, nil},
-		{"unavailable", pipeline.GPConnect, conneqttest.SampleMessage(pipeline.GPConnect), func() { s.FailNext(1, 503, "") }, transport.FailedRetryable, nil},
-		{"conflict", pipeline.GPConnect, conflict, func() {
+		{"sent", conneqt.Instant, conneqttest.SampleMessage(conneqt.Instant), nil, conneqt.Sent, nil},
+		{"invalid", conneqt.Standard, invalid, nil, conneqt.Invalid, []string{"body.mimeType", "subject.id.type"}},
+		{"rejected content", conneqt.Standard, virus, nil, conneqt.RejectedContent, nil},
+		{"unavailable", conneqt.GPConnect, conneqttest.SampleMessage(conneqt.GPConnect), func() { s.FailNext(1, 503, "") }, conneqt.FailedRetryable, nil},
+		{"conflict", conneqt.GPConnect, conflict, func() {
 			other := *conflict
 			other.Topic = "Health"
-			if _, err := c.Send(context.Background(), pipeline.MustRoute(pipeline.GPConnect), other.MessageID, transport.BytesPayload(conneqttest.Marshal(&other))); err != nil {
+			if _, err := c.Send(context.Background(), conneqt.MustRoute(conneqt.GPConnect), other.MessageID, transport.BytesPayload(conneqttest.Marshal(&other))); err != nil {
 				t.Fatal(err)
 			}
-		}, transport.FailedPermanent, nil},
+		}, conneqt.FailedPermanent, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.before != nil {
 				tt.before()
 			}
-			doc := &pipeline.Document{Route: pipeline.MustRoute(tt.route), Message: tt.msg}
+			doc := &pipeline.Document{Route: conneqt.MustRoute(tt.route), Message: tt.msg}
 			err := runner.Process(context.Background(), doc)
-			if got := transport.Classify(err); got != tt.outcome {
+			if got := conneqt.Classify(err); got != tt.outcome {
 				t.Fatalf("outcome %v, want %v (err %v)", got, tt.outcome, err)
 			}
-			if (tt.outcome == transport.Sent) != (doc.StatusEndpoint != "") {
+			if (tt.outcome == conneqt.Sent) != (doc.StatusEndpoint != "") {
 				t.Errorf("StatusEndpoint %q", doc.StatusEndpoint)
 			}
 			var got []string
@@ -76,7 +77,7 @@ func TestStageOutcomes(t *testing.T) {
 			if !slices.Equal(got, tt.problems) {
 				t.Errorf("problems %v, want %v", got, tt.problems)
 			}
-			if tt.outcome == transport.RejectedContent {
+			if tt.outcome == conneqt.RejectedContent {
 				var re *send.RejectedError
 				if !errors.As(err, &re) || len(re.AttachmentSHA256) != 2 {
 					t.Fatalf("err %v is not a *send.RejectedError with 2 digests", err)
@@ -92,7 +93,7 @@ func TestStageOutcomes(t *testing.T) {
 
 func TestNoPayload(t *testing.T) {
 	st := send.New(nil)
-	doc := &pipeline.Document{Route: pipeline.MustRoute(pipeline.Standard), Message: conneqttest.SampleMessage(pipeline.Standard)}
+	doc := &pipeline.Document{Route: conneqt.MustRoute(conneqt.Standard), Message: conneqttest.SampleMessage(conneqt.Standard)}
 	if err := st.ProcessMessage(context.Background(), doc); !errors.Is(err, send.ErrNoPayload) {
 		t.Errorf("err %v", err)
 	}

@@ -8,9 +8,10 @@ import (
 
 	"github.com/gabriel-vasile/mimetype"
 
+	"github.com/gpdoc/gpdoc/conneqt"
+	"github.com/gpdoc/gpdoc/internal/pdfdoc"
+	"github.com/gpdoc/gpdoc/internal/textnorm"
 	"github.com/gpdoc/gpdoc/pipeline"
-	"github.com/gpdoc/gpdoc/stages/internal/pdfdoc"
-	"github.com/gpdoc/gpdoc/stages/textnorm"
 )
 
 // eicar is the anti-virus test string; the service's scanner refuses any
@@ -37,17 +38,17 @@ func Detect(data []byte, declaredPDF bool) string {
 	}
 	m := mimetype.Detect(data)
 	switch {
-	case m.Is(pipeline.MIMEPDF):
-		return pipeline.MIMEPDF
-	case m.Is(pipeline.MIMEJPEG):
-		return pipeline.MIMEJPEG
-	case m.Is(pipeline.MIMEPNG):
-		return pipeline.MIMEPNG
+	case m.Is(conneqt.MIMEPDF):
+		return conneqt.MIMEPDF
+	case m.Is(conneqt.MIMEJPEG):
+		return conneqt.MIMEJPEG
+	case m.Is(conneqt.MIMEPNG):
+		return conneqt.MIMEPNG
 	case declaredPDF && bytes.Contains(data[:min(len(data), 1024)], []byte("%PDF-")):
-		return pipeline.MIMEPDF
+		return conneqt.MIMEPDF
 	}
 	if plainText(m) {
-		return pipeline.MIMEText
+		return conneqt.MIMEText
 	}
 	t, _, _ := strings.Cut(m.String(), ";")
 	return t
@@ -60,7 +61,7 @@ func plainText(m *mimetype.MIME) bool {
 				return false
 			}
 		}
-		if p.Is(pipeline.MIMEText) {
+		if p.Is(conneqt.MIMEText) {
 			return true
 		}
 	}
@@ -71,16 +72,16 @@ func plainText(m *mimetype.MIME) bool {
 // as declared.
 func agrees(declared, detected string) bool {
 	switch declared {
-	case pipeline.MIMEText, pipeline.MIMEConsultation:
-		return detected == pipeline.MIMEText
+	case conneqt.MIMEText, conneqt.MIMEConsultation:
+		return detected == conneqt.MIMEText
 	}
 	return declared == detected
 }
 
 // checkAttachment checks attachment i and returns its detected type.
-func checkAttachment(route *pipeline.Route, i int, att *pipeline.Attachment, opts Options, r *report) (detected string) {
-	content := pipeline.AttachmentField(i, "content")
-	mimeField := pipeline.AttachmentField(i, "mimeType")
+func checkAttachment(route *conneqt.Route, i int, att *conneqt.Attachment, opts Options, r *report) (detected string) {
+	content := conneqt.AttachmentField(i, "content")
+	mimeField := conneqt.AttachmentField(i, "mimeType")
 	defer func() {
 		if v := recover(); v != nil {
 			r.problem(content, fmt.Sprintf("could not be checked: a decoder failed on it (%v); the file is probably damaged", v), "")
@@ -91,7 +92,7 @@ func checkAttachment(route *pipeline.Route, i int, att *pipeline.Attachment, opt
 	case declared == "":
 		r.problem(mimeField, "required: "+quoteList(route.AttachmentMIMETypes), "")
 	case !route.AllowsMIME(declared):
-		if declared == pipeline.MIMEPNG && opts.Downsample && route.AllowsMIME(pipeline.MIMEJPEG) {
+		if declared == conneqt.MIMEPNG && opts.Downsample && route.AllowsMIME(conneqt.MIMEJPEG) {
 			r.warn(mimeField, "PNG is not accepted on the "+string(route.Name)+" route: the downsample stage converts it to JPEG", declared)
 		} else {
 			r.problem(mimeField, "must be "+quoteList(route.AttachmentMIMETypes)+" on the "+string(route.Name)+" route", clip(declared))
@@ -106,11 +107,11 @@ func checkAttachment(route *pipeline.Route, i int, att *pipeline.Attachment, opt
 		r.problem(content, "is the EICAR anti-virus test file: the service's virus scan refuses it (406), and it must never be resent", "")
 		return Detect(data, false)
 	}
-	isText := declared == pipeline.MIMEText || declared == pipeline.MIMEConsultation
-	detected = Detect(data, declared == pipeline.MIMEPDF)
+	isText := declared == conneqt.MIMEText || declared == conneqt.MIMEConsultation
+	detected = Detect(data, declared == conneqt.MIMEPDF)
 	size := len(data) // as it will be sent
 	switch {
-	case isText && detected == pipeline.MIMEText:
+	case isText && detected == conneqt.MIMEText:
 		text := checkText(data, opts, content, r)
 		if text == nil {
 			return detected // the text problem says it all
@@ -125,7 +126,7 @@ func checkAttachment(route *pipeline.Route, i int, att *pipeline.Attachment, opt
 	downsampled := false // the downsample stage will decode and re-encode it
 	if max := opts.maxBytes(route); int64(size) > max {
 		switch detected {
-		case pipeline.MIMEPDF, pipeline.MIMEJPEG, pipeline.MIMEPNG:
+		case conneqt.MIMEPDF, conneqt.MIMEJPEG, conneqt.MIMEPNG:
 			if opts.Downsample {
 				r.warn(content, fmt.Sprintf("is %d bytes, more than the limit of %d: the downsample stage reduces it", size, max), "")
 				downsampled = true
@@ -141,16 +142,16 @@ func checkAttachment(route *pipeline.Route, i int, att *pipeline.Attachment, opt
 		return detected
 	}
 	switch detected {
-	case pipeline.MIMEPDF:
+	case conneqt.MIMEPDF:
 		checkPDF(data, opts, content, r)
-	case pipeline.MIMEJPEG, pipeline.MIMEPNG:
+	case conneqt.MIMEJPEG, conneqt.MIMEPNG:
 		// An oversize photo is decoded by the downsample stage, which
 		// reports one that does not decode: decoding it here as well would
 		// double the most expensive step of a big photo.
-		fullDecode := !(downsampled && detected == pipeline.MIMEJPEG)
+		fullDecode := !(downsampled && detected == conneqt.MIMEJPEG)
 		checkImage(data, detected, opts, content, r, fullDecode)
 	}
-	if !opts.Sanitise && declared != pipeline.MIMEConsultation {
+	if !opts.Sanitise && declared != conneqt.MIMEConsultation {
 		checkExtension(i, att.FileName, detected, r)
 	}
 	return detected

@@ -8,125 +8,126 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
 )
 
 func TestAttachments(t *testing.T) {
 	jpg, pngData, pdf := testJPEG(t), testPNG(t), examplePDF(t)
-	att := func(name, mime string, data []byte) *pipeline.Attachment {
-		return &pipeline.Attachment{FileName: name, MIMEType: mime, Data: data}
+	att := func(name, mime string, data []byte) *conneqt.Attachment {
+		return &conneqt.Attachment{FileName: name, MIMEType: mime, Data: data}
 	}
 	const c0, m0, f0 = "attachments[0].content", "attachments[0].mimeType", "attachments[0].fileName"
 	tests := []struct {
 		name     string
-		route    pipeline.RouteName
-		atts     []*pipeline.Attachment
+		route    conneqt.RouteName
+		atts     []*conneqt.Attachment
 		opts     Options
-		problems []pipeline.Problem
-		warnings []pipeline.Problem
+		problems []conneqt.Problem
+		warnings []conneqt.Problem
 		// prefix compares only the start of the one problem's reason.
 		prefix bool
 	}{
-		{name: "PDF", atts: []*pipeline.Attachment{att("letter.pdf", pipeline.MIMEPDF, pdf)}},
-		{name: "JPEG", atts: []*pipeline.Attachment{att("photo.jpg", pipeline.MIMEJPEG, jpg)}},
-		{name: "JPEG .jpeg", atts: []*pipeline.Attachment{att("photo.JPEG", pipeline.MIMEJPEG, jpg)}},
-		{name: "PNG on standard", atts: []*pipeline.Attachment{att("scan.png", pipeline.MIMEPNG, pngData)}},
-		{name: "text", atts: []*pipeline.Attachment{att("note.txt", pipeline.MIMEText, []byte("Chest clear.\r\n"))}},
-		{name: "consultation without extension", atts: []*pipeline.Attachment{att("Consultation notes", pipeline.MIMEConsultation, []byte("History: cough."))}},
-		{name: "CSV as text", atts: []*pipeline.Attachment{att("readings.csv", pipeline.MIMEText, []byte("time,systolic\n09:00,140\n10:00,135\n"))}},
-		{name: "empty file", atts: []*pipeline.Attachment{att("letter.pdf", pipeline.MIMEPDF, []byte{})},
-			problems: []pipeline.Problem{p(c0, "the file is empty", "")}},
-		{name: "MIME type missing", atts: []*pipeline.Attachment{att("letter.pdf", "", pdf)},
-			problems: []pipeline.Problem{p(m0, "required: 'application/pdf', 'image/jpeg', 'image/png', 'text/plain' or 'text/vnd.qxlva.conneqt.consultation'", "")}},
-		{name: "GIF declared", route: pipeline.Instant, atts: []*pipeline.Attachment{att("a.gif", "image/gif", []byte("GIF89a...."))},
-			problems: []pipeline.Problem{
+		{name: "PDF", atts: []*conneqt.Attachment{att("letter.pdf", conneqt.MIMEPDF, pdf)}},
+		{name: "JPEG", atts: []*conneqt.Attachment{att("photo.jpg", conneqt.MIMEJPEG, jpg)}},
+		{name: "JPEG .jpeg", atts: []*conneqt.Attachment{att("photo.JPEG", conneqt.MIMEJPEG, jpg)}},
+		{name: "PNG on standard", atts: []*conneqt.Attachment{att("scan.png", conneqt.MIMEPNG, pngData)}},
+		{name: "text", atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte("Chest clear.\r\n"))}},
+		{name: "consultation without extension", atts: []*conneqt.Attachment{att("Consultation notes", conneqt.MIMEConsultation, []byte("History: cough."))}},
+		{name: "CSV as text", atts: []*conneqt.Attachment{att("readings.csv", conneqt.MIMEText, []byte("time,systolic\n09:00,140\n10:00,135\n"))}},
+		{name: "empty file", atts: []*conneqt.Attachment{att("letter.pdf", conneqt.MIMEPDF, []byte{})},
+			problems: []conneqt.Problem{p(c0, "the file is empty", "")}},
+		{name: "MIME type missing", atts: []*conneqt.Attachment{att("letter.pdf", "", pdf)},
+			problems: []conneqt.Problem{p(m0, "required: 'application/pdf', 'image/jpeg', 'image/png', 'text/plain' or 'text/vnd.qxlva.conneqt.consultation'", "")}},
+		{name: "GIF declared", route: conneqt.Instant, atts: []*conneqt.Attachment{att("a.gif", "image/gif", []byte("GIF89a...."))},
+			problems: []conneqt.Problem{
 				p(m0, "must be 'application/pdf', 'image/jpeg', 'text/plain' or 'text/vnd.qxlva.conneqt.consultation' on the instant route", "image/gif"),
 			}},
-		{name: "UTF-16 without BOM sanitised", opts: Options{Sanitise: true}, atts: []*pipeline.Attachment{att("note.txt", pipeline.MIMEText, []byte("h\x00e\x00l\x00l\x00o\x00"))}},
-		{name: "UTF-16 without BOM strict", atts: []*pipeline.Attachment{att("note.txt", pipeline.MIMEText, []byte("h\x00e\x00l\x00l\x00o\x00"))},
-			problems: []pipeline.Problem{p(m0, "declared text/plain but the content is not a type gpdoc recognises (binary data?)", "text/plain")}},
-		{name: "PNG on instant", route: pipeline.Instant, atts: []*pipeline.Attachment{att("scan.png", pipeline.MIMEPNG, pngData)},
-			problems: []pipeline.Problem{p(m0, "must be 'application/pdf', 'image/jpeg', 'text/plain' or 'text/vnd.qxlva.conneqt.consultation' on the instant route", "image/png")}},
-		{name: "PNG on instant before downsample", route: pipeline.Instant, opts: Options{Downsample: true}, atts: []*pipeline.Attachment{att("scan.png", pipeline.MIMEPNG, pngData)},
-			warnings: []pipeline.Problem{p(m0, "PNG is not accepted on the instant route: the downsample stage converts it to JPEG", "image/png")}},
-		{name: "PDF only on gpconnect", route: pipeline.GPConnect, atts: []*pipeline.Attachment{att("photo.jpg", pipeline.MIMEJPEG, jpg)},
-			problems: []pipeline.Problem{p(m0, "must be 'application/pdf' on the gpconnect route", "image/jpeg")}},
-		{name: "JPEG declared as PDF", atts: []*pipeline.Attachment{att("photo.pdf", pipeline.MIMEPDF, jpg)},
-			problems: []pipeline.Problem{p(m0, "declared application/pdf but the content is image/jpeg", "application/pdf")}},
-		{name: "PNG declared as JPEG", atts: []*pipeline.Attachment{att("scan.jpg", pipeline.MIMEJPEG, pngData)},
-			problems: []pipeline.Problem{p(m0, "declared image/jpeg but the content is image/png", "image/jpeg")}},
-		{name: "HTML declared as text", atts: []*pipeline.Attachment{att("note.txt", pipeline.MIMEText, []byte("<html><body><script>alert(1)</script></body></html>"))},
-			problems: []pipeline.Problem{p(m0, "declared text/plain but the content is HTML (text/html), which must not be sent as text", "text/plain")}},
-		{name: "binary declared as text", atts: []*pipeline.Attachment{att("note.txt", pipeline.MIMEText, []byte{0x00, 0x01, 0x02, 0x03})}, opts: Options{Sanitise: true},
-			problems: []pipeline.Problem{p(m0, "declared text/plain but the content is not a type gpdoc recognises (binary data?)", "text/plain")}},
-		{name: "too large", opts: Options{MaxAttachmentBytes: 10}, atts: []*pipeline.Attachment{att("note.txt", pipeline.MIMEText, []byte("twenty bytes of text"))},
-			problems: []pipeline.Problem{p(c0, "too large: 20 bytes, more than the limit of 10 bytes per attachment", "")}},
-		{name: "too large before downsample", opts: Options{MaxAttachmentBytes: 100, Downsample: true}, atts: []*pipeline.Attachment{att("photo.jpg", pipeline.MIMEJPEG, jpg)},
-			warnings: []pipeline.Problem{p(c0, "is "+itoa(len(jpg))+" bytes, more than the limit of 100: the downsample stage reduces it", "")}},
-		{name: "text too large before downsample", opts: Options{MaxAttachmentBytes: 10, Downsample: true}, atts: []*pipeline.Attachment{att("note.txt", pipeline.MIMEText, []byte("twenty bytes of text"))},
-			problems: []pipeline.Problem{p(c0, "too large: 20 bytes, more than the limit of 10 bytes per attachment", "")}},
+		{name: "UTF-16 without BOM sanitised", opts: Options{Sanitise: true}, atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte("h\x00e\x00l\x00l\x00o\x00"))}},
+		{name: "UTF-16 without BOM strict", atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte("h\x00e\x00l\x00l\x00o\x00"))},
+			problems: []conneqt.Problem{p(m0, "declared text/plain but the content is not a type gpdoc recognises (binary data?)", "text/plain")}},
+		{name: "PNG on instant", route: conneqt.Instant, atts: []*conneqt.Attachment{att("scan.png", conneqt.MIMEPNG, pngData)},
+			problems: []conneqt.Problem{p(m0, "must be 'application/pdf', 'image/jpeg', 'text/plain' or 'text/vnd.qxlva.conneqt.consultation' on the instant route", "image/png")}},
+		{name: "PNG on instant before downsample", route: conneqt.Instant, opts: Options{Downsample: true}, atts: []*conneqt.Attachment{att("scan.png", conneqt.MIMEPNG, pngData)},
+			warnings: []conneqt.Problem{p(m0, "PNG is not accepted on the instant route: the downsample stage converts it to JPEG", "image/png")}},
+		{name: "PDF only on gpconnect", route: conneqt.GPConnect, atts: []*conneqt.Attachment{att("photo.jpg", conneqt.MIMEJPEG, jpg)},
+			problems: []conneqt.Problem{p(m0, "must be 'application/pdf' on the gpconnect route", "image/jpeg")}},
+		{name: "JPEG declared as PDF", atts: []*conneqt.Attachment{att("photo.pdf", conneqt.MIMEPDF, jpg)},
+			problems: []conneqt.Problem{p(m0, "declared application/pdf but the content is image/jpeg", "application/pdf")}},
+		{name: "PNG declared as JPEG", atts: []*conneqt.Attachment{att("scan.jpg", conneqt.MIMEJPEG, pngData)},
+			problems: []conneqt.Problem{p(m0, "declared image/jpeg but the content is image/png", "image/jpeg")}},
+		{name: "HTML declared as text", atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte("<html><body><script>alert(1)</script></body></html>"))},
+			problems: []conneqt.Problem{p(m0, "declared text/plain but the content is HTML (text/html), which must not be sent as text", "text/plain")}},
+		{name: "binary declared as text", atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte{0x00, 0x01, 0x02, 0x03})}, opts: Options{Sanitise: true},
+			problems: []conneqt.Problem{p(m0, "declared text/plain but the content is not a type gpdoc recognises (binary data?)", "text/plain")}},
+		{name: "too large", opts: Options{MaxAttachmentBytes: 10}, atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte("twenty bytes of text"))},
+			problems: []conneqt.Problem{p(c0, "too large: 20 bytes, more than the limit of 10 bytes per attachment", "")}},
+		{name: "too large before downsample", opts: Options{MaxAttachmentBytes: 100, Downsample: true}, atts: []*conneqt.Attachment{att("photo.jpg", conneqt.MIMEJPEG, jpg)},
+			warnings: []conneqt.Problem{p(c0, "is "+itoa(len(jpg))+" bytes, more than the limit of 100: the downsample stage reduces it", "")}},
+		{name: "text too large before downsample", opts: Options{MaxAttachmentBytes: 10, Downsample: true}, atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte("twenty bytes of text"))},
+			problems: []conneqt.Problem{p(c0, "too large: 20 bytes, more than the limit of 10 bytes per attachment", "")}},
 		{name: "UTF-16 counted once converted", opts: Options{MaxAttachmentBytes: 12, Sanitise: true},
-			atts: []*pipeline.Attachment{att("note.txt", pipeline.MIMEText, []byte("\xff\xfeC\x00h\x00e\x00s\x00t\x00 \x00c\x00l\x00e\x00a\x00r\x00"))}},
-		{name: "EICAR", atts: []*pipeline.Attachment{att("eicar.txt", pipeline.MIMEText, []byte(eicar))},
-			problems: []pipeline.Problem{p(c0, "is the EICAR anti-virus test file: the service's virus scan refuses it (406), and it must never be resent", "")}},
+			atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte("\xff\xfeC\x00h\x00e\x00s\x00t\x00 \x00c\x00l\x00e\x00a\x00r\x00"))}},
+		{name: "EICAR", atts: []*conneqt.Attachment{att("eicar.txt", conneqt.MIMEText, []byte(eicar))},
+			problems: []conneqt.Problem{p(c0, "is the EICAR anti-virus test file: the service's virus scan refuses it (406), and it must never be resent", "")}},
 		// text encodings
-		{name: "Windows-1252 strict", atts: []*pipeline.Attachment{att("note.txt", pipeline.MIMEText, []byte("caf\xe9"))},
-			problems: []pipeline.Problem{p(c0, "must be UTF-8 text: not valid UTF-8 (first invalid byte at offset 3)", "")}},
-		{name: "Windows-1252 sanitised", opts: Options{Sanitise: true}, atts: []*pipeline.Attachment{att("note.txt", pipeline.MIMEText, []byte("caf\xe9"))}},
-		{name: "UTF-16 strict", atts: []*pipeline.Attachment{att("note.txt", pipeline.MIMEConsultation, []byte("\xff\xfeh\x00i\x00"))},
-			problems: []pipeline.Problem{p(c0, "must be UTF-8 text: not valid UTF-8 (first invalid byte at offset 0)", "")}},
-		{name: "UTF-16 sanitised", opts: Options{Sanitise: true}, atts: []*pipeline.Attachment{att("note", pipeline.MIMEConsultation, []byte("\xff\xfeh\x00i\x00"))}},
-		{name: "Shift_JIS sanitised", opts: Options{Sanitise: true}, atts: []*pipeline.Attachment{att("note.txt", pipeline.MIMEText, []byte("\x82\xb1\x82\xf1\x82\xc9\x82\xbf\x82\xcd"))},
-			problems: []pipeline.Problem{p(c0, "unsupported: text encoding cannot be determined unambiguously", "")}, prefix: true},
+		{name: "Windows-1252 strict", atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte("caf\xe9"))},
+			problems: []conneqt.Problem{p(c0, "must be UTF-8 text: not valid UTF-8 (first invalid byte at offset 3)", "")}},
+		{name: "Windows-1252 sanitised", opts: Options{Sanitise: true}, atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte("caf\xe9"))}},
+		{name: "UTF-16 strict", atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEConsultation, []byte("\xff\xfeh\x00i\x00"))},
+			problems: []conneqt.Problem{p(c0, "must be UTF-8 text: not valid UTF-8 (first invalid byte at offset 0)", "")}},
+		{name: "UTF-16 sanitised", opts: Options{Sanitise: true}, atts: []*conneqt.Attachment{att("note", conneqt.MIMEConsultation, []byte("\xff\xfeh\x00i\x00"))}},
+		{name: "Shift_JIS sanitised", opts: Options{Sanitise: true}, atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte("\x82\xb1\x82\xf1\x82\xc9\x82\xbf\x82\xcd"))},
+			problems: []conneqt.Problem{p(c0, "unsupported: text encoding cannot be determined unambiguously", "")}, prefix: true},
 		// file names
-		{name: "reserved device name", atts: []*pipeline.Attachment{att("CON.pdf", pipeline.MIMEPDF, pdf)},
-			problems: []pipeline.Problem{p(f0, "must be a valid Windows file name: is a name Windows reserves for a device (CON)", "CON.pdf")}},
-		{name: "reserved characters and trailing dot", atts: []*pipeline.Attachment{att("a<b>.pdf.", pipeline.MIMEPDF, pdf)},
-			problems: []pipeline.Problem{
+		{name: "reserved device name", atts: []*conneqt.Attachment{att("CON.pdf", conneqt.MIMEPDF, pdf)},
+			problems: []conneqt.Problem{p(f0, "must be a valid Windows file name: is a name Windows reserves for a device (CON)", "CON.pdf")}},
+		{name: "reserved characters and trailing dot", atts: []*conneqt.Attachment{att("a<b>.pdf.", conneqt.MIMEPDF, pdf)},
+			problems: []conneqt.Problem{
 				p(f0, "must be a valid Windows file name: contains a character Windows does not allow (< > : \" / \\ | ? *): < >", "a<b>.pdf."),
 				p(f0, "must be a valid Windows file name: starts or ends with whitespace or a period", "a<b>.pdf."),
 			}},
-		{name: "file name empty", atts: []*pipeline.Attachment{att("", pipeline.MIMEPDF, pdf)},
-			problems: []pipeline.Problem{p(f0, "must be a valid Windows file name: is empty", "")}},
-		{name: "bad names fixed by sanitise", opts: Options{Sanitise: true}, atts: []*pipeline.Attachment{att(" CON?.pdf. ", pipeline.MIMEPDF, pdf), att("con_.pdf", pipeline.MIMEPDF, pdf)}},
-		{name: "duplicate names", atts: []*pipeline.Attachment{att("letter.pdf", pipeline.MIMEPDF, pdf), att("Letter.PDF", pipeline.MIMEPDF, pdf)},
-			problems: []pipeline.Problem{p("attachments[1].fileName", "same name as attachments[0]: names must be unique within a message (Windows ignores case)", "Letter.PDF")}},
-		{name: "wrong extension", atts: []*pipeline.Attachment{att("photo.png", pipeline.MIMEJPEG, jpg)},
-			problems: []pipeline.Problem{p(f0, "extension .png does not match the content (image/jpeg): use .jpg", "photo.png")}},
-		{name: "missing extension", atts: []*pipeline.Attachment{att("photo", pipeline.MIMEJPEG, jpg)},
-			warnings: []pipeline.Problem{p(f0, "has no extension for its type (image/jpeg): add .jpg so the practice can open it", "photo")}},
-		{name: "extension fixed by sanitise", opts: Options{Sanitise: true}, atts: []*pipeline.Attachment{att("photo.png", pipeline.MIMEJPEG, jpg)}},
+		{name: "file name empty", atts: []*conneqt.Attachment{att("", conneqt.MIMEPDF, pdf)},
+			problems: []conneqt.Problem{p(f0, "must be a valid Windows file name: is empty", "")}},
+		{name: "bad names fixed by sanitise", opts: Options{Sanitise: true}, atts: []*conneqt.Attachment{att(" CON?.pdf. ", conneqt.MIMEPDF, pdf), att("con_.pdf", conneqt.MIMEPDF, pdf)}},
+		{name: "duplicate names", atts: []*conneqt.Attachment{att("letter.pdf", conneqt.MIMEPDF, pdf), att("Letter.PDF", conneqt.MIMEPDF, pdf)},
+			problems: []conneqt.Problem{p("attachments[1].fileName", "same name as attachments[0]: names must be unique within a message (Windows ignores case)", "Letter.PDF")}},
+		{name: "wrong extension", atts: []*conneqt.Attachment{att("photo.png", conneqt.MIMEJPEG, jpg)},
+			problems: []conneqt.Problem{p(f0, "extension .png does not match the content (image/jpeg): use .jpg", "photo.png")}},
+		{name: "missing extension", atts: []*conneqt.Attachment{att("photo", conneqt.MIMEJPEG, jpg)},
+			warnings: []conneqt.Problem{p(f0, "has no extension for its type (image/jpeg): add .jpg so the practice can open it", "photo")}},
+		{name: "extension fixed by sanitise", opts: Options{Sanitise: true}, atts: []*conneqt.Attachment{att("photo.png", conneqt.MIMEJPEG, jpg)}},
 		// structure
-		{name: "PDF cut short", atts: []*pipeline.Attachment{att("letter.pdf", pipeline.MIMEPDF, pdf[:len(pdf)/2])},
-			problems: []pipeline.Problem{p(c0, "is not a readable PDF: PDF does not parse: no %%EOF marker at the end (the file is cut short or has data appended)", "")}},
-		{name: "PDF with JavaScript strict", atts: []*pipeline.Attachment{att("letter.pdf", pipeline.MIMEPDF, jsPDF(t))},
-			problems: []pipeline.Problem{p(c0, "has active content the service's virus scan rejects (JavaScript action (document OpenAction)); the sanitise stage removes it", "")}},
-		{name: "PDF with JavaScript before sanitise", opts: Options{Sanitise: true}, atts: []*pipeline.Attachment{att("letter.pdf", pipeline.MIMEPDF, jsPDF(t))}},
-		{name: "PDF with a password", opts: Options{Sanitise: true}, atts: []*pipeline.Attachment{att("letter.pdf", pipeline.MIMEPDF, encryptedPDF(t))},
-			problems: []pipeline.Problem{p(c0, "PDF is encrypted: it needs a password to open: send a copy without a password", "")}},
-		{name: "JPEG pixel bomb", atts: []*pipeline.Attachment{att("photo.jpg", pipeline.MIMEJPEG, patchSOF(t, jpg, 0xC0, 65535, 65535))},
-			problems: []pipeline.Problem{p(c0, "too large: declares 65535×65535 = 4294836225 pixels, more than the budget of 100000000; refused before decoding (a decompression bomb?)", "")}},
-		{name: "JPEG over a small budget", opts: Options{MaxPixels: 1000}, atts: []*pipeline.Attachment{att("photo.jpg", pipeline.MIMEJPEG, jpg)},
-			problems: []pipeline.Problem{p(c0, "too large: declares 40×30 = 1200 pixels, more than the budget of 1000; refused before decoding (a decompression bomb?)", "")}},
-		{name: "JPEG zero height", atts: []*pipeline.Attachment{att("photo.jpg", pipeline.MIMEJPEG, patchSOF(t, jpg, 0xC0, 40, 0))},
-			problems: []pipeline.Problem{p(c0, "declares an empty image (40×0 pixels)", "")}},
-		{name: "lossless JPEG", atts: []*pipeline.Attachment{att("photo.jpg", pipeline.MIMEJPEG, patchSOF(t, jpg, 0xC3, 40, 30))},
-			problems: []pipeline.Problem{p(c0, "unsupported: lossless JPEG (SOF3), which gpdoc cannot decode; save it as a baseline or progressive JPEG", "")}},
-		{name: "JPEG cut short", atts: []*pipeline.Attachment{att("photo.jpg", pipeline.MIMEJPEG, jpg[:len(jpg)-20])},
-			problems: []pipeline.Problem{p(c0, "is damaged: does not decode", "")}, prefix: true},
-		{name: "PNG with a bad CRC", atts: []*pipeline.Attachment{att("scan.png", pipeline.MIMEPNG, flipByte(pngData, bytes.Index(pngData, []byte("IDAT"))+10))},
-			problems: []pipeline.Problem{p(c0, "is not a valid PNG: chunk \"IDAT\" has a bad CRC", "")}},
+		{name: "PDF cut short", atts: []*conneqt.Attachment{att("letter.pdf", conneqt.MIMEPDF, pdf[:len(pdf)/2])},
+			problems: []conneqt.Problem{p(c0, "is not a readable PDF: PDF does not parse: no %%EOF marker at the end (the file is cut short or has data appended)", "")}},
+		{name: "PDF with JavaScript strict", atts: []*conneqt.Attachment{att("letter.pdf", conneqt.MIMEPDF, jsPDF(t))},
+			problems: []conneqt.Problem{p(c0, "has active content the service's virus scan rejects (JavaScript action (document OpenAction)); the sanitise stage removes it", "")}},
+		{name: "PDF with JavaScript before sanitise", opts: Options{Sanitise: true}, atts: []*conneqt.Attachment{att("letter.pdf", conneqt.MIMEPDF, jsPDF(t))}},
+		{name: "PDF with a password", opts: Options{Sanitise: true}, atts: []*conneqt.Attachment{att("letter.pdf", conneqt.MIMEPDF, encryptedPDF(t))},
+			problems: []conneqt.Problem{p(c0, "PDF is encrypted: it needs a password to open: send a copy without a password", "")}},
+		{name: "JPEG pixel bomb", atts: []*conneqt.Attachment{att("photo.jpg", conneqt.MIMEJPEG, patchSOF(t, jpg, 0xC0, 65535, 65535))},
+			problems: []conneqt.Problem{p(c0, "too large: declares 65535×65535 = 4294836225 pixels, more than the budget of 100000000; refused before decoding (a decompression bomb?)", "")}},
+		{name: "JPEG over a small budget", opts: Options{MaxPixels: 1000}, atts: []*conneqt.Attachment{att("photo.jpg", conneqt.MIMEJPEG, jpg)},
+			problems: []conneqt.Problem{p(c0, "too large: declares 40×30 = 1200 pixels, more than the budget of 1000; refused before decoding (a decompression bomb?)", "")}},
+		{name: "JPEG zero height", atts: []*conneqt.Attachment{att("photo.jpg", conneqt.MIMEJPEG, patchSOF(t, jpg, 0xC0, 40, 0))},
+			problems: []conneqt.Problem{p(c0, "declares an empty image (40×0 pixels)", "")}},
+		{name: "lossless JPEG", atts: []*conneqt.Attachment{att("photo.jpg", conneqt.MIMEJPEG, patchSOF(t, jpg, 0xC3, 40, 30))},
+			problems: []conneqt.Problem{p(c0, "unsupported: lossless JPEG (SOF3), which gpdoc cannot decode; save it as a baseline or progressive JPEG", "")}},
+		{name: "JPEG cut short", atts: []*conneqt.Attachment{att("photo.jpg", conneqt.MIMEJPEG, jpg[:len(jpg)-20])},
+			problems: []conneqt.Problem{p(c0, "is damaged: does not decode", "")}, prefix: true},
+		{name: "PNG with a bad CRC", atts: []*conneqt.Attachment{att("scan.png", conneqt.MIMEPNG, flipByte(pngData, bytes.Index(pngData, []byte("IDAT"))+10))},
+			problems: []conneqt.Problem{p(c0, "is not a valid PNG: chunk \"IDAT\" has a bad CRC", "")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			route := tt.route
 			if route == "" {
-				route = pipeline.Standard
+				route = conneqt.Standard
 			}
 			m := baseMessage(route, tt.atts...)
 			opts := tt.opts
 			opts.Now = fixedNow
-			problems, warnings := CheckMessage(pipeline.MustRoute(route), m, opts)
+			problems, warnings := CheckMessage(conneqt.MustRoute(route), m, opts)
 			if tt.prefix && len(problems) == 1 && len(tt.problems) == 1 && strings.HasPrefix(problems[0].Reason, tt.problems[0].Reason) {
 				problems[0].Reason = tt.problems[0].Reason
 			}
@@ -156,17 +157,17 @@ func TestDetect(t *testing.T) {
 		want        string
 	}{
 		{nil, false, "application/x-empty"},
-		{[]byte("%PDF-1.7\n"), false, pipeline.MIMEPDF},
-		{[]byte("junk before\n%PDF-1.7\n"), false, pipeline.MIMEPDF},
-		{[]byte(strings.Repeat("junk ", 150) + "\n%PDF-1.7\n"), true, pipeline.MIMEPDF},
-		{[]byte(strings.Repeat("junk ", 300) + "\n%PDF-1.7\n"), true, pipeline.MIMEText},
-		{[]byte("%PD"), false, pipeline.MIMEText},
-		{[]byte("{\"a\": 1}"), false, pipeline.MIMEText},
-		{[]byte("<?xml version=\"1.0\"?><a/>"), false, pipeline.MIMEText},
+		{[]byte("%PDF-1.7\n"), false, conneqt.MIMEPDF},
+		{[]byte("junk before\n%PDF-1.7\n"), false, conneqt.MIMEPDF},
+		{[]byte(strings.Repeat("junk ", 150) + "\n%PDF-1.7\n"), true, conneqt.MIMEPDF},
+		{[]byte(strings.Repeat("junk ", 300) + "\n%PDF-1.7\n"), true, conneqt.MIMEText},
+		{[]byte("%PD"), false, conneqt.MIMEText},
+		{[]byte("{\"a\": 1}"), false, conneqt.MIMEText},
+		{[]byte("<?xml version=\"1.0\"?><a/>"), false, conneqt.MIMEText},
 		{[]byte("<html><body>x"), false, "text/html"},
 		{[]byte("<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>"), false, "image/svg+xml"},
 		{[]byte("{\\rtf1 hello}"), false, "text/rtf"},
-		{[]byte("\xff\xfeh\x00i\x00"), false, pipeline.MIMEText},
+		{[]byte("\xff\xfeh\x00i\x00"), false, conneqt.MIMEText},
 		{[]byte("PK\x03\x04"), false, "application/zip"},
 	}
 	for _, tt := range tests {
@@ -178,18 +179,18 @@ func TestDetect(t *testing.T) {
 
 func TestFixFileName(t *testing.T) {
 	tests := []struct{ name, mime, want string }{
-		{"letter.pdf", pipeline.MIMEPDF, "letter.pdf"},
-		{"photo.pdf", pipeline.MIMEJPEG, "photo.jpg"},
-		{"photo.JPEG", pipeline.MIMEJPEG, "photo.JPEG"},
-		{"scan", pipeline.MIMEPDF, "scan.pdf"},
-		{"Smith 12.03.2026", pipeline.MIMEPDF, "Smith 12.03.2026.pdf"},
-		{"notes.xml", pipeline.MIMEText, "notes.xml"},
-		{"notes.doc", pipeline.MIMEText, "notes.txt"},
-		{"notes", pipeline.MIMEText, "notes.txt"},
-		{" CON.pdf ", pipeline.MIMEPDF, "CON_.pdf"},
-		{"Consultation notes", pipeline.MIMEConsultation, "Consultation notes"},
-		{"a:b", pipeline.MIMEConsultation, "a_b"},
-		{"", pipeline.MIMEPDF, "attachment.pdf"},
+		{"letter.pdf", conneqt.MIMEPDF, "letter.pdf"},
+		{"photo.pdf", conneqt.MIMEJPEG, "photo.jpg"},
+		{"photo.JPEG", conneqt.MIMEJPEG, "photo.JPEG"},
+		{"scan", conneqt.MIMEPDF, "scan.pdf"},
+		{"Smith 12.03.2026", conneqt.MIMEPDF, "Smith 12.03.2026.pdf"},
+		{"notes.xml", conneqt.MIMEText, "notes.xml"},
+		{"notes.doc", conneqt.MIMEText, "notes.txt"},
+		{"notes", conneqt.MIMEText, "notes.txt"},
+		{" CON.pdf ", conneqt.MIMEPDF, "CON_.pdf"},
+		{"Consultation notes", conneqt.MIMEConsultation, "Consultation notes"},
+		{"a:b", conneqt.MIMEConsultation, "a_b"},
+		{"", conneqt.MIMEPDF, "attachment.pdf"},
 		{"x.zip", "application/zip", "x.zip"},
 	}
 	for _, tt := range tests {
@@ -197,10 +198,10 @@ func TestFixFileName(t *testing.T) {
 			t.Errorf("FixFileName(%q, %s) = %q, want %q", tt.name, tt.mime, got, tt.want)
 		}
 	}
-	if got := Extensions(pipeline.MIMEJPEG); got[0] != ".jpg" {
+	if got := Extensions(conneqt.MIMEJPEG); got[0] != ".jpg" {
 		t.Errorf("Extensions(jpeg) = %v", got)
 	}
-	if Extensions(pipeline.MIMEConsultation) != nil {
+	if Extensions(conneqt.MIMEConsultation) != nil {
 		t.Error("consultation notes need no extension")
 	}
 }
@@ -228,18 +229,18 @@ func TestStage(t *testing.T) {
 	r := &pipeline.Runner{Stages: pipeline.Pipeline{s}}
 	tests := []struct {
 		name     string
-		route    pipeline.RouteName
-		atts     []*pipeline.Attachment
+		route    conneqt.RouteName
+		atts     []*conneqt.Attachment
 		consult  bool
 		problems []string
 	}{
-		{name: "gpconnect report only", route: pipeline.GPConnect, consult: true},
-		{name: "gpconnect report and a PDF", route: pipeline.GPConnect, consult: true, atts: []*pipeline.Attachment{pdfAttachment(t)},
+		{name: "gpconnect report only", route: conneqt.GPConnect, consult: true},
+		{name: "gpconnect report and a PDF", route: conneqt.GPConnect, consult: true, atts: []*conneqt.Attachment{pdfAttachment(t)},
 			problems: []string{"attachments: the gpconnect route takes exactly 1 attachment(s) (got \"2\")"}},
-		{name: "gpconnect nothing", route: pipeline.GPConnect,
+		{name: "gpconnect nothing", route: conneqt.GPConnect,
 			problems: []string{"attachments: the gpconnect route takes exactly 1 attachment(s) (got \"0\")"}},
-		{name: "standard with JPEG named .pdf and bad NHS number", route: pipeline.Standard,
-			atts: []*pipeline.Attachment{{FileName: "photo.pdf", MIMEType: pipeline.MIMEPDF, Data: testJPEG(t)}},
+		{name: "standard with JPEG named .pdf and bad NHS number", route: conneqt.Standard,
+			atts: []*conneqt.Attachment{{FileName: "photo.pdf", MIMEType: conneqt.MIMEPDF, Data: testJPEG(t)}},
 			problems: []string{
 				"attachments[0].mimeType: declared application/pdf but the content is image/jpeg (got \"application/pdf\")",
 				"subject.id.value: not a valid NHS number: the Modulus 11 check digit is wrong (got \"943***5918\")",
@@ -251,7 +252,7 @@ func TestStage(t *testing.T) {
 			if strings.Contains(tt.name, "NHS") {
 				m.Subject.ID.Value = "9434765918"
 			}
-			doc := &pipeline.Document{Route: pipeline.MustRoute(tt.route), Message: m}
+			doc := &pipeline.Document{Route: conneqt.MustRoute(tt.route), Message: m}
 			if tt.consult {
 				doc.Consultation = json.RawMessage(`{"version":1}`)
 			}
@@ -263,7 +264,7 @@ func TestStage(t *testing.T) {
 			if strings.Join(got, "\n") != strings.Join(tt.problems, "\n") {
 				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.problems, "\n"))
 			}
-			if (err != nil) != (len(tt.problems) > 0) || (err != nil && !errors.Is(err, pipeline.ErrInvalid)) {
+			if (err != nil) != (len(tt.problems) > 0) || (err != nil && !errors.Is(err, conneqt.ErrInvalid)) {
 				t.Errorf("Process error = %v", err)
 			}
 			for _, a := range m.Attachments {

@@ -6,16 +6,16 @@ import (
 	"image/jpeg"
 	"testing"
 
-	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/conneqt"
 )
 
 func BenchmarkCheckMessage(b *testing.B) {
-	m := baseMessage(pipeline.Standard,
-		&pipeline.Attachment{FileName: "letter.pdf", MIMEType: pipeline.MIMEPDF, Data: examplePDF(b)},
-		&pipeline.Attachment{FileName: "photo.jpg", MIMEType: pipeline.MIMEJPEG, Data: testJPEG(b)},
-		&pipeline.Attachment{FileName: "note.txt", MIMEType: pipeline.MIMEText, Data: []byte("Chest clear. SpO2 98% on air.")},
+	m := baseMessage(conneqt.Standard,
+		&conneqt.Attachment{FileName: "letter.pdf", MIMEType: conneqt.MIMEPDF, Data: examplePDF(b)},
+		&conneqt.Attachment{FileName: "photo.jpg", MIMEType: conneqt.MIMEJPEG, Data: testJPEG(b)},
+		&conneqt.Attachment{FileName: "note.txt", MIMEType: conneqt.MIMEText, Data: []byte("Chest clear. SpO2 98% on air.")},
 	)
-	route := pipeline.MustRoute(pipeline.Standard)
+	route := conneqt.MustRoute(conneqt.Standard)
 	opts := Options{Now: fixedNow}
 	b.ReportAllocs()
 	for b.Loop() {
@@ -39,9 +39,9 @@ func BenchmarkCheckPhoto(b *testing.B) {
 	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 85}); err != nil {
 		b.Fatal(err)
 	}
-	att := &pipeline.Attachment{FileName: "photo.jpg", MIMEType: pipeline.MIMEJPEG, Data: buf.Bytes()}
-	m := baseMessage(pipeline.Standard, att)
-	route := pipeline.MustRoute(pipeline.Standard)
+	att := &conneqt.Attachment{FileName: "photo.jpg", MIMEType: conneqt.MIMEJPEG, Data: buf.Bytes()}
+	m := baseMessage(conneqt.Standard, att)
+	route := conneqt.MustRoute(conneqt.Standard)
 	opts := Options{Now: fixedNow, Downsample: true}
 	b.SetBytes(int64(buf.Len()))
 	b.ReportAllocs()

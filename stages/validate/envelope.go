@@ -10,22 +10,22 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/gpdoc/gpdoc/pipeline"
-	"github.com/gpdoc/gpdoc/stages/validate/nhsnumber"
-	"github.com/gpdoc/gpdoc/stages/validate/sctid"
+	"github.com/gpdoc/gpdoc/conneqt"
+	"github.com/gpdoc/gpdoc/conneqt/nhsnumber"
+	"github.com/gpdoc/gpdoc/conneqt/sctid"
 )
 
 // report collects problems and warnings.
 type report struct {
-	problems, warnings []pipeline.Problem
+	problems, warnings []conneqt.Problem
 }
 
 func (r *report) problem(name, reason, value string) {
-	r.problems = append(r.problems, pipeline.Problem{Name: name, Reason: reason, Value: value})
+	r.problems = append(r.problems, conneqt.Problem{Name: name, Reason: reason, Value: value})
 }
 
 func (r *report) warn(name, reason, value string) {
-	r.warnings = append(r.warnings, pipeline.Problem{Name: name, Reason: reason, Value: value})
+	r.warnings = append(r.warnings, conneqt.Problem{Name: name, Reason: reason, Value: value})
 }
 
 // clip keeps problem values short.
@@ -71,7 +71,7 @@ var (
 // checkEnvelope checks everything but the attachments' content and names.
 // attachments is the number of attachments the message will have when
 // sent.
-func checkEnvelope(route *pipeline.Route, msg *pipeline.Message, attachments int, opts Options, r *report) {
+func checkEnvelope(route *conneqt.Route, msg *conneqt.Message, attachments int, opts Options, r *report) {
 	now := opts.now()
 	if !IsUUID(msg.MessageID) {
 		r.problem("messageId", "must be a UUID (36 characters, e.g. 869c3439-fcb8-4546-b372-2af2bf54e197)", clip(msg.MessageID))
@@ -103,7 +103,7 @@ func checkEnvelope(route *pipeline.Route, msg *pipeline.Message, attachments int
 	checkGPConnect(route, msg.GPConnectAdditionalInformation, now, r)
 }
 
-func countReason(route *pipeline.Route) string {
+func countReason(route *conneqt.Route) string {
 	if route.MinAttachments == route.MaxAttachments {
 		return fmt.Sprintf("the %s route takes exactly %d attachment(s)", route.Name, route.MinAttachments)
 	}
@@ -114,7 +114,7 @@ func countReason(route *pipeline.Route) string {
 // 1 to 9 letters and digits (DOMAIN.md §2).
 func IsODSCode(s string) bool { return odsPattern.MatchString(s) }
 
-func checkRecipient(route *pipeline.Route, id pipeline.Identifier, r *report) {
+func checkRecipient(route *conneqt.Route, id conneqt.Identifier, r *report) {
 	if !slices.Contains(route.RecipientIDTypes, id.Type) {
 		r.problem("recipient.id.type", "must be "+quoteList(route.RecipientIDTypes)+" on the "+string(route.Name)+" route", clip(id.Type))
 	}
@@ -123,7 +123,7 @@ func checkRecipient(route *pipeline.Route, id pipeline.Identifier, r *report) {
 	case v == "":
 		r.problem("recipient.id.value", "required", "")
 	case slices.Contains(route.RecipientLiterals, v):
-	case id.Type == pipeline.IDOdsOrganisation:
+	case id.Type == conneqt.IDOdsOrganisation:
 		if !odsPattern.MatchString(v) {
 			reason := "must be an ODS organisation code (1 to 9 letters and digits)"
 			if len(route.RecipientLiterals) > 0 {
@@ -131,14 +131,14 @@ func checkRecipient(route *pipeline.Route, id pipeline.Identifier, r *report) {
 			}
 			r.problem("recipient.id.value", reason, clip(v))
 		}
-	case id.Type == pipeline.IDOcsClient:
+	case id.Type == conneqt.IDOcsClient:
 		if !ocsPattern.MatchString(v) {
 			r.problem("recipient.id.value", "must be an OCS client identifier (letters, digits, '.', '_' or '-', up to 64)", clip(v))
 		}
 	}
 }
 
-func checkSubject(route *pipeline.Route, id pipeline.Identifier, opts Options, r *report) {
+func checkSubject(route *conneqt.Route, id conneqt.Identifier, opts Options, r *report) {
 	if !slices.Contains(route.SubjectIDTypes, id.Type) {
 		r.problem("subject.id.type", "must be "+quoteList(route.SubjectIDTypes)+" on the "+string(route.Name)+" route", clip(id.Type))
 	}
@@ -172,7 +172,7 @@ func ParseExpiry(s string) (time.Time, error) {
 	return t, nil
 }
 
-func checkExpiry(route *pipeline.Route, s string, now time.Time, r *report) {
+func checkExpiry(route *conneqt.Route, s string, now time.Time, r *report) {
 	if s == "" {
 		return
 	}
@@ -203,7 +203,7 @@ func days(d time.Duration) string {
 	return d.String()
 }
 
-func checkBody(route *pipeline.Route, b *pipeline.Body, r *report) {
+func checkBody(route *conneqt.Route, b *conneqt.Body, r *report) {
 	if b == nil {
 		if route.BodyRequired {
 			r.problem("body", "required on the "+string(route.Name)+" route", "")
@@ -218,7 +218,7 @@ func checkBody(route *pipeline.Route, b *pipeline.Body, r *report) {
 	}
 }
 
-func checkCodedData(route *pipeline.Route, items []pipeline.CodedDataItem, attachments int, r *report) {
+func checkCodedData(route *conneqt.Route, items []conneqt.CodedDataItem, attachments int, r *report) {
 	if len(items) == 0 {
 		return
 	}
@@ -231,10 +231,10 @@ func checkCodedData(route *pipeline.Route, items []pipeline.CodedDataItem, attac
 	}
 	for i, it := range items {
 		if err := sctid.CheckConcept(it.Code); err != nil {
-			r.problem(pipeline.IndexField("codedDataItems", i, "code"), "must be a SNOMED CT concept id: "+err.Error(), clip(it.Code))
+			r.problem(conneqt.IndexField("codedDataItems", i, "code"), "must be a SNOMED CT concept id: "+err.Error(), clip(it.Code))
 		}
 		if it.Value != nil && !it.Value.Valid {
-			r.problem(pipeline.IndexField("codedDataItems", i, "value"), "must be a number", clip(it.Value.Text))
+			r.problem(conneqt.IndexField("codedDataItems", i, "value"), "must be a number", clip(it.Value.Text))
 		}
 	}
 }
@@ -244,7 +244,7 @@ var RecipientTypes = []string{"For Action", "For Information"}
 
 const gpc = "gpConnectAdditionalInformation"
 
-func checkGPConnect(route *pipeline.Route, g *pipeline.GPConnectInfo, now time.Time, r *report) {
+func checkGPConnect(route *conneqt.Route, g *conneqt.GPConnectInfo, now time.Time, r *report) {
 	if g == nil {
 		if route.GPConnectRequired {
 			r.problem(gpc, "required on the "+string(route.Name)+" route", "")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages/validate"
 )
@@ -11,19 +12,19 @@ import (
 // CheckMessage judges a final wire message as the service would; the
 // conneQt simulator uses it this way.
 func ExampleCheckMessage() {
-	msg := &pipeline.Message{
+	msg := &conneqt.Message{
 		MessageID: "869c3439-fcb8-4546-b372-2af2bf54e197",
 		Type:      "ToolbarInstantMessage",
 		Topic:     "DispenseEventNotification",
-		Recipient: pipeline.Party{ID: pipeline.Identifier{Value: "GPPRAC001", Type: pipeline.IDOcsClient}},
-		Subject:   pipeline.Party{ID: pipeline.Identifier{Value: "4857773456", Type: pipeline.IDVerifiedNHSNumber}},
-		Body:      &pipeline.Body{MIMEType: "application/pdf", Content: "Dispense notification"},
-		Attachments: []*pipeline.Attachment{
-			{FileName: "notes?.txt", MIMEType: pipeline.MIMEText, Data: []byte("Paracetamol 500 mg")},
+		Recipient: conneqt.Party{ID: conneqt.Identifier{Value: "GPPRAC001", Type: conneqt.IDOcsClient}},
+		Subject:   conneqt.Party{ID: conneqt.Identifier{Value: "4857773456", Type: conneqt.IDVerifiedNHSNumber}},
+		Body:      &conneqt.Body{MIMEType: "application/pdf", Content: "Dispense notification"},
+		Attachments: []*conneqt.Attachment{
+			{FileName: "notes?.txt", MIMEType: conneqt.MIMEText, Data: []byte("Paracetamol 500 mg")},
 		},
 	}
 	now := func() time.Time { return time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC) }
-	problems, _ := validate.CheckMessage(pipeline.MustRoute(pipeline.Instant), msg, validate.Options{Now: now})
+	problems, _ := validate.CheckMessage(conneqt.MustRoute(conneqt.Instant), msg, validate.Options{Now: now})
 	for _, p := range problems {
 		fmt.Println(p)
 	}

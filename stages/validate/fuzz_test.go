@@ -6,10 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
 )
 
-var fuzzTypes = []string{pipeline.MIMEPDF, pipeline.MIMEJPEG, pipeline.MIMEPNG, pipeline.MIMEText, pipeline.MIMEConsultation}
+var fuzzTypes = []string{conneqt.MIMEPDF, conneqt.MIMEJPEG, conneqt.MIMEPNG, conneqt.MIMEText, conneqt.MIMEConsultation}
 
 // FuzzIntake feeds arbitrary bytes, declared as each attachment type,
 // through the attachment intake (bytes → detected type → structural
@@ -29,10 +30,10 @@ func FuzzIntake(f *testing.F) {
 	f.Add([]byte("<html><script>1</script>"), uint8(3))
 	f.Fuzz(func(t *testing.T, data []byte, kind uint8) {
 		mime := fuzzTypes[int(kind)%len(fuzzTypes)]
-		att := &pipeline.Attachment{FileName: "file", MIMEType: mime, Data: data}
-		route := pipeline.MustRoute(pipeline.Standard)
-		check := func(o Options) ([]pipeline.Problem, []pipeline.Problem) {
-			m := baseMessage(pipeline.Standard, att)
+		att := &conneqt.Attachment{FileName: "file", MIMEType: mime, Data: data}
+		route := conneqt.MustRoute(conneqt.Standard)
+		check := func(o Options) ([]conneqt.Problem, []conneqt.Problem) {
+			m := baseMessage(conneqt.Standard, att)
 			o.Now = fixedNow
 			o.MaxPixels = 4_000_000 // keep decodes small under the fuzzer
 			return CheckMessage(route, m, o)
@@ -56,7 +57,7 @@ func FuzzIntake(f *testing.F) {
 		strict, _ := check(Options{})
 		// Sanitising can itself leave nothing to send (a text that is only
 		// control characters): that problem exists only when sanitise runs.
-		lenientBefore := slices.DeleteFunc(slices.Clone(lenient), func(p pipeline.Problem) bool {
+		lenientBefore := slices.DeleteFunc(slices.Clone(lenient), func(p conneqt.Problem) bool {
 			return strings.Contains(p.Reason, "once control characters are removed")
 		})
 		if len(strict) < len(lenientBefore) {
@@ -66,7 +67,7 @@ func FuzzIntake(f *testing.F) {
 		// CheckMessage passes.
 		if len(lenient) == 0 {
 			s, _ := New(Options{Sanitise: true, Downsample: true, Now: fixedNow, MaxPixels: 4_000_000})
-			doc := &pipeline.Document{Route: route, Message: baseMessage(pipeline.Standard, &pipeline.Attachment{FileName: "file", MIMEType: mime, Data: data})}
+			doc := &pipeline.Document{Route: route, Message: baseMessage(conneqt.Standard, &conneqt.Attachment{FileName: "file", MIMEType: mime, Data: data})}
 			if err := s.ProcessAttachment(context.Background(), doc, 0); err != nil {
 				t.Fatalf("stage fails where CheckMessage passes: %v", err)
 			}
@@ -77,7 +78,7 @@ func FuzzIntake(f *testing.F) {
 	})
 }
 
-func problemNames(ps []pipeline.Problem) []string {
+func problemNames(ps []conneqt.Problem) []string {
 	names := make([]string, len(ps))
 	for i, p := range ps {
 		names[i] = p.Name

@@ -15,8 +15,8 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
-	"github.com/gpdoc/gpdoc/pipeline"
-	"github.com/gpdoc/gpdoc/stages/internal/pdfdoc"
+	"github.com/gpdoc/gpdoc/conneqt"
+	"github.com/gpdoc/gpdoc/internal/pdfdoc"
 )
 
 var testNow = time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
@@ -111,28 +111,28 @@ func encryptedPDF(t testing.TB) []byte {
 	return b.Bytes()
 }
 
-func baseMessage(route pipeline.RouteName, atts ...*pipeline.Attachment) *pipeline.Message {
-	m := &pipeline.Message{
+func baseMessage(route conneqt.RouteName, atts ...*conneqt.Attachment) *conneqt.Message {
+	m := &conneqt.Message{
 		MessageID:   "869c3439-fcb8-4546-b372-2af2bf54e197",
-		Type:        pipeline.MustRoute(route).MessageType,
+		Type:        conneqt.MustRoute(route).MessageType,
 		Topic:       "Health",
-		Recipient:   pipeline.Party{ID: pipeline.Identifier{Value: "G00001", Type: pipeline.IDOcsClient}},
-		Subject:     pipeline.Party{ID: pipeline.Identifier{Value: "9434765919", Type: pipeline.IDVerifiedNHSNumber}},
-		Body:        &pipeline.Body{MIMEType: pipeline.MIMEText, Content: "Discharge letter"},
+		Recipient:   conneqt.Party{ID: conneqt.Identifier{Value: "G00001", Type: conneqt.IDOcsClient}},
+		Subject:     conneqt.Party{ID: conneqt.Identifier{Value: "9434765919", Type: conneqt.IDVerifiedNHSNumber}},
+		Body:        &conneqt.Body{MIMEType: conneqt.MIMEText, Content: "Discharge letter"},
 		Attachments: atts,
 	}
-	if route == pipeline.GPConnect {
+	if route == conneqt.GPConnect {
 		f := false
-		m.Recipient.ID = pipeline.Identifier{Value: "B86057", Type: pipeline.IDOdsOrganisation}
-		m.Subject.ID.Type = pipeline.IDNHSNumber
-		m.GPConnectAdditionalInformation = &pipeline.GPConnectInfo{
+		m.Recipient.ID = conneqt.Identifier{Value: "B86057", Type: conneqt.IDOdsOrganisation}
+		m.Subject.ID.Type = conneqt.IDNHSNumber
+		m.GPConnectAdditionalInformation = &conneqt.GPConnectInfo{
 			RecipientType:   "For Information",
 			SenderReference: "Consultation-27542d94",
 			Confidentiality: &f,
 			VersionNumber:   1,
-			Patient:         pipeline.GPPatient{Name: pipeline.HumanName{Family: "Jones", Given: "Henry"}, DateOfBirth: "1975-11-20"},
-			Practitioner:    &pipeline.Practitioner{Name: pipeline.HumanName{Family: "Evans"}, Telephone: "01249 751000"},
-			Organisation:    &pipeline.Contact{Email: "reception@example.org"},
+			Patient:         conneqt.GPPatient{Name: conneqt.HumanName{Family: "Jones", Given: "Henry"}, DateOfBirth: "1975-11-20"},
+			Practitioner:    &conneqt.Practitioner{Name: conneqt.HumanName{Family: "Evans"}, Telephone: "01249 751000"},
+			Organisation:    &conneqt.Contact{Email: "reception@example.org"},
 			TypeCode:        "325871000000103",
 			TypeDescription: "Remote consultation encounter type (record artifact)",
 		}
@@ -140,6 +140,6 @@ func baseMessage(route pipeline.RouteName, atts ...*pipeline.Attachment) *pipeli
 	return m
 }
 
-func pdfAttachment(t testing.TB) *pipeline.Attachment {
-	return &pipeline.Attachment{FileName: "Discharge letter.pdf", MIMEType: pipeline.MIMEPDF, Data: examplePDF(t)}
+func pdfAttachment(t testing.TB) *conneqt.Attachment {
+	return &conneqt.Attachment{FileName: "Discharge letter.pdf", MIMEType: conneqt.MIMEPDF, Data: examplePDF(t)}
 }

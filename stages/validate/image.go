@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sync/semaphore"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages/jpegseg"
 )
@@ -32,7 +33,7 @@ const (
 func checkImage(data []byte, kind string, opts Options, content string, r *report, fullDecode bool) {
 	plte := -1
 	switch kind {
-	case pipeline.MIMEJPEG:
+	case conneqt.MIMEJPEG:
 		info, err := jpegseg.Parse(data)
 		if err != nil {
 			r.problem(content, "is not a valid JPEG: "+err.Error(), "")
@@ -46,7 +47,7 @@ func checkImage(data []byte, kind string, opts Options, content string, r *repor
 			r.problem(content, fmt.Sprintf("%v: %s, which gpdoc cannot decode; save it as a baseline or progressive JPEG", pipeline.ErrUnsupported, u), "")
 			return
 		}
-	case pipeline.MIMEPNG:
+	case conneqt.MIMEPNG:
 		n, err := checkPNGChunks(data)
 		if err != nil {
 			r.problem(content, "is not a valid PNG: "+err.Error(), "")
@@ -168,11 +169,11 @@ func checkPNGChunks(data []byte) (int, error) {
 // validating many large photos concurrently must not hold one decoded copy
 // of each (a 100 MP RGBA PNG decodes to 400 MB). One image of the largest
 // allowed size, or several smaller ones, decode at a time.
-var decodeBudget = semaphore.NewWeighted(pipeline.DefaultMaxPixels)
+var decodeBudget = semaphore.NewWeighted(conneqt.DefaultMaxPixels)
 
 // decodeWithin fully decodes an image of px pixels once the budget has room.
 func decodeWithin(data []byte, px int64) (image.Image, error) {
-	w := min(px, pipeline.DefaultMaxPixels)
+	w := min(px, conneqt.DefaultMaxPixels)
 	if err := decodeBudget.Acquire(context.Background(), w); err != nil {
 		return nil, err
 	}

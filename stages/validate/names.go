@@ -5,17 +5,17 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/gpdoc/gpdoc/pipeline"
-	"github.com/gpdoc/gpdoc/stages/validate/winname"
+	"github.com/gpdoc/gpdoc/conneqt"
+	"github.com/gpdoc/gpdoc/conneqt/winname"
 )
 
 // extensions lists the extensions that suit each attachment type,
 // preferred first.
 var extensions = map[string][]string{
-	pipeline.MIMEPDF:  {".pdf"},
-	pipeline.MIMEJPEG: {".jpg", ".jpeg", ".jpe", ".jfif"},
-	pipeline.MIMEPNG:  {".png"},
-	pipeline.MIMEText: {".txt"},
+	conneqt.MIMEPDF:  {".pdf"},
+	conneqt.MIMEJPEG: {".jpg", ".jpeg", ".jpe", ".jfif"},
+	conneqt.MIMEPNG:  {".png"},
+	conneqt.MIMEText: {".txt"},
 }
 
 // typedExtensions are extensions of well-known types: on a file of another
@@ -55,7 +55,7 @@ func extensionStatus(name, mime string) (extStatus, string) {
 		return extMissing, exts[0]
 	case slices.Contains(typedExtensions, ext):
 		return extWrong, exts[0]
-	case mime == pipeline.MIMEText:
+	case mime == conneqt.MIMEText:
 		return extOK, "" // .csv, .xml, .srt, .log...: text is text
 	}
 	return extMissing, exts[0] // "scan.2026" gains ".pdf"
@@ -85,16 +85,16 @@ func checkExtension(i int, name, mime string, r *report) {
 	_, ext := winname.SplitExt(name)
 	switch st, want := extensionStatus(name, mime); st {
 	case extWrong:
-		r.problem(pipeline.AttachmentField(i, "fileName"), fmt.Sprintf("extension %s does not match the content (%s): use %s", ext, mime, want), clip(name))
+		r.problem(conneqt.AttachmentField(i, "fileName"), fmt.Sprintf("extension %s does not match the content (%s): use %s", ext, mime, want), clip(name))
 	case extMissing:
-		r.warn(pipeline.AttachmentField(i, "fileName"), fmt.Sprintf("has no extension for its type (%s): add %s so the practice can open it", mime, want), clip(name))
+		r.warn(conneqt.AttachmentField(i, "fileName"), fmt.Sprintf("has no extension for its type (%s): add %s so the practice can open it", mime, want), clip(name))
 	}
 }
 
 // checkNames checks that every file name is a valid Windows file name and
 // that names are unique within the message. The sanitise stage fixes all
 // of that, so with opts.Sanitise nothing is reported.
-func checkNames(msg *pipeline.Message, opts Options, r *report) {
+func checkNames(msg *conneqt.Message, opts Options, r *report) {
 	if opts.Sanitise {
 		return
 	}
@@ -103,7 +103,7 @@ func checkNames(msg *pipeline.Message, opts Options, r *report) {
 		if a == nil {
 			continue
 		}
-		field := pipeline.AttachmentField(i, "fileName")
+		field := conneqt.AttachmentField(i, "fileName")
 		for _, err := range winname.Check(a.FileName) {
 			r.problem(field, "must be a valid Windows file name: "+err.Error(), clip(a.FileName))
 		}

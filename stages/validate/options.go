@@ -4,13 +4,13 @@ import (
 	"errors"
 	"time"
 
-	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/conneqt"
 )
 
 // DefaultMaxPixels is the pixel budget of an image (width × height), also
-// applied to images embedded in PDFs: pipeline.DefaultMaxPixels. Images
+// applied to images embedded in PDFs: conneqt.DefaultMaxPixels. Images
 // declaring more are refused before anything decodes them.
-const DefaultMaxPixels = pipeline.DefaultMaxPixels
+const DefaultMaxPixels = conneqt.DefaultMaxPixels
 
 // Options configures the checks. The zero value is the strict check of a
 // final message against the route's own limits at the current time.
@@ -53,14 +53,14 @@ func (o Options) maxPixels() int64 {
 	return DefaultMaxPixels
 }
 
-func (o Options) maxBytes(r *pipeline.Route) int64 {
+func (o Options) maxBytes(r *conneqt.Route) int64 {
 	if o.MaxAttachmentBytes > 0 {
 		return o.MaxAttachmentBytes
 	}
 	if r != nil && r.MaxAttachmentBytes > 0 {
 		return r.MaxAttachmentBytes
 	}
-	return pipeline.DefaultMaxAttachmentBytes
+	return conneqt.DefaultMaxAttachmentBytes
 }
 
 func (o Options) check() error {

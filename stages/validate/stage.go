@@ -3,6 +3,7 @@ package validate
 import (
 	"context"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
 )
 
@@ -54,7 +55,7 @@ func (s *Stage) ProcessMessage(ctx context.Context, doc *pipeline.Document) erro
 	checkEnvelope(doc.Route, doc.Message, n, s.opts, &r)
 	checkNames(doc.Message, s.opts, &r)
 	doc.AddWarning(r.warnings...)
-	return pipeline.NewValidationError(r.problems)
+	return conneqt.NewValidationError(r.problems)
 }
 
 // ProcessAttachment checks attachment i's bytes.
@@ -64,17 +65,17 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 	}
 	att := doc.Message.Attachments[i]
 	if att == nil {
-		return pipeline.NewValidationError([]pipeline.Problem{{Name: pipeline.AttachmentField(i, ""), Reason: "must be an attachment object, not null"}})
+		return conneqt.NewValidationError([]conneqt.Problem{{Name: conneqt.AttachmentField(i, ""), Reason: "must be an attachment object, not null"}})
 	}
 	if att.Data == nil && att.Path != "" {
 		// The runner could not read the file and has said so; mark the
 		// attachment failed so that later stages leave it alone.
-		return &pipeline.ValidationError{}
+		return &conneqt.ValidationError{}
 	}
 	var r report
 	att.DetectedMIME = checkAttachment(doc.Route, i, att, s.opts, &r)
 	doc.AddWarning(r.warnings...)
-	return pipeline.NewValidationError(r.problems)
+	return conneqt.NewValidationError(r.problems)
 }
 
 // CheckMessage checks a final wire message, envelope and every
@@ -82,7 +83,7 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 // has neither Sanitise nor Downsample set. It does not change msg, depends
 // only on its arguments (time through opts.Now), and returns problems and
 // warnings sorted by path.
-func CheckMessage(route *pipeline.Route, msg *pipeline.Message, opts Options) (problems, warnings []pipeline.Problem) {
+func CheckMessage(route *conneqt.Route, msg *conneqt.Message, opts Options) (problems, warnings []conneqt.Problem) {
 	var r report
 	switch {
 	case route == nil:
@@ -94,7 +95,7 @@ func CheckMessage(route *pipeline.Route, msg *pipeline.Message, opts Options) (p
 		checkNames(msg, opts, &r)
 		for i, att := range msg.Attachments {
 			if att == nil {
-				r.problem(pipeline.AttachmentField(i, ""), "must be an attachment object, not null", "")
+				r.problem(conneqt.AttachmentField(i, ""), "must be an attachment object, not null", "")
 				continue
 			}
 			checkAttachment(route, i, att, opts, &r)

@@ -3,7 +3,7 @@ package conneqttest
 import (
 	"time"
 
-	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/stages/validate"
 )
 
@@ -13,7 +13,7 @@ import (
 // set of rules, one place). now is the time expiryDateTime and dates of
 // birth are judged against. Warnings (the spec's "should") are not errors
 // and are not reported.
-func CheckMessage(route *pipeline.Route, msg *pipeline.Message, now time.Time) []pipeline.Problem {
+func CheckMessage(route *conneqt.Route, msg *conneqt.Message, now time.Time) []conneqt.Problem {
 	problems, _ := validate.CheckMessage(route, msg, validate.Options{Now: func() time.Time { return now }})
 	return problems
 }

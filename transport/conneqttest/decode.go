@@ -12,11 +12,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/conneqt"
 )
 
 var (
-	numberType = reflect.TypeFor[pipeline.Number]()
+	numberType = reflect.TypeFor[conneqt.Number]()
 	bytesType  = reflect.TypeFor[[]byte]()
 )
 
@@ -32,7 +32,7 @@ var ErrNotJSON = errors.New("request body is not a JSON object")
 // dropped and the rest is decoded, so that validation can still report
 // everything else. The error is non-nil (ErrNotJSON) only when body is not a
 // JSON object at all.
-func DecodeMessage(body []byte) (*pipeline.Message, []pipeline.Problem, error) {
+func DecodeMessage(body []byte) (*conneqt.Message, []conneqt.Problem, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var tree any
@@ -48,8 +48,8 @@ func DecodeMessage(body []byte) (*pipeline.Message, []pipeline.Problem, error) {
 	}
 	// One pass over the decoded tree both checks it and fills the message:
 	// no second JSON decode, no re-encoding.
-	var msg pipeline.Message
-	var probs []pipeline.Problem
+	var msg conneqt.Message
+	var probs []conneqt.Problem
 	walkStruct("", obj, reflect.ValueOf(&msg).Elem(), &probs)
 	return &msg, probs, nil
 }
@@ -81,7 +81,7 @@ func jsonFields(t reflect.Type) map[string]int {
 // walkStruct checks obj against the struct dst and sets dst's fields from
 // it, leaving out (and reporting) members that are unknown or of the wrong
 // type.
-func walkStruct(path string, obj map[string]any, dst reflect.Value, probs *[]pipeline.Problem) {
+func walkStruct(path string, obj map[string]any, dst reflect.Value, probs *[]conneqt.Problem) {
 	fields := jsonFields(dst.Type())
 	keys := make([]string, 0, len(obj))
 	for k := range obj {
@@ -97,7 +97,7 @@ func walkStruct(path string, obj map[string]any, dst reflect.Value, probs *[]pip
 					reason = fmt.Sprintf("unknown field (member names are case-sensitive: did you mean %q?)", name)
 				}
 			}
-			*probs = append(*probs, pipeline.Problem{Name: join(path, k), Reason: reason})
+			*probs = append(*probs, conneqt.Problem{Name: join(path, k), Reason: reason})
 			continue
 		}
 		walk(join(path, k), obj[k], dst.Field(fi), probs)
@@ -107,12 +107,12 @@ func walkStruct(path string, obj map[string]any, dst reflect.Value, probs *[]pip
 // walk checks v against dst's type and, if it fits, sets dst from it. It
 // reports whether dst was set (null leaves dst as it is and counts as set:
 // validation reports a required member that is absent).
-func walk(path string, v any, dst reflect.Value, probs *[]pipeline.Problem) bool {
+func walk(path string, v any, dst reflect.Value, probs *[]conneqt.Problem) bool {
 	if v == nil {
 		return true
 	}
 	bad := func(want string) bool {
-		*probs = append(*probs, pipeline.Problem{Name: path, Reason: fmt.Sprintf("must be %s, got %s", want, jsonKind(v))})
+		*probs = append(*probs, conneqt.Problem{Name: path, Reason: fmt.Sprintf("must be %s, got %s", want, jsonKind(v))})
 		return false
 	}
 	t := dst.Type()
@@ -126,10 +126,10 @@ func walk(path string, v any, dst reflect.Value, probs *[]pipeline.Problem) bool
 	}
 	switch {
 	case t == numberType:
-		var n pipeline.Number
+		var n conneqt.Number
 		switch x := v.(type) {
 		case json.Number:
-			n = pipeline.Number{Text: x.String(), Valid: true}
+			n = conneqt.Number{Text: x.String(), Valid: true}
 		case string:
 			quoted, _ := json.Marshal(x)
 			if err := n.UnmarshalJSON(quoted); err != nil {
@@ -146,12 +146,12 @@ func walk(path string, v any, dst reflect.Value, probs *[]pipeline.Problem) bool
 			return bad("a Base64 string")
 		}
 		if strings.ContainsAny(s, "\r\n") {
-			*probs = append(*probs, pipeline.Problem{Name: path, Reason: "Base64 content must not contain line breaks"})
+			*probs = append(*probs, conneqt.Problem{Name: path, Reason: "Base64 content must not contain line breaks"})
 			return false
 		}
 		data, err := base64.StdEncoding.Strict().DecodeString(s)
 		if err != nil {
-			*probs = append(*probs, pipeline.Problem{Name: path, Reason: "is not standard padded Base64 (RFC 4648 §4): " + err.Error()})
+			*probs = append(*probs, conneqt.Problem{Name: path, Reason: "is not standard padded Base64 (RFC 4648 §4): " + err.Error()})
 			return false
 		}
 		dst.SetBytes(data)
@@ -176,7 +176,7 @@ func walk(path string, v any, dst reflect.Value, probs *[]pipeline.Problem) bool
 		}
 		out := reflect.MakeSlice(t, len(arr), len(arr))
 		for i := range arr {
-			ip := pipeline.IndexField(name, i, "")
+			ip := conneqt.IndexField(name, i, "")
 			if prefix != "" {
 				ip = prefix + "." + ip
 			}

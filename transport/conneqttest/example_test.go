@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/transport"
 	"github.com/gpdoc/gpdoc/transport/conneqttest"
 )
@@ -18,8 +18,8 @@ func ExampleServer_Script() {
 	sim.Script(conneqttest.Fault{Drop: true, AfterStore: true})
 
 	c, _ := transport.New(transport.Options{BaseURL: sim.URL, APIKey: sim.APIKey()})
-	msg := conneqttest.SampleMessage(pipeline.Standard)
-	res, err := c.Send(context.Background(), pipeline.MustRoute(pipeline.Standard), msg.MessageID,
+	msg := conneqttest.SampleMessage(conneqt.Standard)
+	res, err := c.Send(context.Background(), conneqt.MustRoute(conneqt.Standard), msg.MessageID,
 		transport.BytesPayload(conneqttest.Marshal(msg)))
 	if err != nil {
 		panic(err)

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/conneqt"
 )
 
 // Fault is one injected failure of a message request.
@@ -41,7 +41,7 @@ type Faults struct {
 	UnavailableRate float64
 	// UnavailableRoutes are the routes 503s strike (nil: GP Connect only,
 	// the one route whose page documents 503).
-	UnavailableRoutes []pipeline.RouteName
+	UnavailableRoutes []conneqt.RouteName
 	// ErrorRate is the fraction answered 500, on every route.
 	ErrorRate float64
 	// DropRate is the fraction whose connection is closed without an answer.
@@ -82,7 +82,7 @@ func (s *Server) FailNext(n, status int, retryAfter string) {
 }
 
 // decideFault picks the fault (if any) for a valid message request.
-func (s *Server) decideFault(route *pipeline.Route, messageID string) Fault {
+func (s *Server) decideFault(route *conneqt.Route, messageID string) Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key := messageID
@@ -102,7 +102,7 @@ func (s *Server) decideFault(route *pipeline.Route, messageID string) Fault {
 	u := draw(fs.Seed, key, n, 0)
 	routes := fs.UnavailableRoutes
 	if routes == nil {
-		routes = []pipeline.RouteName{pipeline.GPConnect}
+		routes = []conneqt.RouteName{conneqt.GPConnect}
 	}
 	switch {
 	case u < fs.DropRate:

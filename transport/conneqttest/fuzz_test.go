@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/conneqt"
 )
 
 func fuzzSeeds(f *testing.F) {
-	for _, r := range pipeline.RouteNames() {
+	for _, r := range conneqt.RouteNames() {
 		f.Add(Marshal(SampleMessage(r)))
 	}
 	f.Add([]byte(`{"messageId":1,"attachments":[{"content":"!!"}],"codedDataItems":[{"value":"x"}],"gpConnectAdditionalInformation":{"versionNumber":"2"}}`))
@@ -31,8 +31,8 @@ func FuzzDecodeMessage(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, r := range pipeline.RouteNames() {
-			_ = CheckMessage(pipeline.MustRoute(r), msg, now)
+		for _, r := range conneqt.RouteNames() {
+			_ = CheckMessage(conneqt.MustRoute(r), msg, now)
 		}
 		if len(probs) > 0 {
 			return
@@ -54,8 +54,8 @@ func FuzzServer(f *testing.F) {
 	fuzzSeeds(f)
 	s := New(Options{APIKeys: []string{"k"}, AccessTokens: []string{"t"}})
 	f.Fuzz(func(t *testing.T, body []byte) {
-		for _, r := range pipeline.RouteNames() {
-			req := httptest.NewRequest(http.MethodPost, pipeline.MustRoute(r).Path, bytes.NewReader(body))
+		for _, r := range conneqt.RouteNames() {
+			req := httptest.NewRequest(http.MethodPost, conneqt.MustRoute(r).Path, bytes.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("ApiKey", "k")
 			req.Header.Set("AccessToken", "t")

@@ -21,6 +21,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
 )
 
@@ -44,10 +45,10 @@ var DefaultTopics = []string{"Health", "DispenseEventNotification", "Consultatio
 
 // DefaultStatusPaths are the status endpoint patterns the simulator returns
 // per route, as the status pages give them ({id} is the messageId).
-var DefaultStatusPaths = map[pipeline.RouteName]string{
-	pipeline.Standard:  "/api/v1/messages/{id}/status",
-	pipeline.Instant:   "/api/v1/messages/{id}/status",
-	pipeline.GPConnect: "/api/v1/gpconnect/messages/{id}/status",
+var DefaultStatusPaths = map[conneqt.RouteName]string{
+	conneqt.Standard:  "/api/v1/messages/{id}/status",
+	conneqt.Instant:   "/api/v1/messages/{id}/status",
+	conneqt.GPConnect: "/api/v1/gpconnect/messages/{id}/status",
 }
 
 // Message states.
@@ -83,11 +84,11 @@ type Options struct {
 	// other is a 400 "Unknown Recipient" (nil: any).
 	Recipients []string
 	// Routes are the routes served (nil: the route table's three).
-	Routes []*pipeline.Route
+	Routes []*conneqt.Route
 	// Validate checks a decoded message (nil: CheckMessage with the
 	// server's clock). Wire gpdoc's validate stage in here to make the
 	// simulator as strict as gpdoc is.
-	Validate func(route *pipeline.Route, msg *pipeline.Message) []pipeline.Problem
+	Validate func(route *conneqt.Route, msg *conneqt.Message) []conneqt.Problem
 	// Faults are injected from the start (see SetFaults).
 	Faults Faults
 	// Now is the server's clock (nil: time.Now).
@@ -111,8 +112,8 @@ type Options struct {
 
 // Accepted is one stored message, as tests inspect it.
 type Accepted struct {
-	Route    pipeline.RouteName
-	Message  *pipeline.Message // attachments decoded (Data)
+	Route    conneqt.RouteName
+	Message  *conneqt.Message // attachments decoded (Data)
 	Received time.Time
 	Endpoint string // the messageStatusEndpoint answered
 	Digest   string // see messageDigest
@@ -153,7 +154,7 @@ type Stats struct {
 
 type record struct {
 	acc    Accepted
-	route  *pipeline.Route
+	route  *conneqt.Route
 	status MessageStatus
 	expiry time.Time
 }
@@ -164,10 +165,10 @@ type Server struct {
 	URL string
 
 	opts     Options
-	routes   map[string]*pipeline.Route // by POST path
+	routes   map[string]*conneqt.Route // by POST path
 	mux      *http.ServeMux
 	hs       *httptest.Server
-	validate func(*pipeline.Route, *pipeline.Message) []pipeline.Problem
+	validate func(*conneqt.Route, *conneqt.Message) []conneqt.Problem
 
 	mu       sync.Mutex
 	keys     map[string]bool
@@ -186,7 +187,7 @@ type Server struct {
 // New returns a simulator handler that is not listening: serve it with
 // your own http.Server (as `gpdoc sim` does) or use NewServer.
 func New(opts Options) *Server {
-	s := &Server{opts: opts, routes: map[string]*pipeline.Route{}, mux: http.NewServeMux(),
+	s := &Server{opts: opts, routes: map[string]*conneqt.Route{}, mux: http.NewServeMux(),
 		keys: map[string]bool{}, tokens: map[string]bool{}, codes: map[string]time.Time{},
 		messages: map[string]*record{}, seen: map[string]int{}, faults: opts.Faults}
 	s.stats.ByStatus = map[string]int64{}
@@ -222,14 +223,14 @@ func New(opts Options) *Server {
 	}
 	s.validate = opts.Validate
 	if s.validate == nil {
-		s.validate = func(r *pipeline.Route, m *pipeline.Message) []pipeline.Problem {
+		s.validate = func(r *conneqt.Route, m *conneqt.Message) []conneqt.Problem {
 			return CheckMessage(r, m, s.opts.Now())
 		}
 	}
 	routes := opts.Routes
 	if routes == nil {
-		for _, n := range pipeline.RouteNames() {
-			routes = append(routes, pipeline.MustRoute(n))
+		for _, n := range conneqt.RouteNames() {
+			routes = append(routes, conneqt.MustRoute(n))
 		}
 	}
 	statusPrefixes := map[string]bool{}
@@ -319,7 +320,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-func statusPath(r *pipeline.Route) string {
+func statusPath(r *conneqt.Route) string {
 	if p, ok := DefaultStatusPaths[r.Name]; ok {
 		return p
 	}
@@ -333,11 +334,11 @@ func randomHex(n int) string {
 }
 
 // writeProblem answers an RFC 7807 problem.
-func writeProblem(w http.ResponseWriter, p *pipeline.ProblemDetails, retryAfter string) {
+func writeProblem(w http.ResponseWriter, p *conneqt.ProblemDetails, retryAfter string) {
 	if p.Instance == "" {
 		p.Instance = "urn:uuid:" + uuid.NewString()
 	}
-	w.Header().Set("Content-Type", pipeline.ProblemContentType)
+	w.Header().Set("Content-Type", conneqt.ProblemContentType)
 	if retryAfter != "" {
 		w.Header().Set("Retry-After", retryAfter)
 	}
@@ -351,8 +352,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func problem(status int, typ, title, detail string) *pipeline.ProblemDetails {
-	return &pipeline.ProblemDetails{Type: typ, Title: title, Status: status, Detail: detail}
+func problem(status int, typ, title, detail string) *conneqt.ProblemDetails {
+	return &conneqt.ProblemDetails{Type: typ, Title: title, Status: status, Detail: detail}
 }
 
 // authorise answers 401 and reports false unless the request carries a
@@ -402,7 +403,7 @@ func (s *Server) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(io.LimitReader(r.Body, 4096))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil || in.AccessCode == "" {
-		vp := &pipeline.ValidationError{Problems: []pipeline.Problem{{Name: "accessCode", Reason: "required: the one-time code shown to the user"}}}
+		vp := &conneqt.ValidationError{Problems: []conneqt.Problem{{Name: "accessCode", Reason: "required: the one-time code shown to the user"}}}
 		writeProblem(w, vp.ProblemDetails(""), "")
 		return
 	}
@@ -433,7 +434,7 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 		s.count(func(st *Stats) { st.Rejected++ })
 		return
 	}
-	if route.AccessToken == pipeline.TokenRequired {
+	if route.AccessToken == conneqt.TokenRequired {
 		tok := r.Header.Get("AccessToken")
 		s.mu.Lock()
 		granted := tok != "" && s.tokens[tok]
@@ -449,7 +450,7 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	reject := func(p *pipeline.ProblemDetails, field *int64) {
+	reject := func(p *conneqt.ProblemDetails, field *int64) {
 		writeProblem(w, p, "")
 		answer(p.Status)
 		s.count(func(st *Stats) {
@@ -460,7 +461,7 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		reject(problem(http.StatusUnsupportedMediaType, pipeline.ValidationProblemType, "Unsupported Media Type", "Content-Type must be application/json"), nil)
+		reject(problem(http.StatusUnsupportedMediaType, conneqt.ValidationProblemType, "Unsupported Media Type", "Content-Type must be application/json"), nil)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
@@ -468,7 +469,7 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			reject(problem(http.StatusRequestEntityTooLarge, pipeline.ValidationProblemType, "Request Too Large",
+			reject(problem(http.StatusRequestEntityTooLarge, conneqt.ValidationProblemType, "Request Too Large",
 				fmt.Sprintf("The request body is larger than %d bytes", s.opts.MaxBodyBytes)), nil)
 		}
 		return // the client went away
@@ -476,7 +477,7 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 
 	msg, probs, err := DecodeMessage(body)
 	if err != nil {
-		ve := &pipeline.ValidationError{Problems: []pipeline.Problem{{Name: "body", Reason: err.Error()}}}
+		ve := &conneqt.ValidationError{Problems: []conneqt.Problem{{Name: "body", Reason: err.Error()}}}
 		reject(ve.ProblemDetails(""), &s.stats.Invalid)
 		return
 	}
@@ -507,7 +508,7 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 	if len(probs) > 0 {
 		var sorted pipeline.Document // sorts problems by JSON path, attachments[2] before attachments[10]
 		sorted.AddProblem(probs...)
-		reject((&pipeline.ValidationError{Problems: sorted.Problems()}).ProblemDetails(""), &s.stats.Invalid)
+		reject((&conneqt.ValidationError{Problems: sorted.Problems()}).ProblemDetails(""), &s.stats.Invalid)
 		s.log(r, route, msg.MessageID, http.StatusBadRequest)
 		return
 	}
@@ -557,22 +558,22 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 
 // serverChecks are the checks that need the server's state: topic and
 // recipient known.
-func (s *Server) serverChecks(msg *pipeline.Message) []pipeline.Problem {
-	var ps []pipeline.Problem
+func (s *Server) serverChecks(msg *conneqt.Message) []conneqt.Problem {
+	var ps []conneqt.Problem
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if msg.Topic != "" && !slices.Contains(s.topics, msg.Topic) {
-		ps = append(ps, pipeline.Problem{Name: "topic", Reason: "Unknown topic: use one from GET /api/v1/topics", Value: msg.Topic})
+		ps = append(ps, conneqt.Problem{Name: "topic", Reason: "Unknown topic: use one from GET /api/v1/topics", Value: msg.Topic})
 	}
 	if s.opts.Recipients != nil && msg.Recipient.ID.Value != "" && !slices.Contains(s.opts.Recipients, msg.Recipient.ID.Value) &&
 		!slices.Contains([]string{"UNK", "gpconnect"}, msg.Recipient.ID.Value) {
-		ps = append(ps, pipeline.Problem{Name: "recipient", Reason: "Unknown Recipient"})
+		ps = append(ps, conneqt.Problem{Name: "recipient", Reason: "Unknown Recipient"})
 	}
 	return ps
 }
 
 // store records a new message; s.mu is held.
-func (s *Server) store(route *pipeline.Route, msg *pipeline.Message, digest string, size int64) *record {
+func (s *Server) store(route *conneqt.Route, msg *conneqt.Message, digest string, size int64) *record {
 	now := s.opts.Now()
 	ep := strings.Replace(statusPath(route), "{id}", msg.MessageID, 1)
 	rec := &record{
@@ -585,7 +586,7 @@ func (s *Server) store(route *pipeline.Route, msg *pipeline.Message, digest stri
 		if t, err := time.Parse(time.RFC3339, msg.ExpiryDateTime); err == nil {
 			rec.expiry = t
 		}
-	} else if route.Name == pipeline.Standard {
+	} else if route.Name == conneqt.Standard {
 		rec.expiry = now.Add(s.opts.DefaultExpiry)
 	}
 	rec.status.Expiry = rec.expiry
@@ -635,7 +636,7 @@ func (s *Server) count(fn func(*Stats)) {
 	s.mu.Unlock()
 }
 
-func (s *Server) log(r *http.Request, route *pipeline.Route, id string, status int) {
+func (s *Server) log(r *http.Request, route *conneqt.Route, id string, status int) {
 	s.opts.Logger.LogAttrs(r.Context(), slog.LevelInfo, "sim: message",
 		slog.String("route", string(route.Name)), slog.String("messageId", id), slog.Int("status", status))
 }
@@ -680,9 +681,9 @@ func (s *Server) Message(id string) (Accepted, bool) {
 // the SHA-256 of each attachment's decoded bytes. Two requests with the same
 // messageId and digest are the same message, however their JSON was laid
 // out; hashing the decoded bytes spares re-encoding them.
-func messageDigest(msg *pipeline.Message) string {
+func messageDigest(msg *conneqt.Message) string {
 	envelope := *msg
-	envelope.Attachments = make([]*pipeline.Attachment, len(msg.Attachments))
+	envelope.Attachments = make([]*conneqt.Attachment, len(msg.Attachments))
 	h := sha256.New()
 	for i, a := range msg.Attachments {
 		if a == nil {

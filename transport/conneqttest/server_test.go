@@ -13,12 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/conneqt"
 )
 
 type answer struct {
 	status  int
-	problem pipeline.ProblemDetails
+	problem conneqt.ProblemDetails
 	body    map[string]any
 	header  http.Header
 }
@@ -54,7 +54,7 @@ func do(t *testing.T, s *Server, req *http.Request) answer {
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
 	a := answer{status: resp.StatusCode, header: resp.Header}
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), pipeline.ProblemContentType) {
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), conneqt.ProblemContentType) {
 		if err := json.Unmarshal(data, &a.problem); err != nil {
 			t.Fatalf("problem body %q: %v", data, err)
 		}
@@ -64,7 +64,7 @@ func do(t *testing.T, s *Server, req *http.Request) answer {
 	return a
 }
 
-func names(ps []pipeline.Problem) []string {
+func names(ps []conneqt.Problem) []string {
 	out := make([]string, len(ps))
 	for i, p := range ps {
 		out[i] = p.Name
@@ -80,57 +80,57 @@ func TestMessageOutcomes(t *testing.T) {
 	key := map[string]string{"ApiKey": s.APIKey()}
 	withToken := map[string]string{"ApiKey": s.APIKey(), "AccessToken": token}
 
-	eicar := SampleMessage(pipeline.Standard)
+	eicar := SampleMessage(conneqt.Standard)
 	eicar.Attachments[0].Data = append([]byte(EICAR), "\r\n"...)
-	eicar.Attachments[0].MIMEType = pipeline.MIMEText
+	eicar.Attachments[0].MIMEType = conneqt.MIMEText
 	eicar.Attachments[0].FileName = "eicar.txt"
 
-	bad := SampleMessage(pipeline.Standard)
+	bad := SampleMessage(conneqt.Standard)
 	bad.MessageID = "not-a-uuid"
 	bad.Subject.ID.Value = "4857773456" // fails Modulus 11 (DOMAIN.md §0 #1)
-	bad.Body.MIMEType = pipeline.MIMEHTML
+	bad.Body.MIMEType = conneqt.MIMEHTML
 	bad.Attachments[0].FileName = "CON.pdf"
 
-	gpCoded := SampleMessage(pipeline.GPConnect)
-	gpCoded.CodedDataItems = []pipeline.CodedDataItem{{Code: "407554009"}}
+	gpCoded := SampleMessage(conneqt.GPConnect)
+	gpCoded.CodedDataItems = []conneqt.CodedDataItem{{Code: "407554009"}}
 
 	tests := []struct {
 		name      string
-		route     pipeline.RouteName
+		route     conneqt.RouteName
 		body      []byte
 		hdr       map[string]string
 		status    int
 		wantNames []string
 	}{
-		{"standard accepted", pipeline.Standard, Marshal(SampleMessage(pipeline.Standard)), key, 200, nil},
-		{"instant accepted", pipeline.Instant, Marshal(SampleMessage(pipeline.Instant)), withToken, 200, nil},
-		{"gpconnect accepted", pipeline.GPConnect, Marshal(SampleMessage(pipeline.GPConnect)), key, 200, nil},
-		{"no key", pipeline.Standard, Marshal(SampleMessage(pipeline.Standard)), nil, 401, nil},
-		{"unknown key", pipeline.Standard, Marshal(SampleMessage(pipeline.Standard)), map[string]string{"ApiKey": "nope"}, 401, nil},
-		{"instant without token", pipeline.Instant, Marshal(SampleMessage(pipeline.Instant)), key, 403, nil},
-		{"instant with unknown token", pipeline.Instant, Marshal(SampleMessage(pipeline.Instant)), map[string]string{"ApiKey": s.APIKey(), "AccessToken": "x"}, 403, nil},
-		{"virus", pipeline.Standard, Marshal(eicar), key, 406, nil},
-		{"every invalid field", pipeline.Standard, Marshal(bad), key, 400,
+		{"standard accepted", conneqt.Standard, Marshal(SampleMessage(conneqt.Standard)), key, 200, nil},
+		{"instant accepted", conneqt.Instant, Marshal(SampleMessage(conneqt.Instant)), withToken, 200, nil},
+		{"gpconnect accepted", conneqt.GPConnect, Marshal(SampleMessage(conneqt.GPConnect)), key, 200, nil},
+		{"no key", conneqt.Standard, Marshal(SampleMessage(conneqt.Standard)), nil, 401, nil},
+		{"unknown key", conneqt.Standard, Marshal(SampleMessage(conneqt.Standard)), map[string]string{"ApiKey": "nope"}, 401, nil},
+		{"instant without token", conneqt.Instant, Marshal(SampleMessage(conneqt.Instant)), key, 403, nil},
+		{"instant with unknown token", conneqt.Instant, Marshal(SampleMessage(conneqt.Instant)), map[string]string{"ApiKey": s.APIKey(), "AccessToken": "x"}, 403, nil},
+		{"virus", conneqt.Standard, Marshal(eicar), key, 406, nil},
+		{"every invalid field", conneqt.Standard, Marshal(bad), key, 400,
 			[]string{"attachments[0].fileName", "body.mimeType", "messageId", "subject.id.value"}},
-		{"wrong type for endpoint", pipeline.Standard, Marshal(SampleMessage(pipeline.GPConnect)), key, 400,
+		{"wrong type for endpoint", conneqt.Standard, Marshal(SampleMessage(conneqt.GPConnect)), key, 400,
 			[]string{"gpConnectAdditionalInformation", "recipient.id.type", "type"}},
-		{"coded data on GP Connect", pipeline.GPConnect, Marshal(gpCoded), key, 400, []string{"codedDataItems"}},
-		{"unknown and mistyped members", pipeline.Standard,
+		{"coded data on GP Connect", conneqt.GPConnect, Marshal(gpCoded), key, 400, []string{"codedDataItems"}},
+		{"unknown and mistyped members", conneqt.Standard,
 			[]byte(`{"messageId":"5fd06ef9-8dfd-41de-af35-0d499fdac876","type":"ToolbarMessage","topic":"Health","MessageId":"x","route":"standard",
 			"recipient":{"id":{"value":"G00001","type":"OcsClientIdentifier"}},"subject":{"id":{"value":"9434765919","type":"VerifiedNhsNumber"}},
 			"body":{"mimeType":"text/plain","content":"x","fileName":"a.pdf"},
 			"attachments":[{"fileName":"a.pdf","mimeType":"application/pdf","content":"JVBE\nRi0x","path":"a.pdf"}],
 			"codedDataItems":[{"code":407554009,"unit":"mmHg"}]}`), key, 400,
 			[]string{"MessageId", "attachments[0].content", "attachments[0].path", "body.fileName", "codedDataItems[0].code", "codedDataItems[0].unit", "route"}},
-		{"not JSON", pipeline.Standard, []byte(`<xml/>`), key, 400, []string{"body"}},
-		{"trailing data", pipeline.Standard, append(Marshal(SampleMessage(pipeline.Standard)), " x"...), key, 400, []string{"body"}},
-		{"two objects", pipeline.Standard, append(Marshal(SampleMessage(pipeline.Standard)), "{}"...), key, 400, []string{"body"}},
-		{"trailing whitespace is fine", pipeline.Standard, append(Marshal(SampleMessage(pipeline.Standard)), " \n"...), key, 200, nil},
-		{"unknown topic", pipeline.Standard, Marshal(func() *pipeline.Message { m := SampleMessage(pipeline.Standard); m.Topic = "Gossip"; return m }()), key, 400, []string{"topic"}},
+		{"not JSON", conneqt.Standard, []byte(`<xml/>`), key, 400, []string{"body"}},
+		{"trailing data", conneqt.Standard, append(Marshal(SampleMessage(conneqt.Standard)), " x"...), key, 400, []string{"body"}},
+		{"two objects", conneqt.Standard, append(Marshal(SampleMessage(conneqt.Standard)), "{}"...), key, 400, []string{"body"}},
+		{"trailing whitespace is fine", conneqt.Standard, append(Marshal(SampleMessage(conneqt.Standard)), " \n"...), key, 200, nil},
+		{"unknown topic", conneqt.Standard, Marshal(func() *conneqt.Message { m := SampleMessage(conneqt.Standard); m.Topic = "Gossip"; return m }()), key, 400, []string{"topic"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := post(t, s, pipeline.MustRoute(tt.route).Path, tt.body, tt.hdr)
+			a := post(t, s, conneqt.MustRoute(tt.route).Path, tt.body, tt.hdr)
 			if a.status != tt.status {
 				t.Fatalf("status %d, want %d (%+v)", a.status, tt.status, a.problem)
 			}
@@ -160,8 +160,8 @@ func TestIdempotency(t *testing.T) {
 	s := NewServer(Options{})
 	defer s.Close()
 	key := map[string]string{"ApiKey": s.APIKey()}
-	m := SampleMessage(pipeline.GPConnect)
-	path := pipeline.MustRoute(pipeline.GPConnect).Path
+	m := SampleMessage(conneqt.GPConnect)
+	path := conneqt.MustRoute(conneqt.GPConnect).Path
 	first := post(t, s, path, Marshal(m), key)
 	// Same content, differently formatted: still the same message.
 	var v any
@@ -206,8 +206,8 @@ func TestFaultsBeforeAndAfterStore(t *testing.T) {
 			s := NewServer(Options{})
 			defer s.Close()
 			s.Script(tt.fault)
-			m := SampleMessage(pipeline.GPConnect)
-			req, _ := http.NewRequest(http.MethodPost, s.URL+pipeline.MustRoute(pipeline.GPConnect).Path, bytes.NewReader(Marshal(m)))
+			m := SampleMessage(conneqt.GPConnect)
+			req, _ := http.NewRequest(http.MethodPost, s.URL+conneqt.MustRoute(conneqt.GPConnect).Path, bytes.NewReader(Marshal(m)))
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("ApiKey", s.APIKey())
 			resp, err := s.Client().Do(req)
@@ -230,7 +230,7 @@ func TestFaultsBeforeAndAfterStore(t *testing.T) {
 				t.Errorf("stats %+v", st)
 			}
 			// The retry is accepted (or a duplicate of the stored message).
-			a := post(t, s, pipeline.MustRoute(pipeline.GPConnect).Path, Marshal(m), map[string]string{"ApiKey": s.APIKey()})
+			a := post(t, s, conneqt.MustRoute(conneqt.GPConnect).Path, Marshal(m), map[string]string{"ApiKey": s.APIKey()})
 			if a.status != 200 {
 				t.Fatalf("retry status %d", a.status)
 			}
@@ -243,7 +243,7 @@ func TestFaultsBeforeAndAfterStore(t *testing.T) {
 }
 
 func TestFaultRatesDeterministic(t *testing.T) {
-	route := pipeline.MustRoute(pipeline.GPConnect)
+	route := conneqt.MustRoute(conneqt.GPConnect)
 	run := func() []Fault {
 		s := New(Options{Faults: Faults{Seed: 42, UnavailableRate: 0.2, ErrorRate: 0.1, DropRate: 0.1, AfterStoreRate: 0.5}})
 		var out []Fault
@@ -276,7 +276,7 @@ func TestFaultRatesDeterministic(t *testing.T) {
 	}
 	// 503s strike only the routes they are set for.
 	s := New(Options{Faults: Faults{UnavailableRate: 1}})
-	if f := s.decideFault(pipeline.MustRoute(pipeline.Standard), "x"); f.active() {
+	if f := s.decideFault(conneqt.MustRoute(conneqt.Standard), "x"); f.active() {
 		t.Errorf("503 on the standard route by default: %+v", f)
 	}
 }
@@ -289,8 +289,8 @@ func TestStatusLifecycle(t *testing.T) {
 	s := NewServer(Options{Now: clock, DeliverAfter: time.Minute, CompleteAfter: time.Hour})
 	defer s.Close()
 	tok := s.GrantAccessToken()
-	send := func(route pipeline.RouteName, m *pipeline.Message) string {
-		a := post(t, s, pipeline.MustRoute(route).Path, Marshal(m), map[string]string{"ApiKey": s.APIKey(), "AccessToken": tok})
+	send := func(route conneqt.RouteName, m *conneqt.Message) string {
+		a := post(t, s, conneqt.MustRoute(route).Path, Marshal(m), map[string]string{"ApiKey": s.APIKey(), "AccessToken": tok})
 		if a.status != 200 {
 			t.Fatalf("send: %d %+v", a.status, a.problem)
 		}
@@ -307,8 +307,8 @@ func TestStatusLifecycle(t *testing.T) {
 		_ = json.Unmarshal(b, &st)
 		return st
 	}
-	std := SampleMessage(pipeline.Standard)
-	ep := send(pipeline.Standard, std)
+	std := SampleMessage(conneqt.Standard)
+	ep := send(conneqt.Standard, std)
 	if st := status(ep); st.Status != StatePending {
 		t.Errorf("new: %+v", st)
 	}
@@ -324,8 +324,8 @@ func TestStatusLifecycle(t *testing.T) {
 		t.Errorf("reject completed: %v", err)
 	}
 
-	inst := SampleMessage(pipeline.Instant)
-	send(pipeline.Instant, inst)
+	inst := SampleMessage(conneqt.Instant)
+	send(conneqt.Instant, inst)
 	if err := s.FailInstantImport(inst.MessageID); err != nil {
 		t.Fatal(err)
 	}
@@ -336,8 +336,8 @@ func TestStatusLifecycle(t *testing.T) {
 		t.Errorf("FailInstantImport on standard: %v", err)
 	}
 
-	rej := SampleMessage(pipeline.Standard)
-	send(pipeline.Standard, rej)
+	rej := SampleMessage(conneqt.Standard)
+	send(conneqt.Standard, rej)
 	if err := s.Reject(rej.MessageID, "wrong patient"); err != nil {
 		t.Fatal(err)
 	}
@@ -345,9 +345,9 @@ func TestStatusLifecycle(t *testing.T) {
 		t.Errorf("rejected: %+v", st)
 	}
 
-	gp := SampleMessage(pipeline.GPConnect)
+	gp := SampleMessage(conneqt.GPConnect)
 	gp.ExpiryDateTime = now.Add(30 * time.Second).Format(time.RFC3339)
-	gpEP := send(pipeline.GPConnect, gp)
+	gpEP := send(conneqt.GPConnect, gp)
 	if !strings.HasPrefix(gpEP, "/api/v1/gpconnect/messages/") {
 		t.Errorf("GP Connect endpoint %s", gpEP)
 	}
@@ -382,9 +382,9 @@ func TestOtherEndpoints(t *testing.T) {
 	if a := post(t, s, "/api/v1/messages/instant/access/token", []byte(`{"accessCode":"JH23MA1Z"}`), key); a.status != http.StatusGone {
 		t.Errorf("second use of a code: %d", a.status)
 	}
-	m := SampleMessage(pipeline.Instant)
+	m := SampleMessage(conneqt.Instant)
 	m.Topic = "A"
-	if a := post(t, s, pipeline.MustRoute(pipeline.Instant).Path, Marshal(m), map[string]string{"ApiKey": s.APIKey(), "AccessToken": tok}); a.status != 200 {
+	if a := post(t, s, conneqt.MustRoute(conneqt.Instant).Path, Marshal(m), map[string]string{"ApiKey": s.APIKey(), "AccessToken": tok}); a.status != 200 {
 		t.Errorf("instant with exchanged token: %d %+v", a.status, a.problem)
 	}
 	st := get(t, s, "/_sim/stats", "")
@@ -395,59 +395,59 @@ func TestOtherEndpoints(t *testing.T) {
 
 func TestCheckMessageRules(t *testing.T) {
 	now := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
-	mod := func(route pipeline.RouteName, f func(m *pipeline.Message)) *pipeline.Message {
+	mod := func(route conneqt.RouteName, f func(m *conneqt.Message)) *conneqt.Message {
 		m := SampleMessage(route)
 		f(m)
 		return m
 	}
 	tests := []struct {
 		name  string
-		route pipeline.RouteName
-		msg   *pipeline.Message
+		route conneqt.RouteName
+		msg   *conneqt.Message
 		want  []string
 	}{
-		{"valid standard", pipeline.Standard, SampleMessage(pipeline.Standard), nil},
-		{"valid gpconnect", pipeline.GPConnect, SampleMessage(pipeline.GPConnect), nil},
-		{"too many attachments", pipeline.GPConnect, mod(pipeline.GPConnect, func(m *pipeline.Message) {
+		{"valid standard", conneqt.Standard, SampleMessage(conneqt.Standard), nil},
+		{"valid gpconnect", conneqt.GPConnect, SampleMessage(conneqt.GPConnect), nil},
+		{"too many attachments", conneqt.GPConnect, mod(conneqt.GPConnect, func(m *conneqt.Message) {
 			m.Attachments = append(m.Attachments, m.Attachments[0])
 		}), []string{"attachments", "attachments[1].fileName"}}, // a duplicate name too
-		{"png on instant, too big, bad notes", pipeline.Instant, mod(pipeline.Instant, func(m *pipeline.Message) {
-			m.Attachments = []*pipeline.Attachment{
-				{FileName: "a.png", MIMEType: pipeline.MIMEPNG, Data: []byte{1}},
-				{FileName: "b.pdf", MIMEType: pipeline.MIMEPDF, Data: make([]byte, pipeline.DefaultMaxAttachmentBytes+1)},
-				{FileName: "notes ", MIMEType: pipeline.MIMEConsultation, Data: []byte{0xff, 0xfe}},
+		{"png on instant, too big, bad notes", conneqt.Instant, mod(conneqt.Instant, func(m *conneqt.Message) {
+			m.Attachments = []*conneqt.Attachment{
+				{FileName: "a.png", MIMEType: conneqt.MIMEPNG, Data: []byte{1}},
+				{FileName: "b.pdf", MIMEType: conneqt.MIMEPDF, Data: make([]byte, conneqt.DefaultMaxAttachmentBytes+1)},
+				{FileName: "notes ", MIMEType: conneqt.MIMEConsultation, Data: []byte{0xff, 0xfe}},
 			}
 		}), []string{"attachments[0].mimeType", "attachments[0].mimeType", "attachments[1].content", "attachments[1].mimeType", "attachments[2].content", "attachments[2].fileName"}},
-		{"expiry", pipeline.Standard, mod(pipeline.Standard, func(m *pipeline.Message) {
+		{"expiry", conneqt.Standard, mod(conneqt.Standard, func(m *conneqt.Message) {
 			m.ExpiryDateTime = now.Add(40 * 24 * time.Hour).Format(time.RFC3339)
 		}), []string{"expiryDateTime"}},
-		{"standard body missing", pipeline.Standard, mod(pipeline.Standard, func(m *pipeline.Message) { m.Body = nil }), []string{"body"}},
-		{"bad SCTID", pipeline.Standard, mod(pipeline.Standard, func(m *pipeline.Message) { m.CodedDataItems[0].Code = "407554008" }), []string{"codedDataItems[0].code"}},
-		{"gp info", pipeline.GPConnect, mod(pipeline.GPConnect, func(m *pipeline.Message) {
+		{"standard body missing", conneqt.Standard, mod(conneqt.Standard, func(m *conneqt.Message) { m.Body = nil }), []string{"body"}},
+		{"bad SCTID", conneqt.Standard, mod(conneqt.Standard, func(m *conneqt.Message) { m.CodedDataItems[0].Code = "407554008" }), []string{"codedDataItems[0].code"}},
+		{"gp info", conneqt.GPConnect, mod(conneqt.GPConnect, func(m *conneqt.Message) {
 			g := m.GPConnectAdditionalInformation
 			g.RecipientType, g.Confidentiality, g.VersionNumber, g.Patient.DateOfBirth = "FA", nil, 2, "2999-01-01"
 			m.Recipient.ID.Value = "not an ods code"
 		}), []string{"gpConnectAdditionalInformation.confidentiality", "gpConnectAdditionalInformation.patient.dateOfBirth",
 			"gpConnectAdditionalInformation.recipientType", "gpConnectAdditionalInformation.relatesTo", "recipient.id.value"}},
-		{"gp literal recipient", pipeline.GPConnect, mod(pipeline.GPConnect, func(m *pipeline.Message) { m.Recipient.ID.Value = "UNK" }), nil},
+		{"gp literal recipient", conneqt.GPConnect, mod(conneqt.GPConnect, func(m *conneqt.Message) { m.Recipient.ID.Value = "UNK" }), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := names(CheckMessage(pipeline.MustRoute(tt.route), tt.msg, now))
+			got := names(CheckMessage(conneqt.MustRoute(tt.route), tt.msg, now))
 			if len(got) == 0 {
 				got = nil
 			}
 			if !slices.Equal(got, tt.want) {
-				t.Errorf("problems %v, want %v (%v)", got, tt.want, CheckMessage(pipeline.MustRoute(tt.route), tt.msg, now))
+				t.Errorf("problems %v, want %v (%v)", got, tt.want, CheckMessage(conneqt.MustRoute(tt.route), tt.msg, now))
 			}
 		})
 	}
 }
 
 func TestCheckMessageHidesNHSNumber(t *testing.T) {
-	m := SampleMessage(pipeline.Standard)
+	m := SampleMessage(conneqt.Standard)
 	m.Subject.ID.Value = "4857773456"
-	for _, p := range CheckMessage(pipeline.MustRoute(pipeline.Standard), m, time.Now()) {
+	for _, p := range CheckMessage(conneqt.MustRoute(conneqt.Standard), m, time.Now()) {
 		if strings.Contains(p.Value, "4857773456") {
 			t.Errorf("problem shows the full NHS number: %v", p)
 		}

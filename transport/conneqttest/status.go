@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/conneqt"
 )
 
 // ErrUnknownMessage is returned by the status methods for a messageId the
@@ -33,7 +33,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	if !ok {
-		writeProblem(w, problem(http.StatusNotFound, pipeline.ValidationProblemType, "Not Found", "No message "+id+" on this endpoint"), "")
+		writeProblem(w, problem(http.StatusNotFound, conneqt.ValidationProblemType, "Not Found", "No message "+id+" on this endpoint"), "")
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
@@ -51,8 +51,8 @@ func (s *Server) advance(rec *record) {
 		return
 	}
 	age := now.Sub(rec.acc.Received)
-	if rec.route.Name == pipeline.Instant && st.Type == rec.route.MessageType && st.Status == StatePending && age >= s.opts.InstantFallback {
-		st.Type = pipeline.MustRoute(pipeline.Standard).MessageType
+	if rec.route.Name == conneqt.Instant && st.Type == rec.route.MessageType && st.Status == StatePending && age >= s.opts.InstantFallback {
+		st.Type = conneqt.MustRoute(conneqt.Standard).MessageType
 		set(StatePending, SubStatusInstantExpired)
 	}
 	if s.opts.DeliverAfter > 0 && st.Status == StatePending && age >= s.opts.DeliverAfter {
@@ -123,13 +123,13 @@ func (s *Server) Reject(id, reason string) error {
 func (s *Server) FailInstantImport(id string) error {
 	s.mu.Lock()
 	rec, ok := s.messages[id]
-	instant := ok && rec.route.Name == pipeline.Instant
+	instant := ok && rec.route.Name == conneqt.Instant
 	s.mu.Unlock()
 	if ok && !instant {
 		return fmt.Errorf("%w: %s was not sent as an instant message", ErrTransition, id)
 	}
 	return s.transition(id, []string{StatePending, StateDelivered}, func(r *record) {
-		r.status.Type = pipeline.MustRoute(pipeline.Standard).MessageType
+		r.status.Type = conneqt.MustRoute(conneqt.Standard).MessageType
 		r.status.Status, r.status.SubStatus = StatePending, SubStatusFailedImport
 	})
 }

@@ -3,7 +3,7 @@ package winname_test
 import (
 	"fmt"
 
-	"github.com/gpdoc/gpdoc/stages/validate/winname"
+	"github.com/gpdoc/gpdoc/conneqt/winname"
 )
 
 func ExampleSanitise() {

@@ -3,7 +3,7 @@ package textnorm_test
 import (
 	"fmt"
 
-	"github.com/gpdoc/gpdoc/stages/textnorm"
+	"github.com/gpdoc/gpdoc/internal/textnorm"
 )
 
 func ExampleNormalise() {

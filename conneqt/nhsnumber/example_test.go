@@ -3,7 +3,7 @@ package nhsnumber_test
 import (
 	"fmt"
 
-	"github.com/gpdoc/gpdoc/stages/validate/nhsnumber"
+	"github.com/gpdoc/gpdoc/conneqt/nhsnumber"
 )
 
 func ExampleNormalise() {

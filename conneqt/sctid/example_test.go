@@ -3,7 +3,7 @@ package sctid_test
 import (
 	"fmt"
 
-	"github.com/gpdoc/gpdoc/stages/validate/sctid"
+	"github.com/gpdoc/gpdoc/conneqt/sctid"
 )
 
 func ExampleCheck() {

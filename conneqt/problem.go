@@ -1,4 +1,4 @@
-package pipeline
+package conneqt
 
 import (
 	"encoding/json"
@@ -13,10 +13,6 @@ var (
 	ErrInvalid = errors.New("invalid message")
 	// ErrUnknownRoute is returned for a route name or type gpdoc does not know.
 	ErrUnknownRoute = errors.New("unknown route")
-	// ErrTooLarge is wrapped by stages when content exceeds a limit they cannot fix.
-	ErrTooLarge = errors.New("too large")
-	// ErrUnsupported is wrapped when content is valid but gpdoc cannot process it.
-	ErrUnsupported = errors.New("unsupported")
 )
 
 // Problem is one invalid parameter, in the shape of the API's
@@ -120,47 +116,4 @@ func (p *ProblemDetails) Error() string {
 		b.WriteString("; " + ip.String())
 	}
 	return b.String()
-}
-
-// StageError is a fatal failure of one stage on one document.
-type StageError struct {
-	Stage      string
-	DocumentID string // the sourceId or messageId
-	Attachment int    // index, or -1 for a message stage
-	Err        error
-}
-
-func (e *StageError) Error() string {
-	where := e.Stage
-	if e.Attachment >= 0 {
-		where += " " + AttachmentField(e.Attachment, "")
-	}
-	if e.DocumentID != "" {
-		return fmt.Sprintf("%s: %s: %v", e.DocumentID, where, e.Err)
-	}
-	return fmt.Sprintf("%s: %v", where, e.Err)
-}
-
-// Unwrap returns the stage's error.
-func (e *StageError) Unwrap() error { return e.Err }
-
-// PanicError is a panic recovered at a stage boundary.
-type PanicError struct {
-	Value any
-	Stack []byte
-}
-
-func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
-
-// Change records something a stage did to a message that keeps its meaning:
-// a rename, an encoding conversion, metadata or active content removed, an
-// image downsampled. Changes are reported with the message's result.
-type Change struct {
-	Name   string         `json:"name"`  // JSON path of what changed, e.g. attachments[0].fileName
-	Stage  string         `json:"stage"` // the stage that made it
-	Action string         `json:"action"`
-	Before string         `json:"before,omitempty"`
-	After  string         `json:"after,omitempty"`
-	Detail string         `json:"detail,omitempty"`
-	Data   map[string]any `json:"data,omitempty"` // structured figures (bytes, pixels, quality...)
 }

@@ -14,7 +14,7 @@ import (
 )
 
 func example(t testing.TB) []byte {
-	b, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "examples", "discharge-letter.pdf"))
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "examples", "discharge-letter.pdf"))
 	if err != nil {
 		t.Fatal(err)
 	}
