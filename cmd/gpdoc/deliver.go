@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/gpdoc/gpdoc/backfill"
 	"github.com/gpdoc/gpdoc/ledger"
@@ -153,13 +152,9 @@ func (f *deliverFlags) setUp(ctx context.Context, input string, stderr io.Writer
 // newProgress picks the progress display for the --progress flag.
 func (f *deliverFlags) newProgress(w io.Writer) (backfill.Progress, error) {
 	mode := f.progress
-	if mode == "auto" {
-		mode = "text"
-		if file, ok := w.(*os.File); ok && term.IsTerminal(int(file.Fd())) {
-			mode = "bar"
-		}
-	}
 	switch mode {
+	case "auto":
+		return backfill.NewTerminalProgress(w, f.interval), nil
 	case "bar":
 		return backfill.NewBarProgress(w), nil
 	case "text":
