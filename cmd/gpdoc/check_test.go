@@ -1,7 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -90,5 +95,49 @@ func TestVersion(t *testing.T) {
 	var b buildInfo
 	if code != exitOK || json.Unmarshal([]byte(out), &b) != nil || b.GoVersion == "" || b.Commit == "" || b.BuildDate == "" {
 		t.Fatalf("version --json: exit %d, %q", code, out)
+	}
+}
+
+func TestBackfillStdin(t *testing.T) {
+	dir := t.TempDir()
+	manifest, err := os.ReadFile(filepath.Join("..", "..", "testdata", "examples", "manifest.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"discharge-letter.pdf", "consultation-note.txt", "wound-photo.jpg"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "examples", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, name), string(b))
+	}
+	t.Chdir(dir)
+	run := func(args ...string) int {
+		root := newRoot()
+		var out, errOut bytes.Buffer
+		root.SetIn(bytes.NewReader(manifest))
+		root.SetOut(&out)
+		root.SetErr(&errOut)
+		root.SetArgs(args)
+		err := root.ExecuteContext(context.Background())
+		var ee *exitError
+		switch {
+		case err == nil:
+			if !strings.Contains(out.String(), "sent") {
+				t.Errorf("no summary:\n%s", out.String())
+			}
+			return exitOK
+		case errors.As(err, &ee):
+			return ee.code
+		}
+		return exitUsage
+	}
+	if code := run("backfill", "--sim", "--progress", "none", "-"); code != exitOK {
+		t.Fatalf("backfill --sim -: exit %d", code)
+	}
+	t.Setenv("CONNEQT_URL", "http://127.0.0.1:1")
+	t.Setenv("CONNEQT_API_KEY", "k")
+	if code := run("backfill", "--progress", "none", "-"); code != exitUsage {
+		t.Fatalf("backfill - without --ledger: exit %d, want %d", code, exitUsage)
 	}
 }

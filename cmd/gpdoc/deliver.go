@@ -136,6 +136,10 @@ func (f *deliverFlags) setUp(ctx context.Context, input string, stderr io.Writer
 		d.ledger = ledger.NewMemory()
 		return d, nil
 	}
+	if path == "" && input == "-" {
+		d.close()
+		return nil, usageError("the manifest comes from standard input, so there is no file to keep the ledger beside: give --ledger FILE")
+	}
 	if path == "" {
 		path = input + ".ledger.db"
 	}
