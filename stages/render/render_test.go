@@ -452,3 +452,28 @@ func TestRenderConcurrent(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestReportSize: the fonts are subset to the glyphs a report uses, so a
+// one-page report is at most 40 KB and a ten-page one at most 80 KB (issue
+// 15; whole fonts made them about 155 KB).
+func TestReportSize(t *testing.T) {
+	s := newStage(t, Options{})
+	one := render(t, s, example(t))
+	if one.Pages != 1 || len(one.PDF) > 40_000 {
+		t.Errorf("one-page report: %d page(s), %d bytes; want 1 page, at most 40000 bytes", one.Pages, len(one.PDF))
+	}
+	c := example(t)
+	var ten *Report
+	for n := 60; n < 400 && (ten == nil || ten.Pages < 10); n += 10 {
+		c.Sections = []Section{{Title: "History", Notes: longNotes(n)}}
+		ten = render(t, s, c)
+	}
+	if ten.Pages < 10 || len(ten.PDF) > 80_000 {
+		t.Errorf("long report: %d pages, %d bytes; want 10 or more pages, at most 80000 bytes", ten.Pages, len(ten.PDF))
+	}
+	t.Logf("one page %d bytes, %d pages %d bytes", len(one.PDF), ten.Pages, len(ten.PDF))
+	// The text is still there to extract.
+	if text := squash(pdftotext(t, one.PDF, 0, 0)); !strings.Contains(text, "Ó'BRIEN, Zoë (Ms)") || !strings.Contains(text, "salbutamol 100 µg inhaler") {
+		t.Errorf("text not extractable from the subset fonts:\n%s", text)
+	}
+}
