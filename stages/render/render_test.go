@@ -36,15 +36,15 @@ func TestRenderFindsEveryField(t *testing.T) {
 	for _, want := range []string{
 		"CONSULTATION REPORT", "- Confidential: personal data -", "Version 1", "Number of related documents: 0",
 		"Patient Name", "Ó'BRIEN, Zoë (Ms)", "DOB", "20-Nov-1975", "NHS No", "969 093 7286",
-		"Gender", "Female", "Home Address", "4 Harbour Row, Ærøskøbing Lane, Bristol BS1 4QA",
+		"Gender", "Female", "Home/Registered Address", "4 Harbour Row, Ærøskøbing Lane, Bristol BS1 4QA",
 		"Tel No", "0117 496 0000", "Mobile No", "07700 900123",
 		"Current Address", "Room 4, Seaview Hotel, Weston-super-Mare BS23 1AA", "Current Tel No", "01934 000000",
 		"CONSULTING ORGANISATION", "Clinician", "Dr Aled Evans, General Practitioner", "01249 751000",
 		"a.evans@example.org", "Branch Location", "Remote", "Organisation",
 		"Harbourside Online Clinic, 1 Quay Street, Bristol BS1 4DJ",
-		"Consultation Date", "20-Nov-2026 14:30", "Date Letter Sent", "Receiving GP Practice",
+		"Consultation Date", "20-Nov-2026 14:30", "Date consultation letter sent", "Receiving GP Practice",
 		"Clifton Village Practice (B86057)",
-		"CLINICAL NOTES", "Summary Reason", SummaryReason,
+		"CLINICAL NOTES", "Summary Reason: " + SummaryReason,
 		"Cough for 5 days, no fever. Temperature at home 37.8 °C.", "Chest clear. SpO2 98% on air.",
 		"salbutamol 100 µg inhaler", "Zoë Ó'Brien – Ærøskøbing; dose 5 µg; 38.2 °C",
 		"Coded Items", "Code", "Description", "Value", "Units",
@@ -59,14 +59,24 @@ func TestRenderFindsEveryField(t *testing.T) {
 	// The sections come in their order, after the summary reason.
 	last := strings.Index(flat, "Summary Reason")
 	for _, s := range c.Sections {
-		i := strings.Index(flat, s.Title+" "+squash(s.Notes))
+		i := strings.Index(flat, s.Title+": "+squash(s.Notes))
 		if i < last {
 			t.Errorf("section %q out of order (at %d, previous at %d)", s.Title, i, last)
 		}
 		last = i
 	}
-	// Deterministic: the letter is "sent" at the consultation time.
-	if !strings.Contains(flat, "Date Letter Sent 20-Nov-2026 14:30") {
+	// The layout's own labels (DOMAIN.md section 5), and none of the old ones.
+	for _, old := range []string{"Home Address", "Date Letter Sent", "CONSULTATION "} {
+		if strings.Contains(strings.ReplaceAll(flat, "CONSULTATION REPORT", ""), old) {
+			t.Errorf("report text has %q, which the Consultation Report layout does not", old)
+		}
+	}
+	if n := strings.Count(flat, "Page 1 of 1"); n != 2 {
+		t.Errorf("%q appears %d times, want 2 (header and footer)", "Page 1 of 1", n)
+	}
+	// Without a reference time or sentDateTime, the letter is "sent" at the
+	// consultation time.
+	if !strings.Contains(flat, "Date consultation letter sent 20-Nov-2026 14:30") {
 		t.Errorf("deterministic sent date not the consultation's:\n%s", flat)
 	}
 }
@@ -76,7 +86,7 @@ func TestRenderDatesInLondonTime(t *testing.T) {
 	c.ConsultationDateTime = "2026-07-01T08:05:00Z" // BST: 09:05
 	c.SentDateTime = "2026-07-01T09:30:00+01:00"
 	text := squash(pdftotext(t, render(t, newStage(t, Options{}), c).PDF, 0, 0))
-	for _, want := range []string{"Consultation Date 01-Jul-2026 09:05", "Date Letter Sent 01-Jul-2026 09:30"} {
+	for _, want := range []string{"Consultation Date 01-Jul-2026 09:05", "Date consultation letter sent 01-Jul-2026 09:30"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("lacks %q", want)
 		}
@@ -113,6 +123,9 @@ func TestRenderThreePages(t *testing.T) {
 				t.Errorf("page %d lacks %q", p, want)
 			}
 		}
+		if n := strings.Count(text, fmt.Sprintf("Page %d of 3", p)); n != 2 {
+			t.Errorf("page %d: %q %d times, want 2 (header and footer)", p, fmt.Sprintf("Page %d of 3", p), n)
+		}
 		if p > 1 && !strings.Contains(text, "Ó'BRIEN, Zoë (Ms) NHS No 969 093 7286") {
 			t.Errorf("page %d lacks the patient in its header", p)
 		}
@@ -120,7 +133,7 @@ func TestRenderThreePages(t *testing.T) {
 }
 
 // runningText matches the header and footer lines of a report on the example patient.
-var runningText = regexp.MustCompile(`CONSULTATION REPORT|- Confidential: personal data -|Confidential: personal data|Version 1|Number of related documents: 0|Ó'BRIEN, Zoë \(Ms\)|NHS No 969 093 7286|History \(continued\)|Page \d+ of \d+`)
+var runningText = regexp.MustCompile(`CONSULTATION REPORT|- Confidential: personal data -|Confidential: personal data|Version 1|Number of related documents: 0|Ó'BRIEN, Zoë \(Ms\)|NHS No 969 093 7286|History \(continued\):|Page \d+ of \d+`)
 
 func noSpace(s string) string { return strings.Join(strings.Fields(s), "") }
 
@@ -140,11 +153,11 @@ func TestRenderLongNotesLoseNothing(t *testing.T) {
 	// Every character of the notes comes out, in order, once the running
 	// header and footer and the white space are taken out.
 	body := pdftotext(t, rep.PDF, 0, 0, "-layout")
-	if strings.Count(body, "History (continued)") != rep.Pages-1 {
+	if strings.Count(body, "History (continued):") != rep.Pages-1 {
 		t.Errorf("%q not on every continuation page", "History (continued)")
 	}
 	body = runningText.ReplaceAllString(body, "")
-	if !strings.Contains(noSpace(body), "History"+noSpace(notes)) {
+	if !strings.Contains(noSpace(body), "History:"+noSpace(notes)) {
 		t.Error("the extracted text does not hold the notes, complete and in order")
 	}
 	checkBoxes(t, pdftotext(t, rep.PDF, 0, 0, "-bbox"))
