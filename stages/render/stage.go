@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 	_ "time/tzdata" // Europe/London must resolve on hosts without a zoneinfo database
@@ -150,14 +151,28 @@ func (s *Stage) Render(ctx context.Context, c *Consultation, ref time.Time) (rep
 // ProcessMessage renders doc.Consultation, if the document has one, and
 // inserts the report as attachment 0 (the other attachments move up one;
 // if attachment 0 is already a generated report, it is replaced).
-// Problems with the consultation are returned as a *pipeline.ValidationError
-// with paths under "consultation".
+//
+// First it completes the fields the consultation shares with the message
+// where one side leaves them out ([Fill], recorded as changes), then checks
+// the consultation ([Parse]) and that it agrees with the message ([Check]).
+// Problems are returned together as a *pipeline.ValidationError with paths
+// under "consultation"; a document with problems is not rendered.
 func (s *Stage) ProcessMessage(ctx context.Context, doc *pipeline.Document) error {
 	raw := bytes.TrimSpace(doc.Consultation)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return nil
 	}
-	c, err := Parse(raw, s.opts.Now())
+	doc.AddChange(Fill(doc)...)
+	c, err := Parse(bytes.TrimSpace(doc.Consultation), s.opts.Now())
+	if mismatches := Check(doc); len(mismatches) > 0 {
+		var ve *pipeline.ValidationError
+		if errors.As(err, &ve) {
+			return pipeline.NewValidationError(append(slices.Clone(ve.Problems), mismatches...))
+		}
+		if err == nil {
+			return pipeline.NewValidationError(mismatches)
+		}
+	}
 	if err != nil {
 		return err
 	}
