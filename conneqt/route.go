@@ -88,8 +88,11 @@ type Route struct {
 	CodedDataAllowed  bool
 	GPConnectRequired bool // gpConnectAdditionalInformation required (else refused)
 
-	// RetryStatus lists the HTTP statuses the service documents as transient
-	// on this route. Network errors are always retryable.
+	// RetryStatus lists the HTTP statuses the client retries on this route
+	// (with the same messageId and body), and the only place gpdoc keeps
+	// such a list: transport.Client reads it through Retryable. Network
+	// errors are always retryable; the statuses in [NeverRetried] never
+	// are, whatever is listed.
 	RetryStatus []int
 }
 
@@ -99,8 +102,49 @@ func (r *Route) AllowsMIME(mime string) bool { return slices.Contains(r.Attachme
 // AllowsBodyMIME reports whether the route accepts a body of type mime.
 func (r *Route) AllowsBodyMIME(mime string) bool { return slices.Contains(r.BodyMIMETypes, mime) }
 
-// Retryable reports whether an HTTP status is documented as transient here.
-func (r *Route) Retryable(status int) bool { return slices.Contains(r.RetryStatus, status) }
+// Retryable reports whether the client retries a send on this route that
+// was answered with status: it is in RetryStatus and not in NeverRetried.
+func (r *Route) Retryable(status int) bool {
+	return !slices.Contains(NeverRetried, status) && slices.Contains(r.RetryStatus, status)
+}
+
+// NeverRetried are the statuses about the request itself, which repeating
+// it cannot help: 400 (invalid), 401 and 403 (credentials), 406 (virus
+// scan: never resend the attachment) and 409 (messageId reused). A route
+// whose RetryStatus names one of them still does not retry it.
+var NeverRetried = []int{400, 401, 403, 406, 409}
+
+// RetryableRead reports whether a read (GET of a status endpoint, the
+// topics or the connectivity check, which belong to no route) answered with
+// status is retried: when any route retries a send answered with it.
+func RetryableRead(status int) bool {
+	for _, n := range RouteNames() {
+		if routes[n].Retryable(status) {
+			return true
+		}
+	}
+	return false
+}
+
+// Retry statuses of the route table. The pages name 500 (internal error) on
+// the instant and GP Connect routes (the spec README reads it onto the
+// standard route too) and 503 (MESH unavailable) on GP Connect only.
+// gpdoc's departures (decision): it also retries, on every route,
+//   - 429 Too Many Requests: a rate limiter in front of the service refused
+//     the request without processing it (Retry-After is honoured);
+//   - 502 Bad Gateway and 504 Gateway Timeout: a proxy or load balancer
+//     between gpdoc and the service failed, which says nothing about the
+//     message;
+//   - 503 Service Unavailable on the standard and instant routes: HTTP's
+//     "try later", which the pages document only for GP Connect.
+//
+// Each is safe because a resend carries the same messageId, which the
+// service de-duplicates. Drop a status here to follow the pages exactly.
+var (
+	retryStandard  = []int{500, 429, 502, 503, 504} // pages: 500; departures: 429, 502, 503, 504
+	retryInstant   = []int{500, 429, 502, 503, 504} // pages: 500; departures: 429, 502, 503, 504
+	retryGPConnect = []int{500, 503, 429, 502, 504} // pages: 500, 503; departures: 429, 502, 504
+)
 
 // routes is the route table. Decisions that the spec README calls ours are
 // marked; each is one edit here.
@@ -121,7 +165,7 @@ var routes = map[RouteName]*Route{
 		ExpiryMin:           24 * time.Hour,
 		ExpiryMax:           28 * 24 * time.Hour,
 		CodedDataAllowed:    true,
-		RetryStatus:         []int{500},
+		RetryStatus:         retryStandard,
 	},
 	Instant: {
 		Name:           Instant,
@@ -135,7 +179,7 @@ var routes = map[RouteName]*Route{
 		SubjectIDTypes:      []string{IDVerifiedNHSNumber},
 		BodyMIMETypes:       []string{MIMEText, MIMEHTML},
 		CodedDataAllowed:    true,
-		RetryStatus:         []int{500},
+		RetryStatus:         retryInstant,
 	},
 	GPConnect: {
 		Name:           GPConnect,
@@ -153,7 +197,7 @@ var routes = map[RouteName]*Route{
 		// Decision: coded data is not part of this route.
 		CodedDataAllowed:  false,
 		GPConnectRequired: true,
-		RetryStatus:       []int{500, 503},
+		RetryStatus:       retryGPConnect,
 	},
 }
 
