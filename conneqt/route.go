@@ -36,6 +36,30 @@ const DefaultMaxAttachmentBytes = 5_000_000
 // it.
 const DefaultMaxPixels = 100_000_000
 
+// LimitBasis says what a route's MaxAttachmentBytes counts. The pages say
+// "5 MB" without saying of what; the spec README reads it as decoded bytes
+// (decision), and the other reading, the Base64 text, makes every file
+// between 3.75 and 5 MB a 400 from the service. Both are settable
+// (gpdoc's --limit-basis).
+type LimitBasis string
+
+const (
+	// LimitDecoded counts the file's own (decoded) bytes: the default.
+	LimitDecoded LimitBasis = "decoded"
+	// LimitBase64 counts the Base64 text sent in "content": 4*ceil(n/3)
+	// bytes for a file of n bytes.
+	LimitBase64 LimitBasis = "base64"
+)
+
+// ParseLimitBasis reads "decoded" or "base64" (case-insensitive).
+func ParseLimitBasis(s string) (LimitBasis, error) {
+	switch b := LimitBasis(strings.ToLower(strings.TrimSpace(s))); b {
+	case LimitDecoded, LimitBase64:
+		return b, nil
+	}
+	return "", fmt.Errorf("unknown size-limit basis %q (valid: decoded, base64)", s)
+}
+
 // TokenPolicy says when a route sends the AccessToken header.
 type TokenPolicy int
 
@@ -70,7 +94,14 @@ type Route struct {
 
 	MinAttachments, MaxAttachments int
 	AttachmentMIMETypes            []string // allowed declared types, in the spec's order
-	MaxAttachmentBytes             int64    // decoded bytes per attachment
+	// MaxAttachmentBytes is the per-attachment limit, counted as LimitBasis
+	// says; zero or less means none. Size checks and the downsample stage
+	// read it through MaxDecodedBytes.
+	MaxAttachmentBytes int64
+	// LimitBasis says what MaxAttachmentBytes counts: the file's decoded
+	// bytes (LimitDecoded, also the zero value) or the Base64 text of
+	// "content" (LimitBase64).
+	LimitBasis LimitBasis
 
 	RecipientIDTypes []string
 	// RecipientLiterals are values accepted in recipient.id.value instead of
@@ -94,6 +125,67 @@ type Route struct {
 	// errors are always retryable; the statuses in [NeverRetried] never
 	// are, whatever is listed.
 	RetryStatus []int
+}
+
+// MaxDecodedBytes is the largest attachment, in decoded bytes, that the
+// route's limit admits under its basis: MaxAttachmentBytes itself for
+// LimitDecoded; for LimitBase64 the largest n with 4*ceil(n/3) <=
+// MaxAttachmentBytes, that is 3*floor(MaxAttachmentBytes/4). Zero means
+// no limit (MaxAttachmentBytes <= 0); a Base64 limit under 4 bytes, which
+// would admit no content at all, is refused by WithAttachmentLimit. Every
+// size check, and the downsample stage's target, is this number.
+func (r *Route) MaxDecodedBytes() int64 {
+	if r.MaxAttachmentBytes <= 0 {
+		return 0
+	}
+	if r.LimitBasis == LimitBase64 {
+		return r.MaxAttachmentBytes / 4 * 3
+	}
+	return r.MaxAttachmentBytes
+}
+
+// DescribeLimit names the route's limit for messages: "5000000 bytes", or
+// "5000000 bytes of Base64 (3750000 decoded bytes)".
+func (r *Route) DescribeLimit() string {
+	if r.LimitBasis == LimitBase64 {
+		return fmt.Sprintf("%d bytes of Base64 (%d decoded bytes)", r.MaxAttachmentBytes, r.MaxDecodedBytes())
+	}
+	return fmt.Sprintf("%d bytes", r.MaxAttachmentBytes)
+}
+
+// WithAttachmentLimit returns a copy of the route whose per-attachment
+// limit is limit bytes (0: keep the route's) counted on basis ("": keep the
+// route's). It refuses a negative limit, an unknown basis and a Base64
+// limit under 4 bytes (no content fits in it).
+func (r *Route) WithAttachmentLimit(limit int64, basis LimitBasis) (*Route, error) {
+	c := r.Clone()
+	if limit < 0 {
+		return nil, fmt.Errorf("attachment size limit %d is negative", limit)
+	}
+	if limit > 0 {
+		c.MaxAttachmentBytes = limit
+	}
+	if basis != "" {
+		b, err := ParseLimitBasis(string(basis))
+		if err != nil {
+			return nil, err
+		}
+		c.LimitBasis = b
+	}
+	if c.LimitBasis == LimitBase64 && c.MaxAttachmentBytes > 0 && c.MaxAttachmentBytes < 4 {
+		return nil, fmt.Errorf("a limit of %d bytes of Base64 admits no content (Base64 comes in groups of 4)", c.MaxAttachmentBytes)
+	}
+	return c, nil
+}
+
+// Table returns a copy of the route table (every route cloned), keyed by
+// name, for a caller to edit for its own pipeline.
+func Table() map[RouteName]*Route {
+	t := make(map[RouteName]*Route, len(routes))
+	for n, r := range routes {
+		t[n] = r.Clone()
+	}
+	return t
 }
 
 // AllowsMIME reports whether the route accepts an attachment declared as mime.
@@ -158,6 +250,7 @@ var routes = map[RouteName]*Route{
 		// PNG: only standard-message.txt lists it; drop it from a Clone to switch it off.
 		AttachmentMIMETypes: []string{MIMEPDF, MIMEJPEG, MIMEPNG, MIMEText, MIMEConsultation},
 		MaxAttachmentBytes:  DefaultMaxAttachmentBytes,
+		LimitBasis:          LimitDecoded, // decision: 5 MB of the decoded file
 		RecipientIDTypes:    []string{IDOcsClient},
 		SubjectIDTypes:      []string{IDVerifiedNHSNumber},
 		BodyRequired:        true,
@@ -175,6 +268,7 @@ var routes = map[RouteName]*Route{
 		MinAttachments: 1, MaxAttachments: 10,
 		AttachmentMIMETypes: []string{MIMEPDF, MIMEJPEG, MIMEText, MIMEConsultation},
 		MaxAttachmentBytes:  DefaultMaxAttachmentBytes,
+		LimitBasis:          LimitDecoded, // decision: 5 MB of the decoded file
 		RecipientIDTypes:    []string{IDOcsClient},
 		SubjectIDTypes:      []string{IDVerifiedNHSNumber},
 		BodyMIMETypes:       []string{MIMEText, MIMEHTML},
@@ -190,6 +284,7 @@ var routes = map[RouteName]*Route{
 		// Decision: the one document is the consultation summary PDF.
 		AttachmentMIMETypes: []string{MIMEPDF},
 		MaxAttachmentBytes:  DefaultMaxAttachmentBytes,
+		LimitBasis:          LimitDecoded, // decision: 5 MB of the decoded file
 		RecipientIDTypes:    []string{IDOdsOrganisation},
 		RecipientLiterals:   []string{"UNK", "gpconnect"},
 		SubjectIDTypes:      []string{IDVerifiedNHSNumber, IDNHSNumber},
