@@ -49,10 +49,10 @@ message, with the API's JSON path, and every malformed line: every problem
 "backfill --dry-run" would find.
 
 What the sanitise stage fixes (file names, text encodings, PDF scripts, a
-printed NHS number, an identifier type left out) is shown as a change, and
-what the downsample stage fits (an oversize photo or PDF, a PNG on the instant
-route) as a change too. --sanitise=false and --downsample=false leave those
-stages out and check the messages as they are.
+printed NHS number, an identifier type left out) is shown as a change; what
+the downsample stage fits (an oversize photo or PDF, a PNG on the instant
+route) as a warning and the fit as a change. --sanitise=false and
+--downsample=false leave those stages out and check the messages as they are.
 
 --max-attachment-bytes and --limit-basis set the size limit as they do for
 backfill and send.

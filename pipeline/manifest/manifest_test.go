@@ -185,6 +185,7 @@ func FuzzParseLine(f *testing.F) {
 	}
 	f.Add([]byte(`{"route":"standard","sourceId":"a","codedDataItems":[{"code":"1","value":1e999}]}`))
 	f.Add([]byte(`{"type":"GPConnectMessage","messageId":"x","attachments":[{"content":"=="}]}`))
+	f.Add([]byte(`{"route":"gpconnect","sourceId":"a","recipient":{"id":{"value":"uNk"}},"subject":{"id":{"value":"9434765919"}}}`))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		l := manifest.ParseLine(line, 1, "/base")
 		if (l.Doc == nil) == (l.Err == nil) {
@@ -198,6 +199,16 @@ func FuzzParseLine(f *testing.F) {
 		}
 		if l.Doc.Route == nil || l.Doc.Message.MessageID == "" || l.Doc.Message.Type == "" {
 			t.Fatalf("incomplete document from %q", line)
+		}
+		// Every route allows one recipient id type: it is always filled in.
+		if rid := l.Doc.Message.Recipient.ID; rid.Type == "" {
+			t.Fatalf("recipient.id.type not filled in from %q", line)
+		} else {
+			for _, lit := range l.Doc.Route.RecipientLiterals {
+				if strings.EqualFold(strings.TrimSpace(rid.Value), lit) && rid.Value != lit {
+					t.Fatalf("recipient %q not read as %q", rid.Value, lit)
+				}
+			}
 		}
 		for _, a := range l.Doc.Message.Attachments {
 			if a.Data == nil && a.Path == "" {
