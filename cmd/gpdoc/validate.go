@@ -77,8 +77,8 @@ malformed, 2 for a usage error.`,
 	}
 	fl := cmd.Flags()
 	fl.BoolVar(&f.json, "json", false, "print one JSON object per message (problem JSON)")
-	fl.BoolVar(&f.sanitise, "sanitise", true, "assume the sanitise stage runs: fixable problems become changes")
-	fl.BoolVar(&f.downsample, "downsample", true, "assume the downsample stage runs: oversize images and PDFs become warnings")
+	fl.BoolVar(&f.sanitise, "sanitise", true, "run the sanitise stage: fixable problems become changes (false: they are problems)")
+	fl.BoolVar(&f.downsample, "downsample", true, "run the downsample stage: oversize images and PDFs are fitted (false: they are problems)")
 	f.limits.register(cmd)
 	fl.Int64Var(&f.maxPixels, "max-pixels", 0, fmt.Sprintf("pixel budget per image (0: %d)", validate.DefaultMaxPixels))
 	fl.StringSliceVar(&f.topics, "topic", nil, "allowed topic (repeat, or comma-separated); default: any non-empty topic")
