@@ -35,6 +35,7 @@ type deliverFlags struct {
 	report       string
 	progress     string
 	interval     time.Duration
+	limits       limitFlags
 }
 
 func (f *deliverFlags) register(cmd *cobra.Command) {
@@ -51,6 +52,7 @@ func (f *deliverFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.report, "report", "", "write one JSON line per message to `FILE`")
 	fl.StringVar(&f.progress, "progress", "auto", "progress display: auto (a bar on a terminal, else log lines), bar, text, json or none")
 	fl.DurationVar(&f.interval, "progress-interval", 10*time.Second, "how often text and json progress lines are printed")
+	f.limits.register(cmd)
 }
 
 // delivery is everything a run needs that the flags set up.
@@ -89,7 +91,11 @@ func (f *deliverFlags) setUp(ctx context.Context, input string, stderr io.Writer
 	if f.rate < 0 {
 		return nil, usageError("--rate must not be negative")
 	}
-	d := &delivery{}
+	routes, err := f.limits.routes()
+	if err != nil {
+		return nil, err
+	}
+	d := &delivery{opts: stages.Options{Routes: routes}}
 	if f.dryRun != "" {
 		if f.ledgerPath != "" {
 			return nil, usageError("--ledger records sends; a --dry-run sends nothing and keeps no ledger")

@@ -17,7 +17,7 @@ const StageName = "downsample"
 
 // Stage is the downsample pipeline.AttachmentStage. It changes an
 // attachment only when it is over the size limit (Options.MaxBytes, or
-// else the route's MaxAttachmentBytes), or when it is a PNG on a route
+// else the route's MaxDecodedBytes: its limit under its basis), or when it is a PNG on a route
 // that does not accept PNG (then it becomes a JPEG, and its MIME type and
 // file extension change with it). Each change is reported with
 // doc.AddChange, its Data holding the Report's figures. Content that
@@ -48,11 +48,16 @@ func (s *Stage) Name() string { return StageName }
 func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i int) error {
 	att := doc.Message.Attachments[i]
 	limit := s.maxBytes
+	limitText := ""
 	if limit <= 0 && doc.Route != nil {
-		limit = doc.Route.MaxAttachmentBytes
+		// The route's limit under its basis (decoded bytes or Base64 text).
+		limit, limitText = doc.Route.MaxDecodedBytes(), doc.Route.DescribeLimit()
 	}
 	if limit <= 0 {
 		limit = DefaultMaxBytes
+	}
+	if limitText == "" {
+		limitText = fmt.Sprintf("%d bytes", limit)
 	}
 	kind := sniff(att.Data)
 	over := int64(len(att.Data)) > limit
@@ -85,7 +90,7 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 	default:
 		return conneqt.NewValidationError([]conneqt.Problem{{
 			Name:   conneqt.AttachmentField(i, "content"),
-			Reason: fmt.Sprintf("is %d bytes, over the limit of %d bytes, and gpdoc can only shrink JPEG, PNG and PDF files", len(att.Data), limit),
+			Reason: fmt.Sprintf("is %d bytes, over the limit of %s, and gpdoc can only shrink JPEG, PNG and PDF files", len(att.Data), limitText),
 		}})
 	}
 	if err != nil {

@@ -23,9 +23,11 @@ const Name = "encode"
 func EncodedLen(n int64) int64 { return b64.EncodedLen(n) }
 
 // Fits reports whether an attachment of n decoded bytes is within the route's
-// MaxAttachmentBytes. A route limit of zero or less means no limit.
+// limit under its basis (conneqt.Route.MaxDecodedBytes). A route limit of
+// zero or less means no limit.
 func Fits(r *conneqt.Route, n int64) bool {
-	return r.MaxAttachmentBytes <= 0 || n <= r.MaxAttachmentBytes
+	max := r.MaxDecodedBytes()
+	return max <= 0 || n <= max
 }
 
 // Check returns the problem for attachment i of n decoded bytes on route r,
@@ -37,8 +39,8 @@ func Check(r *conneqt.Route, i int, n int64) (conneqt.Problem, bool) {
 	}
 	return conneqt.Problem{
 		Name: conneqt.AttachmentField(i, "content"),
-		Reason: fmt.Sprintf("is %d bytes (%d in Base64), more than the %d bytes the %s route accepts per attachment; %v",
-			n, EncodedLen(n), r.MaxAttachmentBytes, r.Name, pipeline.ErrTooLarge),
+		Reason: fmt.Sprintf("is %d bytes (%d in Base64), more than the %s the %s route accepts per attachment; %v",
+			n, EncodedLen(n), r.DescribeLimit(), r.Name, pipeline.ErrTooLarge),
 	}, false
 }
 

@@ -128,13 +128,13 @@ func checkAttachment(route *conneqt.Route, i int, att *conneqt.Attachment, opts 
 		switch detected {
 		case conneqt.MIMEPDF, conneqt.MIMEJPEG, conneqt.MIMEPNG:
 			if opts.Downsample {
-				r.warn(content, fmt.Sprintf("is %d bytes, more than the limit of %d: the downsample stage reduces it", size, max), "")
+				r.warn(content, fmt.Sprintf("is %d bytes, more than the limit of %s: the downsample stage reduces it", size, opts.describeLimit(route)), "")
 				downsampled = true
 				break
 			}
 			fallthrough
 		default:
-			r.problem(content, fmt.Sprintf("%v: %d bytes, more than the limit of %d bytes per attachment", pipeline.ErrTooLarge, size, max), "")
+			r.problem(content, fmt.Sprintf("%v: %d bytes, more than the limit of %s per attachment", pipeline.ErrTooLarge, size, opts.describeLimit(route)), "")
 		}
 	}
 	if declared != "" && !agrees(declared, detected) {

@@ -63,7 +63,7 @@ func TestAttachments(t *testing.T) {
 		{name: "too large", opts: Options{MaxAttachmentBytes: 10}, atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte("twenty bytes of text"))},
 			problems: []conneqt.Problem{p(c0, "too large: 20 bytes, more than the limit of 10 bytes per attachment", "")}},
 		{name: "too large before downsample", opts: Options{MaxAttachmentBytes: 100, Downsample: true}, atts: []*conneqt.Attachment{att("photo.jpg", conneqt.MIMEJPEG, jpg)},
-			warnings: []conneqt.Problem{p(c0, "is "+itoa(len(jpg))+" bytes, more than the limit of 100: the downsample stage reduces it", "")}},
+			warnings: []conneqt.Problem{p(c0, "is "+itoa(len(jpg))+" bytes, more than the limit of 100 bytes: the downsample stage reduces it", "")}},
 		{name: "text too large before downsample", opts: Options{MaxAttachmentBytes: 10, Downsample: true}, atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte("twenty bytes of text"))},
 			problems: []conneqt.Problem{p(c0, "too large: 20 bytes, more than the limit of 10 bytes per attachment", "")}},
 		{name: "UTF-16 counted once converted", opts: Options{MaxAttachmentBytes: 12, Sanitise: true},

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/gpdoc/gpdoc/conneqt"
@@ -16,7 +17,9 @@ const DefaultMaxPixels = conneqt.DefaultMaxPixels
 // final message against the route's own limits at the current time.
 type Options struct {
 	// MaxAttachmentBytes overrides the route's per-attachment limit
-	// (decoded bytes) when > 0.
+	// (decoded bytes) when > 0. Leave it zero to check against the route's
+	// own limit under its basis (conneqt.Route.MaxDecodedBytes), which is
+	// what the CLI's --max-attachment-bytes and --limit-basis set.
 	MaxAttachmentBytes int64
 	// MaxPixels is the pixel budget of images (<= 0: DefaultMaxPixels).
 	MaxPixels int64
@@ -57,10 +60,18 @@ func (o Options) maxBytes(r *conneqt.Route) int64 {
 	if o.MaxAttachmentBytes > 0 {
 		return o.MaxAttachmentBytes
 	}
-	if r != nil && r.MaxAttachmentBytes > 0 {
-		return r.MaxAttachmentBytes
+	if r != nil && r.MaxDecodedBytes() > 0 {
+		return r.MaxDecodedBytes()
 	}
 	return conneqt.DefaultMaxAttachmentBytes
+}
+
+// describeLimit names the limit maxBytes returns, for messages.
+func (o Options) describeLimit(r *conneqt.Route) string {
+	if o.MaxAttachmentBytes <= 0 && r != nil && r.MaxDecodedBytes() > 0 {
+		return r.DescribeLimit()
+	}
+	return fmt.Sprintf("%d bytes", o.maxBytes(r))
 }
 
 func (o Options) check() error {
