@@ -94,6 +94,8 @@ func badManifest(t *testing.T) string {
 			obj(obj(m, "recipient"), "id")["value"] = "unk"
 			delete(obj(obj(m, "subject"), "id"), "type")
 			obj(m, "gpConnectAdditionalInformation")["typeCode"] = "123"
+			// The report must describe the message's patient (render.Check).
+			obj(obj(m, "gpConnectAdditionalInformation"), "patient")["dateOfBirth"] = "1960-01-01"
 		}),
 		clone(gpc, "gpc-attachment", func(m map[string]any) {
 			m["attachments"] = []any{bigText}
@@ -146,8 +148,11 @@ func TestValidateFindsWhatDryRunFinds(t *testing.T) {
 		{"decoded", nil, map[string][]string{
 			"std-bad": {"consultation.consultationDateTime: ", "consultation.patient.family: ", "consultation.patient.nhsNumber: ",
 				"subject.id.value: ", "attachments[2].content: too large"},
-			"inst-bad":       {"attachments[1].content: too large", "codedDataItems[0].code: ", "expiryDateTime: "},
-			"gpc-bad":        {"consultation.consultationDateTime: ", "consultation.patient.family: ", "subject.id.type: required on the gpconnect route"},
+			"inst-bad": {"attachments[1].content: too large", "codedDataItems[0].code: ", "expiryDateTime: "},
+			// The family name the consultation lacks is filled from
+			// gpConnectAdditionalInformation (render.Fill); the date of birth
+			// that disagrees with it is a problem.
+			"gpc-bad":        {"consultation.consultationDateTime: ", "consultation.patient.dateOfBirth: ", "subject.id.type: required on the gpconnect route"},
 			"gpc-attachment": {"attachments: "},
 		}},
 		{"base64", []string{"--max-attachment-bytes", "5000000", "--limit-basis", "base64"}, map[string][]string{
