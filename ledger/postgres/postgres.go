@@ -134,6 +134,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Ledger, error) {
 	if beat == 0 {
 		beat = l.ttl / 3
 	}
+	if l.ttl < 10*time.Millisecond || beat >= l.ttl {
+		return nil, fmt.Errorf("ledger: lease %v with a heartbeat every %v: the lease must be at least 10ms and the heartbeat shorter", l.ttl, beat)
+	}
 	if l.runID == "" {
 		host, _ := os.Hostname()
 		l.runID = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), uuid.NewString()[:8])
@@ -337,7 +340,9 @@ func (l *Ledger) ClaimBatch(ctx context.Context, items []ledger.Item, opts ledge
 		return ds, nil
 	}
 	// 2. New messages: one INSERT; a row another worker inserted first is
-	// left to step 3.
+	// left to step 3. The rows go in messageId order: two workers inserting
+	// overlapping batches wait for each other's keys in one order, never in
+	// a cycle (a deadlock).
 	var newIDs, newSrc, newHash []string
 	var newLine []int32
 	seen := map[string]bool{}
@@ -353,6 +358,7 @@ func (l *Ledger) ClaimBatch(ctx context.Context, items []ledger.Item, opts ledge
 		rows, err := l.pool.Query(ctx, `INSERT INTO gpdoc_messages (message_id, source_id, line, hash, state, run_id, lease_until)
 			SELECT u.id, u.src, u.line, u.hash, 'pending', $5, now() + $6 * interval '1 millisecond'
 			FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[]) AS u(id, src, line, hash)
+			ORDER BY u.id
 			ON CONFLICT (message_id) DO NOTHING
 			RETURNING `+columns+`, now()`, newIDs, newSrc, newLine, newHash, l.runID, l.ttlMillis())
 		if err != nil {
@@ -671,7 +677,7 @@ func (l *Ledger) BlockContent(ctx context.Context, messageID string, sha256s []s
 		return nil
 	}
 	if _, err := l.pool.Exec(ctx, `INSERT INTO gpdoc_blocked_content (sha256, message_id)
-		SELECT h, $2 FROM unnest($1::text[]) AS h ON CONFLICT (sha256) DO NOTHING`, sha256s, messageID); err != nil {
+		SELECT h, $2 FROM unnest($1::text[]) AS h ORDER BY h ON CONFLICT (sha256) DO NOTHING`, sha256s, messageID); err != nil {
 		return fmt.Errorf("ledger: block content of %s: %w", messageID, err)
 	}
 	return nil

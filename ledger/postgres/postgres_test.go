@@ -105,6 +105,9 @@ func TestOpenErrors(t *testing.T) {
 		{"not a DSN", "postgres://user:secret@[::1", "not a valid PostgreSQL connection string"},
 		{"no server", "postgres://user:secret@127.0.0.1:1/x?connect_timeout=5", "127.0.0.1:1"},
 	}
+	if _, err := Open(ctx, "postgres://127.0.0.1:1/x", Options{LeaseTTL: time.Second, Heartbeat: time.Second}); err == nil || !strings.Contains(err.Error(), "heartbeat shorter") {
+		t.Errorf("a heartbeat as long as the lease: %v", err)
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Open(ctx, tt.dsn, Options{})
