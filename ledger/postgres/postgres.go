@@ -582,10 +582,15 @@ func (l *Ledger) Stats(ctx context.Context) (ledger.Stats, error) {
 	return s, nil
 }
 
+// idleWorker is how long FleetStats lists a registered worker that is the
+// last claimant of no entry after its last heartbeat.
+const idleWorker = 10 * time.Minute
+
 // FleetStats implements [ledger.FleetStater]: counts by worker and state,
 // live leases, and messages finished and sent in the last minute, on the
-// database's clock. Workers that registered but hold no entry are listed
-// with zero counts.
+// database's clock. A registered worker that is the last claimant of no
+// entry is listed, with zero counts, while it is alive (heard from in the
+// last ten minutes).
 func (l *Ledger) FleetStats(ctx context.Context) (ledger.Fleet, error) {
 	var f ledger.Fleet
 	by := map[string]*ledger.WorkerStats{}
@@ -640,6 +645,9 @@ func (l *Ledger) FleetStats(ctx context.Context) (ledger.Fleet, error) {
 	}
 	f.At = f.At.UTC()
 	for _, w := range by {
+		if w.States.Total() == 0 && f.At.Sub(w.Seen) > idleWorker {
+			continue // a worker of an earlier run that claimed nothing
+		}
 		f.Workers = append(f.Workers, *w)
 		f.Leased += w.Leased
 		f.SentLastMinute += w.SentLastMinute
