@@ -18,7 +18,10 @@ type BatchClaimer interface {
 	// ClaimBatch claims items in order, as calling [Ledger.Claim] on each
 	// would, and returns one decision per item, in the same order. A
 	// messageId repeated within the batch is a [Duplicate] after its first
-	// occurrence. On error nothing of the batch is claimed.
+	// occurrence. An item without a messageId is refused before anything
+	// is claimed; after any other error some items may be left claimed by
+	// this run, so, as with an error of Claim, the run must stop (closing
+	// the ledger releases what it holds).
 	ClaimBatch(ctx context.Context, items []Item, opts ClaimOptions) ([]Decision, error)
 }
 
