@@ -87,6 +87,9 @@ func Read(ctx context.Context, r io.Reader, baseDir string) iter.Seq[Line] {
 				return
 			}
 			raw, tooLong, err := readLine(br)
+			if n == 1 {
+				raw = bytes.TrimPrefix(raw, bom)
+			}
 			if len(bytes.TrimSpace(raw)) > 0 || tooLong {
 				var l Line
 				if tooLong {
@@ -134,6 +137,9 @@ func readLine(br *bufio.Reader) (line []byte, tooLong bool, err error) {
 // Document so validation reports them with everything else; only JSON that
 // cannot be read at all is a *LineError.
 func ParseLine(raw []byte, number int, baseDir string) Line {
+	if number <= 1 {
+		raw = bytes.TrimPrefix(raw, bom) // a byte order mark starts the file, not the JSON
+	}
 	sum := sha256.Sum256(raw)
 	l := Line{Number: number, Hash: hex.EncodeToString(sum[:])}
 	doc, err := parse(raw, baseDir)
@@ -158,7 +164,7 @@ type inputLine struct {
 	Subject        conneqt.Party     `json:"subject"`
 	ExpiryDateTime string            `json:"expiryDateTime"`
 	Body           *inputBody        `json:"body"`
-	Attachments    []inputAttachment `json:"attachments"`
+	Attachments    []*inputAttachment `json:"attachments"`
 	CodedDataItems []inputCodedItem  `json:"codedDataItems"`
 
 	GPConnectAdditionalInformation *conneqt.GPConnectInfo `json:"gpConnectAdditionalInformation"`
@@ -192,6 +198,9 @@ func parse(raw []byte, baseDir string) (*pipeline.Document, error) {
 	if dec.More() {
 		return nil, errors.New("more than one JSON value on the line")
 	}
+	if err := checkShape(raw); err != nil {
+		return nil, err
+	}
 	var problems []conneqt.Problem
 	route, err := pickRoute(in.Route, in.Type)
 	if err != nil {
@@ -223,6 +232,12 @@ func parse(raw []byte, baseDir string) (*pipeline.Document, error) {
 		}
 	}
 	for i, a := range in.Attachments {
+		if a == nil {
+			problems = append(problems, conneqt.Problem{Name: conneqt.AttachmentField(i, ""),
+				Reason: `must be an attachment object ({"fileName":…,"mimeType":…,"content" or "path":…}), not null`})
+			msg.Attachments = append(msg.Attachments, &conneqt.Attachment{Data: []byte{}})
+			continue
+		}
 		att := &conneqt.Attachment{FileName: a.FileName, MIMEType: a.MIMEType}
 		switch {
 		case a.Content != nil && a.Path != "":
