@@ -157,15 +157,15 @@ type inputLine struct {
 	SourceID     string          `json:"sourceId"`
 	Consultation json.RawMessage `json:"consultation"`
 
-	MessageID      string            `json:"messageId"`
-	Type           string            `json:"type"`
-	Topic          string            `json:"topic"`
-	Recipient      conneqt.Party     `json:"recipient"`
-	Subject        conneqt.Party     `json:"subject"`
-	ExpiryDateTime string            `json:"expiryDateTime"`
-	Body           *inputBody        `json:"body"`
+	MessageID      string             `json:"messageId"`
+	Type           string             `json:"type"`
+	Topic          string             `json:"topic"`
+	Recipient      conneqt.Party      `json:"recipient"`
+	Subject        conneqt.Party      `json:"subject"`
+	ExpiryDateTime string             `json:"expiryDateTime"`
+	Body           *inputBody         `json:"body"`
 	Attachments    []*inputAttachment `json:"attachments"`
-	CodedDataItems []inputCodedItem  `json:"codedDataItems"`
+	CodedDataItems []inputCodedItem   `json:"codedDataItems"`
 
 	GPConnectAdditionalInformation *conneqt.GPConnectInfo `json:"gpConnectAdditionalInformation"`
 }
