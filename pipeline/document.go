@@ -28,6 +28,11 @@ type Document struct {
 	// Consultation is the manifest's "consultation" object, the input of the
 	// render stage; nil when there is none.
 	Consultation json.RawMessage
+	// Folders are where the Runner may read attachment files from: an
+	// Attachment.Path must resolve, after following symlinks, inside one of
+	// them. The manifest reader sets the manifest's folder and any folder
+	// given with --allow-path. Empty: no attachment file is read.
+	Folders []string
 
 	// Payload is the assembled wire body, set by the assemble stage.
 	Payload Payload

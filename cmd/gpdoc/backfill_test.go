@@ -185,7 +185,8 @@ func TestDryRunSendAndStats(t *testing.T) {
 	json.Indent(&pretty, []byte(first), "", "  ")
 	msgPath := filepath.Join(dir, "message.json")
 	writeFile(t, msgPath, pretty.String())
-	// Attachment paths are relative to the message file: link the files.
+	// Attachment paths are relative to the message file: link the files,
+	// whose folder must then be allowed.
 	for _, name := range []string{"discharge-letter.pdf", "consultation-note.txt"} {
 		abs, _ := filepath.Abs(filepath.Join("../../testdata/examples", name))
 		os.Symlink(abs, filepath.Join(dir, name))
@@ -193,7 +194,13 @@ func TestDryRunSendAndStats(t *testing.T) {
 	srv := conneqttest.NewServer(conneqttest.Options{})
 	defer srv.Close()
 	t.Setenv("CONNEQT_API_KEY", srv.APIKey())
-	if code := run([]string{"send", "--url", srv.URL, msgPath}); code != exitOK {
+	if code := run([]string{"send", "--url", srv.URL, msgPath}); code != exitFailed || srv.Stats().Messages != 0 {
+		t.Fatalf("send of files linked from outside the message's folder: exit %d, want %d and nothing sent", code, exitFailed)
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(msgPath + ".ledger.db" + suffix) // the refused run's "invalid" would be skipped
+	}
+	if code := run([]string{"send", "--url", srv.URL, "--allow-path", "../../testdata/examples", msgPath}); code != exitOK {
 		t.Fatalf("send exit %d", code)
 	}
 	ledgerPath := msgPath + ".ledger.db"

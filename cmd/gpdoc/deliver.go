@@ -36,6 +36,7 @@ type deliverFlags struct {
 	report       string
 	progress     string
 	interval     time.Duration
+	allowPaths   []string
 }
 
 func (f *deliverFlags) register(cmd *cobra.Command) {
@@ -52,6 +53,7 @@ func (f *deliverFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.report, "report", "", "write one JSON line per message to `FILE`")
 	fl.StringVar(&f.progress, "progress", "auto", "progress display: auto (a bar on a terminal, else log lines), bar, text, json or none")
 	fl.DurationVar(&f.interval, "progress-interval", 10*time.Second, "how often text and json progress lines are printed")
+	addAllowPathFlag(cmd, &f.allowPaths)
 }
 
 // delivery is everything a run needs that the flags set up.
@@ -206,6 +208,10 @@ func (f *deliverFlags) deliver(cmd *cobra.Command, input string, in io.Reader, t
 	if err != nil {
 		return err
 	}
+	allow, err := checkAllowPaths(f.allowPaths)
+	if err != nil {
+		return err
+	}
 	d, err := f.setUp(ctx, input, stderr)
 	if err != nil {
 		return err
@@ -218,6 +224,7 @@ func (f *deliverFlags) deliver(cmd *cobra.Command, input string, in io.Reader, t
 	cfg := backfill.Config{
 		Manifest:     in,
 		BaseDir:      filepath.Dir(input),
+		AllowPaths:   allow,
 		Pipeline:     p,
 		RetryInvalid: f.retryInvalid,
 		DryRun:       f.dryRun != "",

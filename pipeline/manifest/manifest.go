@@ -7,7 +7,10 @@
 //     is left out it is derived from sourceId (a UUID v5), so a re-run of the
 //     same line gets the same id;
 //   - an attachment may give "path" (relative to the manifest's folder)
-//     instead of "content" (Base64);
+//     instead of "content" (Base64). The file must resolve, after following
+//     symlinks, inside the manifest's folder or a folder given in
+//     Options.AllowPaths, and be a regular file (the Runner checks, see
+//     pipeline.Document.Folders);
 //   - "consultation": structured consultation data for the render stage.
 //
 // The reader streams: a manifest of millions of lines is never held in
@@ -76,10 +79,37 @@ type Line struct {
 	Err  error // a *LineError, or an I/O error reading the manifest
 }
 
+// Options says where a manifest's attachment files are.
+type Options struct {
+	// Dir is the folder "path" values are relative to (usually the
+	// manifest's own, "" for the working directory), and the one folder
+	// attachment files may be read from unless AllowPaths adds more.
+	Dir string
+	// AllowPaths are more folders attachment files may be read from (the
+	// CLI's --allow-path). A path must resolve, after following symlinks,
+	// inside Dir or one of these (see pipeline.Document.Folders).
+	AllowPaths []string
+}
+
+// folders is the Document.Folders of every line read with o.
+func (o Options) folders() []string {
+	dir := o.Dir
+	if dir == "" {
+		dir = "."
+	}
+	return append([]string{dir}, o.AllowPaths...)
+}
+
 // Read streams the lines of a manifest. baseDir is the folder "path" values
-// are relative to (usually the manifest's own). Blank lines are skipped. An
-// I/O error ends the sequence with a Line whose Err is that error.
+// are relative to (usually the manifest's own), and the only folder files
+// are read from. Blank lines are skipped. An I/O error ends the sequence
+// with a Line whose Err is that error.
 func Read(ctx context.Context, r io.Reader, baseDir string) iter.Seq[Line] {
+	return ReadWith(ctx, r, Options{Dir: baseDir})
+}
+
+// ReadWith is Read with Options: files may also come from opts.AllowPaths.
+func ReadWith(ctx context.Context, r io.Reader, opts Options) iter.Seq[Line] {
 	return func(yield func(Line) bool) {
 		br := bufio.NewReaderSize(r, 1<<20)
 		for n := 1; ; n++ {
@@ -95,7 +125,7 @@ func Read(ctx context.Context, r io.Reader, baseDir string) iter.Seq[Line] {
 				if tooLong {
 					l = Line{Number: n, Err: &LineError{Line: n, Err: fmt.Errorf("longer than %d bytes", MaxLineBytes)}}
 				} else {
-					l = ParseLine(raw, n, baseDir)
+					l = ParseLineWith(raw, n, opts)
 				}
 				if !yield(l) {
 					return
@@ -137,17 +167,23 @@ func readLine(br *bufio.Reader) (line []byte, tooLong bool, err error) {
 // Document so validation reports them with everything else; only JSON that
 // cannot be read at all is a *LineError.
 func ParseLine(raw []byte, number int, baseDir string) Line {
+	return ParseLineWith(raw, number, Options{Dir: baseDir})
+}
+
+// ParseLineWith is ParseLine with Options.
+func ParseLineWith(raw []byte, number int, opts Options) Line {
 	if number <= 1 {
 		raw = bytes.TrimPrefix(raw, bom) // a byte order mark starts the file, not the JSON
 	}
 	sum := sha256.Sum256(raw)
 	l := Line{Number: number, Hash: hex.EncodeToString(sum[:])}
-	doc, err := parse(raw, baseDir)
+	doc, err := parse(raw, opts.Dir)
 	if err != nil {
 		l.Err = &LineError{Line: number, Err: err}
 		return l
 	}
 	doc.Line = number
+	doc.Folders = opts.folders()
 	l.Doc = doc
 	return l
 }

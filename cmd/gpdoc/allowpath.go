@@ -1,0 +1,37 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+)
+
+// addAllowPathFlag registers --allow-path on a command that reads manifests.
+// By default an attachment "path" must resolve, after following symlinks,
+// inside the manifest's folder; each --allow-path adds one folder.
+func addAllowPathFlag(cmd *cobra.Command, dirs *[]string) {
+	cmd.Flags().StringArrayVar(dirs, "allow-path", nil,
+		"also read attachment files from `DIR` (repeatable); by default a manifest may only name regular files inside its own folder")
+}
+
+// checkAllowPaths returns the --allow-path folders made absolute, or a usage
+// error for one that is not an existing folder.
+func checkAllowPaths(dirs []string) ([]string, error) {
+	out := make([]string, 0, len(dirs))
+	for _, d := range dirs {
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			return nil, usageError("--allow-path %q: %v", d, err)
+		}
+		fi, err := os.Stat(abs)
+		if err != nil {
+			return nil, usageError("--allow-path %q: %v", d, err)
+		}
+		if !fi.IsDir() {
+			return nil, usageError("--allow-path %q: not a folder", d)
+		}
+		out = append(out, abs)
+	}
+	return out, nil
+}
