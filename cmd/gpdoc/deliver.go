@@ -97,7 +97,7 @@ func (f *deliverFlags) setUp(ctx context.Context, input string, stderr io.Writer
 		if f.ledgerPath != "" {
 			return nil, usageError("--ledger records sends; a --dry-run sends nothing and keeps no ledger")
 		}
-		if err := os.MkdirAll(f.dryRun, 0o755); err != nil {
+		if err := os.MkdirAll(f.dryRun, privateDirMode); err != nil {
 			return nil, withCode(exitUsage, err)
 		}
 		d.opts.DryRunDir = f.dryRun
@@ -238,7 +238,7 @@ func (f *deliverFlags) deliver(cmd *cobra.Command, input string, in io.Reader, t
 		cfg.Ledger = d.ledger
 	}
 	if f.report != "" {
-		rf, err := os.Create(f.report)
+		rf, err := os.OpenFile(f.report, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, privateFileMode)
 		if err != nil {
 			return withCode(exitUsage, err)
 		}

@@ -7,6 +7,14 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// Modes of what gpdoc creates that holds patient data (the --report file,
+// the --dry-run folder and its messages; the ledger is sqlite.FileMode):
+// readable by their owner only, whatever the umask.
+const (
+	privateFileMode = 0o600
+	privateDirMode  = 0o700
+)
+
 // addAllowPathFlag registers --allow-path on a command that reads manifests.
 // By default an attachment "path" must resolve, after following symlinks,
 // inside the manifest's folder; each --allow-path adds one folder.
