@@ -6,9 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/gpdoc/gpdoc/conneqt"
@@ -48,10 +46,8 @@ func newFileFixture(t testing.TB) fileFixture {
 	link(fx.secret, "outside-link.txt")
 	link("..", "up")
 	link(fx.other, "scans-link")
-	if runtime.GOOS != "windows" {
-		if err := syscall.Mkfifo(filepath.Join(fx.dir, "pipe"), 0o600); err != nil {
-			t.Fatal(err)
-		}
+	if err := mkfifo(filepath.Join(fx.dir, "pipe")); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		t.Fatal(err)
 	}
 	return fx
 }
