@@ -86,7 +86,7 @@ func (r *Runner) checkFile(doc *Document, a *conneqt.Attachment) (os.FileInfo, e
 		limit = r.MaxFileBytes
 	}
 	if info.Size() > limit {
-		return nil, fmt.Errorf("%w: %d bytes, more than the %d bytes gpdoc reads for this type of file (the route accepts %d after downsampling; see README, \"What a manifest may reference\")",
+		return nil, fmt.Errorf("%w: %d bytes, more than the %d bytes gpdoc reads for a file of this type (the route accepts attachments of up to %d bytes; only JPEG, PNG and PDF files can be made smaller; see README, \"What a manifest may reference\")",
 			ErrFileTooLarge, info.Size(), limit, doc.Route.MaxAttachmentBytes)
 	}
 	return info, nil
