@@ -3,8 +3,11 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -56,5 +59,40 @@ func TestAllowPathFlag(t *testing.T) {
 	}
 	if code := run([]string{"validate", "--allow-path", t.TempDir(), "--allow-path", "/tmp", examples}); code != exitOK {
 		t.Errorf("validate with two --allow-path: exit %d", code)
+	}
+}
+
+// TestValidateRefusesWhatAManifestMustNotRead: the reproductions of issue
+// 18, through the command line. Nothing outside the manifest's folder is
+// read, a named pipe does not hang the run, and each is a problem at the
+// attachment's path.
+func TestValidateRefusesWhatAManifestMustNotRead(t *testing.T) {
+	t.Setenv("GPDOC_TRUST_TEST_SECRET", "secret-api-key-value")
+	line := func(path string) string {
+		return strings.Replace(validLine, `"content":"Q2hlc3QgY2xlYXIu"`, `"path":`+strconv.Quote(path), 1)
+	}
+	manifest := writeManifest(t, line("/proc/self/environ"), line("/etc/shadow"), line("../outside.txt"), line("pipe"), line("/dev/zero"))
+	if err := syscall.Mkfifo(filepath.Join(filepath.Dir(manifest), "pipe"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, code := execute(t, "validate", "--json", manifest)
+	if code != exitFailed {
+		t.Fatalf("exit %d, want %d\n%s", code, exitFailed, out)
+	}
+	if strings.Contains(out, "secret-api-key-value") {
+		t.Fatal("the environment reached the output")
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("%d results, want 5:\n%s", len(lines), out)
+	}
+	for i, l := range lines {
+		var e validateEntry
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Valid || e.Problem == nil || len(e.Problem.InvalidParameters) != 1 || e.Problem.InvalidParameters[0].Name != "attachments[0].path" {
+			t.Errorf("line %d: %s", i+1, l)
+		}
 	}
 }
