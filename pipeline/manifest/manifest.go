@@ -15,7 +15,11 @@
 //
 // The reader streams: a manifest of millions of lines is never held in
 // memory. A malformed line is reported with its line number and the other
-// lines still run.
+// lines still run. Malformed includes a key given twice in one object, at any
+// depth and in any case ([ErrDuplicateKey]: encoding/json would keep the last
+// silently), and a sourceId or messageId that is not valid UTF-8
+// ([ErrInvalidUTF8]). A UTF-8 byte order mark at the start of the file is
+// skipped; a null attachment is a problem at attachments[i].
 package manifest
 
 import (
