@@ -138,7 +138,7 @@ type Options struct {
 // Accepted is one stored message, as tests inspect it.
 type Accepted struct {
 	Route    conneqt.RouteName
-	Message  *conneqt.Message // attachments decoded (Data)
+	Message  *conneqt.Message // attachments decoded (Data), while BodiesKept
 	Received time.Time
 	Endpoint string // the messageStatusEndpoint answered
 	Digest   string // see messageDigest
