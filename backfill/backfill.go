@@ -84,8 +84,12 @@ func Failed(o Outcome) bool {
 type Config struct {
 	// Manifest is the JSON Lines input, read as a stream.
 	Manifest io.Reader
-	// BaseDir is the folder attachment "path"s are relative to.
+	// BaseDir is the folder attachment "path"s are relative to, and the
+	// only one files are read from unless AllowPaths adds more.
 	BaseDir string
+	// AllowPaths are more folders attachment files may be read from
+	// (manifest.Options.AllowPaths).
+	AllowPaths []string
 	// Pipeline is the stages every message goes through. With a Ledger it
 	// must have a stage named "send".
 	Pipeline pipeline.Pipeline
@@ -307,7 +311,7 @@ func (r *run) docs(intake context.Context, limiter *rate.Limiter) iter.Seq[*pipe
 				r.mu.Unlock()
 			}
 		}()
-		for line := range manifest.Read(intake, r.cfg.Manifest, r.cfg.BaseDir) {
+		for line := range manifest.ReadWith(intake, r.cfg.Manifest, manifest.Options{Dir: r.cfg.BaseDir, AllowPaths: r.cfg.AllowPaths}) {
 			if r.stopRequested() {
 				r.cancel()
 			}

@@ -29,4 +29,17 @@
 // a *conneqt.ValidationError that lists every problem found so far. Anything else a
 // stage returns (I/O failure, cancellation) is fatal for that document and is
 // wrapped in a [*StageError].
+//
+// # Files
+//
+// An attachment with a Path and no Data is read by the Runner before the
+// first attachment stage, and only if the path resolves, after following
+// symlinks, inside one of [Document.Folders] (opened through an [os.Root]),
+// names a regular file (checked on the descriptor of a non-blocking open),
+// and is no larger than the cap for its type and route
+// (conneqt.Route.MaxSourceBytes, or [Runner.MaxFileBytes]). The sizes of a
+// document's files are reserved from [Runner.MaxBytesInFlight] before any
+// is read, and each file is read up to that size only. Anything else is a
+// problem at attachments[i].path ([ErrOutsideFolders], [ErrNotRegular],
+// [ErrFileTooLarge], [ErrFileChanged]).
 package pipeline

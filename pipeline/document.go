@@ -35,6 +35,11 @@ type Document struct {
 	// same bytes. Zero means the renderer uses the consultation's own dates
 	// only (sentDateTime, else consultationDateTime), never the clock.
 	ReferenceTime time.Time
+	// Folders are where the Runner may read attachment files from: an
+	// Attachment.Path must resolve, after following symlinks, inside one of
+	// them. The manifest reader sets the manifest's folder and any folder
+	// given with --allow-path. Empty: no attachment file is read.
+	Folders []string
 
 	// Payload is the assembled wire body, set by the assemble stage.
 	Payload Payload

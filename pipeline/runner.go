@@ -1,13 +1,10 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"iter"
-	"os"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -22,7 +19,6 @@ import (
 const (
 	DefaultAttachmentConcurrency = 4
 	DefaultMaxBytesInFlight      = 512 << 20
-	DefaultMaxFileBytes          = 256 << 20
 )
 
 // Runner drives documents through a Pipeline. A Runner is safe for concurrent
@@ -38,11 +34,14 @@ type Runner struct {
 	MessageConcurrency int
 	// MaxBytesInFlight bounds the attachment bytes (as read from their
 	// files) held by documents in progress; a document waits for room before
-	// its files are read (<= 0: DefaultMaxBytesInFlight). A document larger
-	// than the whole budget runs alone.
+	// its files are read (<= 0: DefaultMaxBytesInFlight). A document whose files total more than the whole budget is a problem at
+	// "attachments" and none of its files is read.
 	MaxBytesInFlight int64
-	// MaxFileBytes is the largest attachment file the Runner will read;
-	// larger files are a problem for their attachment (<= 0: DefaultMaxFileBytes).
+	// MaxFileBytes, if > 0, is the largest attachment file the Runner will
+	// read, whatever its type; larger files are a problem at
+	// attachments[i].path. If <= 0 the cap depends on the file's type and
+	// route (conneqt.Route.MaxSourceBytes). Files are read only from
+	// Document.Folders and only if regular (see files.go).
 	MaxFileBytes int64
 	// Observer, if set, sees every stage start and finish.
 	Observer Observer
@@ -115,7 +114,7 @@ func (r *Runner) Process(ctx context.Context, doc *Document) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	weight := min(r.plannedBytes(doc), r.limit)
+	files, weight := r.planFiles(doc)
 	if err := r.budget.Acquire(ctx, weight); err != nil {
 		return err
 	}
@@ -150,7 +149,7 @@ func (r *Runner) Process(ctx context.Context, doc *Document) (err error) {
 			j++
 		}
 		if !loaded {
-			r.load(doc)
+			r.loadFiles(doc, files)
 			loaded = true
 		}
 		if err := r.runAttachmentStages(ctx, doc, stages[i:j]); err != nil {
@@ -213,12 +212,11 @@ func (r *Runner) runAttachmentStages(ctx context.Context, doc *Document, stages 
 					return err
 				}
 				as := s.(AttachmentStage)
-				att := doc.Message.Attachments[i]
 				r.observe(Event{Kind: StageStarted, DocumentID: doc.ID(), Stage: s.Name(), Attachment: i})
-				start, in := time.Now(), int64(len(att.Data))
+				start, in := time.Now(), dataLen(doc.Message.Attachments[i])
 				err := safely(func() error { return as.ProcessAttachment(gctx, doc, i) })
 				r.observe(Event{Kind: StageFinished, DocumentID: doc.ID(), Stage: s.Name(), Attachment: i,
-					BytesIn: in, BytesOut: int64(len(doc.Message.Attachments[i].Data)), Elapsed: time.Since(start), Err: err})
+					BytesIn: in, BytesOut: dataLen(doc.Message.Attachments[i]), Elapsed: time.Since(start), Err: err})
 				if err := r.classify(gctx, doc, s.Name(), i, err); err != nil {
 					return err
 				}
@@ -233,67 +231,6 @@ func (r *Runner) runAttachmentStages(ctx context.Context, doc *Document, stages 
 		return err
 	}
 	return ctx.Err()
-}
-
-// plannedBytes is what the document's attachments will hold once loaded.
-func (r *Runner) plannedBytes(doc *Document) int64 {
-	var n int64
-	for _, a := range doc.Message.Attachments {
-		if a.Data == nil && a.Path != "" {
-			if fi, err := os.Stat(a.Path); err == nil {
-				n += fi.Size()
-			}
-		}
-	}
-	return n
-}
-
-// load reads every attachment that has a Path and no Data. A file that cannot
-// be read is a problem for its attachment.
-func (r *Runner) load(doc *Document) {
-	max := r.MaxFileBytes
-	if max <= 0 {
-		max = DefaultMaxFileBytes
-	}
-	for i, a := range doc.Message.Attachments {
-		if a.Data != nil || a.Path == "" {
-			continue
-		}
-		data, err := readFile(a.Path, max)
-		if err != nil {
-			doc.AddProblem(conneqt.Problem{Name: conneqt.AttachmentField(i, "path"), Reason: err.Error()})
-			continue
-		}
-		a.Data = data
-	}
-}
-
-func readFile(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the file: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the file: %w", err)
-	}
-	if fi.IsDir() {
-		return nil, errors.New("is a directory, not a file")
-	}
-	if fi.Size() > max {
-		return nil, fmt.Errorf("file is %d bytes, more than gpdoc reads (%d)", fi.Size(), max)
-	}
-	var buf bytes.Buffer
-	buf.Grow(int(fi.Size()) + bytes.MinRead)
-	if _, err := buf.ReadFrom(io.LimitReader(f, max+1)); err != nil {
-		return nil, fmt.Errorf("cannot read the file: %w", err)
-	}
-	data := buf.Bytes()
-	if int64(len(data)) > max {
-		return nil, fmt.Errorf("file is more than gpdoc reads (%d bytes)", max)
-	}
-	return data, nil
 }
 
 func (r *Runner) observe(e Event) {
@@ -318,9 +255,18 @@ func attachmentBytes(doc *Document) int64 {
 	}
 	var n int64
 	for _, a := range doc.Message.Attachments {
-		n += int64(len(a.Data))
+		n += dataLen(a)
 	}
 	return n
+}
+
+// dataLen is the length of a's bytes; 0 for a nil attachment (a manifest's
+// null), which the validate stage reports.
+func dataLen(a *conneqt.Attachment) int64 {
+	if a == nil {
+		return 0
+	}
+	return int64(len(a.Data))
 }
 
 func outputBytes(doc *Document) int64 {

@@ -277,6 +277,7 @@ func TestRunnerLoadsFilesAndReportsUnreadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := newDoc(0)
+	doc.Folders = []string{dir}
 	doc.Message.Attachments = []*conneqt.Attachment{
 		{FileName: "a.txt", Path: good},
 		{FileName: "b.txt", Path: filepath.Join(dir, "missing.txt")},
@@ -311,6 +312,7 @@ func TestBytesInFlightBudget(t *testing.T) {
 			t.Fatal(err)
 		}
 		d := newDoc(0)
+		d.Folders = []string{dir}
 		d.Message.Attachments = []*conneqt.Attachment{{FileName: "x.bin", Path: p}}
 		docs = append(docs, d)
 	}

@@ -52,7 +52,7 @@ func readResults(t *testing.T, path string) map[string]backfill.Result {
 // source files' bytes (unless a stage reports changing them), and a re-run
 // sends nothing.
 func TestBackfillExamples(t *testing.T) {
-	srv := conneqttest.NewServer(conneqttest.Options{})
+	srv := conneqttest.NewServer(conneqttest.Options{KeepBodies: true}) // the test compares the bytes sent
 	defer srv.Close()
 	dir := t.TempDir()
 	ledgerPath, reportPath := filepath.Join(dir, "l.db"), filepath.Join(dir, "report.jsonl")
@@ -185,7 +185,8 @@ func TestDryRunSendAndStats(t *testing.T) {
 	json.Indent(&pretty, []byte(first), "", "  ")
 	msgPath := filepath.Join(dir, "message.json")
 	writeFile(t, msgPath, pretty.String())
-	// Attachment paths are relative to the message file: link the files.
+	// Attachment paths are relative to the message file: link the files,
+	// whose folder must then be allowed.
 	for _, name := range []string{"discharge-letter.pdf", "consultation-note.txt"} {
 		abs, _ := filepath.Abs(filepath.Join("../../testdata/examples", name))
 		os.Symlink(abs, filepath.Join(dir, name))
@@ -193,7 +194,13 @@ func TestDryRunSendAndStats(t *testing.T) {
 	srv := conneqttest.NewServer(conneqttest.Options{})
 	defer srv.Close()
 	t.Setenv("CONNEQT_API_KEY", srv.APIKey())
-	if code := run([]string{"send", "--url", srv.URL, msgPath}); code != exitOK {
+	if code := run([]string{"send", "--url", srv.URL, msgPath}); code != exitFailed || srv.Stats().Messages != 0 {
+		t.Fatalf("send of files linked from outside the message's folder: exit %d, want %d and nothing sent", code, exitFailed)
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(msgPath + ".ledger.db" + suffix) // the refused run's "invalid" would be skipped
+	}
+	if code := run([]string{"send", "--url", srv.URL, "--allow-path", "../../testdata/examples", msgPath}); code != exitOK {
 		t.Fatalf("send exit %d", code)
 	}
 	ledgerPath := msgPath + ".ledger.db"

@@ -36,6 +36,7 @@ type deliverFlags struct {
 	progress     string
 	interval     time.Duration
 	limits       limitFlags
+	allowPaths   []string
 }
 
 func (f *deliverFlags) register(cmd *cobra.Command) {
@@ -53,6 +54,7 @@ func (f *deliverFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.progress, "progress", "auto", "progress display: auto (a bar on a terminal, else log lines), bar, text, json or none")
 	fl.DurationVar(&f.interval, "progress-interval", 10*time.Second, "how often text and json progress lines are printed")
 	f.limits.register(cmd)
+	addAllowPathFlag(cmd, &f.allowPaths)
 }
 
 // delivery is everything a run needs that the flags set up.
@@ -100,7 +102,7 @@ func (f *deliverFlags) setUp(ctx context.Context, input string, stderr io.Writer
 		if f.ledgerPath != "" {
 			return nil, usageError("--ledger records sends; a --dry-run sends nothing and keeps no ledger")
 		}
-		if err := os.MkdirAll(f.dryRun, 0o755); err != nil {
+		if err := os.MkdirAll(f.dryRun, privateDirMode); err != nil {
 			return nil, withCode(exitUsage, err)
 		}
 		d.opts.DryRunDir = f.dryRun
@@ -211,6 +213,10 @@ func (f *deliverFlags) deliver(cmd *cobra.Command, input string, in io.Reader, t
 	if err != nil {
 		return err
 	}
+	allow, err := checkAllowPaths(f.allowPaths)
+	if err != nil {
+		return err
+	}
 	d, err := f.setUp(ctx, input, stderr)
 	if err != nil {
 		return err
@@ -223,6 +229,7 @@ func (f *deliverFlags) deliver(cmd *cobra.Command, input string, in io.Reader, t
 	cfg := backfill.Config{
 		Manifest:     in,
 		BaseDir:      filepath.Dir(input),
+		AllowPaths:   allow,
 		Pipeline:     p,
 		RetryInvalid: f.retryInvalid,
 		DryRun:       f.dryRun != "",
@@ -236,7 +243,7 @@ func (f *deliverFlags) deliver(cmd *cobra.Command, input string, in io.Reader, t
 		cfg.Ledger = d.ledger
 	}
 	if f.report != "" {
-		rf, err := os.Create(f.report)
+		rf, err := os.OpenFile(f.report, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, privateFileMode)
 		if err != nil {
 			return withCode(exitUsage, err)
 		}

@@ -95,7 +95,7 @@ and --drop flags; decisions are deterministic for a --seed.`,
 			fmt.Fprintf(out, "  stats:       %s/_sim/stats\n", url)
 			fmt.Fprintf(out, "Stop with Ctrl-C.\n")
 
-			srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+			srv := sim.HTTPServer() // read, header and idle timeouts
 			errc := make(chan error, 1)
 			go func() { errc <- srv.Serve(ln) }()
 			select {

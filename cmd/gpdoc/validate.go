@@ -33,6 +33,7 @@ type validateFlags struct {
 	maxPixels   int64
 	topics      []string
 	concurrency int
+	allowPaths  []string
 }
 
 func newValidateCommand() *cobra.Command {
@@ -83,6 +84,7 @@ malformed, 2 for a usage error.`,
 	fl.Int64Var(&f.maxPixels, "max-pixels", 0, fmt.Sprintf("pixel budget per image (0: %d)", validate.DefaultMaxPixels))
 	fl.StringSliceVar(&f.topics, "topic", nil, "allowed topic (repeat, or comma-separated); default: any non-empty topic")
 	fl.IntVar(&f.concurrency, "concurrency", 0, "messages checked at once (0: one per CPU)")
+	addAllowPathFlag(cmd, &f.allowPaths)
 	return cmd
 }
 
@@ -145,6 +147,10 @@ func runValidate(ctx context.Context, stdout, stderr io.Writer, path string, f v
 		return err
 	}
 
+	allow, err := checkAllowPaths(f.allowPaths)
+	if err != nil {
+		return err
+	}
 	var in io.Reader = os.Stdin
 	baseDir := "."
 	if path != "-" {
@@ -165,7 +171,7 @@ func runValidate(ctx context.Context, stdout, stderr io.Writer, path string, f v
 	var readErr error
 	docs := iter.Seq[*pipeline.Document](func(yield func(*pipeline.Document) bool) {
 		seq := 0
-		for l := range manifest.Read(ctx, in, baseDir) {
+		for l := range manifest.ReadWith(ctx, in, manifest.Options{Dir: baseDir, AllowPaths: allow}) {
 			if l.Err != nil {
 				if !errors.Is(l.Err, manifest.ErrMalformed) {
 					readErr = l.Err

@@ -103,6 +103,11 @@ func Open(ctx context.Context, path string, opts Options) (*Ledger, error) {
 		q.Add("_pragma", "synchronous(NORMAL)")
 		q.Set("_txlock", "immediate")
 	}
+	if !opts.ReadOnly {
+		if err := createPrivate(path); err != nil {
+			return nil, err
+		}
+	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {

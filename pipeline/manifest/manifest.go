@@ -7,12 +7,19 @@
 //     is left out it is derived from sourceId (a UUID v5), so a re-run of the
 //     same line gets the same id;
 //   - an attachment may give "path" (relative to the manifest's folder)
-//     instead of "content" (Base64);
+//     instead of "content" (Base64). The file must resolve, after following
+//     symlinks, inside the manifest's folder or a folder given in
+//     Options.AllowPaths, and be a regular file (the Runner checks, see
+//     pipeline.Document.Folders);
 //   - "consultation": structured consultation data for the render stage.
 //
 // The reader streams: a manifest of millions of lines is never held in
 // memory. A malformed line is reported with its line number and the other
-// lines still run.
+// lines still run. Malformed includes a key given twice in one object, at any
+// depth and in any case ([ErrDuplicateKey]: encoding/json would keep the last
+// silently), and a sourceId or messageId that is not valid UTF-8
+// ([ErrInvalidUTF8]). A UTF-8 byte order mark at the start of the file is
+// skipped; a null attachment is a problem at attachments[i].
 package manifest
 
 import (
@@ -76,10 +83,37 @@ type Line struct {
 	Err  error // a *LineError, or an I/O error reading the manifest
 }
 
+// Options says where a manifest's attachment files are.
+type Options struct {
+	// Dir is the folder "path" values are relative to (usually the
+	// manifest's own, "" for the working directory), and the one folder
+	// attachment files may be read from unless AllowPaths adds more.
+	Dir string
+	// AllowPaths are more folders attachment files may be read from (the
+	// CLI's --allow-path). A path must resolve, after following symlinks,
+	// inside Dir or one of these (see pipeline.Document.Folders).
+	AllowPaths []string
+}
+
+// folders is the Document.Folders of every line read with o.
+func (o Options) folders() []string {
+	dir := o.Dir
+	if dir == "" {
+		dir = "."
+	}
+	return append([]string{dir}, o.AllowPaths...)
+}
+
 // Read streams the lines of a manifest. baseDir is the folder "path" values
-// are relative to (usually the manifest's own). Blank lines are skipped. An
-// I/O error ends the sequence with a Line whose Err is that error.
+// are relative to (usually the manifest's own), and the only folder files
+// are read from. Blank lines are skipped. An I/O error ends the sequence
+// with a Line whose Err is that error.
 func Read(ctx context.Context, r io.Reader, baseDir string) iter.Seq[Line] {
+	return ReadWith(ctx, r, Options{Dir: baseDir})
+}
+
+// ReadWith is Read with Options: files may also come from opts.AllowPaths.
+func ReadWith(ctx context.Context, r io.Reader, opts Options) iter.Seq[Line] {
 	return func(yield func(Line) bool) {
 		br := bufio.NewReaderSize(r, 1<<20)
 		for n := 1; ; n++ {
@@ -87,12 +121,15 @@ func Read(ctx context.Context, r io.Reader, baseDir string) iter.Seq[Line] {
 				return
 			}
 			raw, tooLong, err := readLine(br)
+			if n == 1 {
+				raw = bytes.TrimPrefix(raw, bom)
+			}
 			if len(bytes.TrimSpace(raw)) > 0 || tooLong {
 				var l Line
 				if tooLong {
 					l = Line{Number: n, Err: &LineError{Line: n, Err: fmt.Errorf("longer than %d bytes", MaxLineBytes)}}
 				} else {
-					l = ParseLine(raw, n, baseDir)
+					l = ParseLineWith(raw, n, opts)
 				}
 				if !yield(l) {
 					return
@@ -134,14 +171,23 @@ func readLine(br *bufio.Reader) (line []byte, tooLong bool, err error) {
 // Document so validation reports them with everything else; only JSON that
 // cannot be read at all is a *LineError.
 func ParseLine(raw []byte, number int, baseDir string) Line {
+	return ParseLineWith(raw, number, Options{Dir: baseDir})
+}
+
+// ParseLineWith is ParseLine with Options.
+func ParseLineWith(raw []byte, number int, opts Options) Line {
+	if number <= 1 {
+		raw = bytes.TrimPrefix(raw, bom) // a byte order mark starts the file, not the JSON
+	}
 	sum := sha256.Sum256(raw)
 	l := Line{Number: number, Hash: hex.EncodeToString(sum[:])}
-	doc, err := parse(raw, baseDir)
+	doc, err := parse(raw, opts.Dir)
 	if err != nil {
 		l.Err = &LineError{Line: number, Err: err}
 		return l
 	}
 	doc.Line = number
+	doc.Folders = opts.folders()
 	l.Doc = doc
 	return l
 }
@@ -151,15 +197,15 @@ type inputLine struct {
 	SourceID     string          `json:"sourceId"`
 	Consultation json.RawMessage `json:"consultation"`
 
-	MessageID      string            `json:"messageId"`
-	Type           string            `json:"type"`
-	Topic          string            `json:"topic"`
-	Recipient      conneqt.Party     `json:"recipient"`
-	Subject        conneqt.Party     `json:"subject"`
-	ExpiryDateTime string            `json:"expiryDateTime"`
-	Body           *inputBody        `json:"body"`
-	Attachments    []inputAttachment `json:"attachments"`
-	CodedDataItems []inputCodedItem  `json:"codedDataItems"`
+	MessageID      string             `json:"messageId"`
+	Type           string             `json:"type"`
+	Topic          string             `json:"topic"`
+	Recipient      conneqt.Party      `json:"recipient"`
+	Subject        conneqt.Party      `json:"subject"`
+	ExpiryDateTime string             `json:"expiryDateTime"`
+	Body           *inputBody         `json:"body"`
+	Attachments    []*inputAttachment `json:"attachments"`
+	CodedDataItems []inputCodedItem   `json:"codedDataItems"`
 
 	GPConnectAdditionalInformation *conneqt.GPConnectInfo `json:"gpConnectAdditionalInformation"`
 }
@@ -191,6 +237,9 @@ func parse(raw []byte, baseDir string) (*pipeline.Document, error) {
 	}
 	if dec.More() {
 		return nil, errors.New("more than one JSON value on the line")
+	}
+	if err := checkShape(raw); err != nil {
+		return nil, err
 	}
 	var problems []conneqt.Problem
 	route, err := pickRoute(in.Route, in.Type)
@@ -224,6 +273,12 @@ func parse(raw []byte, baseDir string) (*pipeline.Document, error) {
 		}
 	}
 	for i, a := range in.Attachments {
+		if a == nil {
+			problems = append(problems, conneqt.Problem{Name: conneqt.AttachmentField(i, ""),
+				Reason: `must be an attachment object ({"fileName":…,"mimeType":…,"content" or "path":…}), not null`})
+			msg.Attachments = append(msg.Attachments, &conneqt.Attachment{Data: []byte{}})
+			continue
+		}
 		att := &conneqt.Attachment{FileName: a.FileName, MIMEType: a.MIMEType}
 		switch {
 		case a.Content != nil && a.Path != "":

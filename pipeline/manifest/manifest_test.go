@@ -186,6 +186,8 @@ func FuzzParseLine(f *testing.F) {
 	f.Add([]byte(`{"route":"standard","sourceId":"a","codedDataItems":[{"code":"1","value":1e999}]}`))
 	f.Add([]byte(`{"type":"GPConnectMessage","messageId":"x","attachments":[{"content":"=="}]}`))
 	f.Add([]byte(`{"route":"gpconnect","sourceId":"a","recipient":{"id":{"value":"uNk"}},"subject":{"id":{"value":"9434765919"}}}`))
+	f.Add([]byte("\ufeff" + `{"route":"standard","sourceId":"a","attachments":[null,{"path":"x","path":"y"}]}`))
+	f.Add([]byte("{\"route\":\"standard\",\"sourceId\":\"\xff\",\"subject\":{\"id\":{}},\"subject\":null}"))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		l := manifest.ParseLine(line, 1, "/base")
 		if (l.Doc == nil) == (l.Err == nil) {

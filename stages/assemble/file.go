@@ -37,7 +37,7 @@ func WriteFile(path string, p pipeline.Payload) (err error) {
 	if n != p.Size() {
 		return fmt.Errorf("assemble: wrote %d bytes to %s, the payload's size is %d", n, path, p.Size())
 	}
-	if err := f.Chmod(0o644); err != nil {
+	if err := f.Chmod(0o600); err != nil { // an assembled message holds patient data: owner only
 		return fmt.Errorf("assemble: %w", err)
 	}
 	if err := f.Close(); err != nil {

@@ -33,6 +33,15 @@
 // a duplicate, and stats show it stored once. Faults only strike valid
 // messages: a 400 or 406 is answered whatever the faults.
 //
+// # Bounds
+//
+// Request bodies are bounded one by one (Options.MaxBodyBytes, 413) and
+// together (Options.MaxBodyBytesInFlight: a request waits for room, then
+// 503 with Retry-After); connections have read and idle timeouts; accepted
+// messages keep their attachments' bytes only up to Options.MaxKeptBytes
+// (or all of them with Options.KeepBodies) and otherwise keep digests
+// ([AttachmentDigest]). See docs/simulator.md, "Bounds".
+//
 // # Status
 //
 // An accepted message is PENDING; it becomes DELIVERED and then COMPLETED

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
@@ -103,8 +104,32 @@ type Options struct {
 	// DefaultExpiry applies to standard messages without expiryDateTime
 	// (<= 0: 7 days, the service's).
 	DefaultExpiry time.Duration
-	// MaxBodyBytes bounds a request body (<= 0: 80 MB).
+	// MaxBodyBytes bounds a request body (<= 0: DefaultMaxBodyBytes, 80 MiB);
+	// a larger one is answered 413.
 	MaxBodyBytes int64
+	// MaxBodyBytesInFlight bounds the request bodies held at once (<= 0:
+	// DefaultMaxBodyBytesInFlight, 128 MiB; a body of unknown length counts
+	// as MaxBodyBytes). Memory is about three times this: the body, its
+	// decoded JSON and the decoded attachments. A request waits up to
+	// BodyWait for room and is then answered 503 with Retry-After: 1.
+	MaxBodyBytesInFlight int64
+	// BodyWait is how long a message request waits for room in
+	// MaxBodyBytesInFlight (<= 0: DefaultBodyWait, 30 s).
+	BodyWait time.Duration
+	// KeepBodies keeps every accepted message's decoded attachments
+	// (Accepted.Message.Attachments[i].Data) for the server's life, for
+	// tests that compare bytes. Without it they are kept only while the
+	// total kept stays within MaxKeptBytes; after that an accepted message
+	// keeps its envelope and Accepted.Attachments (SHA-256 and size) only.
+	KeepBodies bool
+	// MaxKeptBytes bounds the attachment bytes kept without KeepBodies
+	// (<= 0: DefaultMaxKeptBytes, 64 MiB).
+	MaxKeptBytes int64
+	// ReadHeaderTimeout, ReadTimeout and IdleTimeout are the http.Server's
+	// (for NewServer, NewUnstartedServer and HTTPServer): a request's
+	// headers, a whole request, and a kept-alive connection's idle time
+	// (<= 0: 10 s, 2 min, 2 min). A slow body is cut off at ReadTimeout.
+	ReadHeaderTimeout, ReadTimeout, IdleTimeout time.Duration
 	// Logger receives one Info record per answered message request (nil:
 	// none). Records never hold keys, tokens or content.
 	Logger *slog.Logger
@@ -113,11 +138,16 @@ type Options struct {
 // Accepted is one stored message, as tests inspect it.
 type Accepted struct {
 	Route    conneqt.RouteName
-	Message  *conneqt.Message // attachments decoded (Data)
+	Message  *conneqt.Message // attachments decoded (Data), while BodiesKept
 	Received time.Time
 	Endpoint string // the messageStatusEndpoint answered
 	Digest   string // see messageDigest
 	Bytes    int64  // request body size
+	// Attachments describe the decoded attachments (always kept).
+	Attachments []AttachmentDigest
+	// BodiesKept reports whether Message's attachments still hold their
+	// Data (see Options.KeepBodies and MaxKeptBytes).
+	BodiesKept bool
 }
 
 // MessageStatus is what a status endpoint answers.
@@ -147,6 +177,12 @@ type Stats struct {
 	LostResponses int64 `json:"lostResponses"` // faults injected after storing
 	BytesReceived int64 `json:"bytesReceived"` // message request bodies
 	BytesAccepted int64 `json:"bytesAccepted"` // bodies of stored messages
+	// Overloaded counts message requests answered 503 or 413 because
+	// their body did not fit in Options.MaxBodyBytesInFlight.
+	Overloaded int64 `json:"overloaded"`
+	// BodyBytesInFlight is the body bytes reserved by requests now in
+	// progress.
+	BodyBytesInFlight int64 `json:"bodyBytesInFlight"`
 	// ByStatus counts answers to message POSTs by HTTP status ("dropped"
 	// for dropped connections).
 	ByStatus map[string]int64 `json:"byStatus"`
@@ -182,6 +218,9 @@ type Server struct {
 	stats    Stats
 	faults   Faults
 	script   []Fault
+	kept     int64 // attachment bytes kept (Options.MaxKeptBytes)
+
+	bodies *semaphore.Weighted // Options.MaxBodyBytesInFlight
 }
 
 // New returns a simulator handler that is not listening: serve it with
@@ -200,9 +239,8 @@ func New(opts Options) *Server {
 	if s.opts.DefaultExpiry <= 0 {
 		s.opts.DefaultExpiry = 7 * 24 * time.Hour
 	}
-	if s.opts.MaxBodyBytes <= 0 {
-		s.opts.MaxBodyBytes = 80 << 20
-	}
+	s.applyBoundDefaults()
+	s.bodies = semaphore.NewWeighted(s.opts.MaxBodyBytesInFlight)
 	if s.opts.Logger == nil {
 		s.opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -254,6 +292,7 @@ func New(opts Options) *Server {
 func NewUnstartedServer(opts Options) *Server {
 	s := New(opts)
 	s.hs = httptest.NewUnstartedServer(s)
+	s.setTimeouts(s.hs.Config)
 	return s
 }
 
@@ -464,7 +503,12 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 		reject(problem(http.StatusUnsupportedMediaType, conneqt.ValidationProblemType, "Unsupported Media Type", "Content-Type must be application/json"), nil)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	release := s.reserveBody(w, r)
+	if release == nil {
+		return
+	}
+	defer release()
+	body, err := readBody(w, r, s.opts.MaxBodyBytes)
 	s.count(func(st *Stats) { st.BytesReceived += int64(len(body)) })
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -513,7 +557,8 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	digest := messageDigest(msg)
+	ds := digests(msg)
+	digest := messageDigest(msg, ds)
 
 	fault := s.decideFault(route, msg.MessageID)
 	if fault.Latency > 0 {
@@ -541,7 +586,7 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 	case exists:
 		s.stats.Duplicates++
 	default:
-		rec = s.store(route, msg, digest, int64(len(body)))
+		rec = s.store(route, msg, ds, digest, int64(len(body)))
 	}
 	endpoint := rec.acc.Endpoint
 	s.mu.Unlock()
@@ -573,11 +618,12 @@ func (s *Server) serverChecks(msg *conneqt.Message) []conneqt.Problem {
 }
 
 // store records a new message; s.mu is held.
-func (s *Server) store(route *conneqt.Route, msg *conneqt.Message, digest string, size int64) *record {
+func (s *Server) store(route *conneqt.Route, msg *conneqt.Message, ds []AttachmentDigest, digest string, size int64) *record {
 	now := s.opts.Now()
 	ep := strings.Replace(statusPath(route), "{id}", msg.MessageID, 1)
 	rec := &record{
-		acc:   Accepted{Route: route.Name, Message: msg, Received: now, Endpoint: ep, Digest: digest, Bytes: size},
+		acc: Accepted{Route: route.Name, Message: msg, Received: now, Endpoint: ep, Digest: digest, Bytes: size,
+			Attachments: ds, BodiesKept: s.keep(msg, ds)},
 		route: route,
 		status: MessageStatus{MessageID: msg.MessageID, Type: route.MessageType, Status: StatePending,
 			LastUpdated: now},
@@ -678,10 +724,11 @@ func (s *Server) Message(id string) (Accepted, bool) {
 
 // messageDigest identifies a message's content for idempotency: the SHA-256
 // of its envelope (canonical JSON without attachment content) followed by
-// the SHA-256 of each attachment's decoded bytes. Two requests with the same
-// messageId and digest are the same message, however their JSON was laid
-// out; hashing the decoded bytes spares re-encoding them.
-func messageDigest(msg *conneqt.Message) string {
+// the SHA-256 of each attachment's decoded bytes (from ds, the digests of
+// msg's attachments). Two requests with the same messageId and digest are
+// the same message, however their JSON was laid out; hashing the decoded
+// bytes spares re-encoding them.
+func messageDigest(msg *conneqt.Message, ds []AttachmentDigest) string {
 	envelope := *msg
 	envelope.Attachments = make([]*conneqt.Attachment, len(msg.Attachments))
 	h := sha256.New()
@@ -692,8 +739,8 @@ func messageDigest(msg *conneqt.Message) string {
 		c := *a
 		c.Data = nil
 		envelope.Attachments[i] = &c
-		sum := sha256.Sum256(a.Data)
-		h.Write(sum[:])
+		sum, _ := hex.DecodeString(ds[i].SHA256)
+		h.Write(sum)
 	}
 	canon, _ := json.Marshal(&envelope)
 	env := sha256.Sum256(canon)

@@ -157,7 +157,7 @@ func TestMessageOutcomes(t *testing.T) {
 }
 
 func TestIdempotency(t *testing.T) {
-	s := NewServer(Options{})
+	s := NewServer(Options{KeepBodies: true})
 	defer s.Close()
 	key := map[string]string{"ApiKey": s.APIKey()}
 	m := SampleMessage(conneqt.GPConnect)
