@@ -32,13 +32,32 @@ type AttachmentStage interface {
 }
 
 // ProblemCollector is implemented by stages that keep examining a document
-// that already has problems, so that one report lists every problem (the
-// validate and sanitise stages). The Runner stops a document with problems
-// before the first stage that is not a ProblemCollector. An attachment stage,
-// even a ProblemCollector, is not called for an attachment that already has a
-// problem (see Document.AttachmentOK), whichever earlier stage found it.
+// that already has problems, so that one report lists every problem.
+//
+// The leading run of ProblemCollector stages of a Pipeline is its check
+// phase (see [Pipeline.Phases]): in gpdoc's default pipeline validate,
+// sanitise and render (which checks the consultation of every document and
+// renders it only on a document without problems). The Runner runs the
+// whole check phase on every document and stops a document with problems at
+// its end, with every problem. A ProblemCollector after the check phase
+// (the size gate) keeps running on the other attachments once one has a
+// problem, so that its report lists them all; the Runner stops a document
+// with problems before the first stage that is not a ProblemCollector.
+// An attachment stage, even a ProblemCollector, is not called for an
+// attachment that already has a problem (see Document.AttachmentOK),
+// whichever earlier stage found it.
 type ProblemCollector interface {
 	CollectsProblems() bool
+}
+
+// AttachmentAdder is implemented by a stage that adds attachments to a
+// message (render adds the consultation report). Before each message stage
+// the Runner adds up what the stages after it will add, so that a check
+// that runs first can count the attachments the message will be sent with
+// (see Document.AttachmentsToCome) without knowing which stages follow.
+type AttachmentAdder interface {
+	// AttachmentsAdded is how many attachments the stage will add to doc.
+	AttachmentsAdded(doc *Document) int
 }
 
 func collectsProblems(s Stage) bool {
@@ -134,6 +153,16 @@ func (p Pipeline) Without(names ...string) Pipeline {
 
 // Has reports whether p has a stage called name.
 func (p Pipeline) Has(name string) bool { _, err := p.index(name); return err == nil }
+
+// Phases splits p into its check phase, the leading run of stages that are
+// ProblemCollectors, and the rest (see ProblemCollector).
+func (p Pipeline) Phases() (check, rest Pipeline) {
+	n := 0
+	for n < len(p) && collectsProblems(p[n]) {
+		n++
+	}
+	return p[:n:n], p[n:]
+}
 
 // Validate checks that every stage is a MessageStage or an AttachmentStage and
 // that names are unique.
