@@ -1,7 +1,17 @@
 // Package stages puts gpdoc's default pipeline together from the stage
 // packages below it, one package per stage:
 //
-//	validate → sanitise → render → downsample → encode → assemble → send
+//	check phase:  validate → sanitise → render
+//	then:         downsample → sizegate → encode+assemble → send
+//
+// The check phase (pipeline.Pipeline.Phases) runs on every document and
+// reports every problem it finds at once: validate checks the message as
+// gpdoc's input, sanitise fixes what can be fixed safely, render checks the
+// consultation data (and renders the report on a valid document). Then
+// downsample fits oversize images and PDFs under the route's limit, the
+// size gate (sizegate) refuses whatever is still over it, and
+// encode+assemble builds the wire body, whose attachments are encoded to
+// Base64 as it streams to send.
 //
 // Default is the one place the stages are assembled; the CLI uses it, and
 // so can a program that embeds gpdoc. Edit the result with the
@@ -17,10 +27,10 @@ import (
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages/assemble"
 	"github.com/gpdoc/gpdoc/stages/downsample"
-	"github.com/gpdoc/gpdoc/stages/encode"
 	"github.com/gpdoc/gpdoc/stages/render"
 	"github.com/gpdoc/gpdoc/stages/sanitise"
 	"github.com/gpdoc/gpdoc/stages/send"
+	"github.com/gpdoc/gpdoc/stages/sizegate"
 	"github.com/gpdoc/gpdoc/stages/validate"
 )
 
@@ -36,8 +46,7 @@ type Options struct {
 	// assembled message to DryRunDir/<messageId>.json.
 	DryRunDir string
 
-	// Validate configures the validate stage. Its Sanitise and Downsample
-	// flags are set by Default, since those stages follow it.
+	// Validate configures the validate stage.
 	Validate   validate.Options
 	Sanitise   sanitise.Options
 	Render     render.Options
@@ -49,15 +58,13 @@ type Options struct {
 var ErrNoSink = errors.New("stages: no sender and no dry-run directory")
 
 // Default returns gpdoc's pipeline: validate → sanitise → render →
-// downsample → encode → assemble → send (or write, for a dry run).
+// downsample → sizegate → encode+assemble → send (or write, for a dry
+// run).
 func Default(o Options) (pipeline.Pipeline, error) {
 	if o.Sender == nil && o.DryRunDir == "" {
 		return nil, ErrNoSink
 	}
-	vo := o.Validate
-	vo.Sanitise = true   // the sanitise stage fixes names, text encodings, spaced NHS numbers
-	vo.Downsample = true // the downsample stage fits oversize images and PDFs, converts PNG
-	v, err := validate.New(vo)
+	v, err := validate.New(o.Validate)
 	if err != nil {
 		return nil, fmt.Errorf("validate stage: %w", err)
 	}
@@ -73,7 +80,7 @@ func Default(o Options) (pipeline.Pipeline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("downsample stage: %w", err)
 	}
-	p := pipeline.Pipeline{v, s, r, d, encode.New(), assemble.NewStage()}
+	p := pipeline.Pipeline{v, s, r, d, sizegate.New(), assemble.NewStage()}
 	if o.DryRunDir != "" {
 		dir := o.DryRunDir
 		p = append(p, pipeline.MessageFunc(DryRunStage, func(_ context.Context, doc *pipeline.Document) error {

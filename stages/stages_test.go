@@ -22,8 +22,8 @@ func TestDefaultPipeline(t *testing.T) {
 		opts stages.Options
 		want []string
 	}{
-		{"send", stages.Options{Sender: nopSender{}}, []string{"validate", "sanitise", "render", "downsample", "encode", "assemble", "send"}},
-		{"dry run", stages.Options{DryRunDir: t.TempDir()}, []string{"validate", "sanitise", "render", "downsample", "encode", "assemble", stages.DryRunStage}},
+		{"send", stages.Options{Sender: nopSender{}}, []string{"validate", "sanitise", "render", "downsample", "sizegate", "encode+assemble", "send"}},
+		{"dry run", stages.Options{DryRunDir: t.TempDir()}, []string{"validate", "sanitise", "render", "downsample", "sizegate", "encode+assemble", stages.DryRunStage}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,7 +17,10 @@ import (
 	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/pipeline/manifest"
+	"github.com/gpdoc/gpdoc/stages/downsample"
+	"github.com/gpdoc/gpdoc/stages/render"
 	"github.com/gpdoc/gpdoc/stages/sanitise"
+	"github.com/gpdoc/gpdoc/stages/sizegate"
 	"github.com/gpdoc/gpdoc/stages/validate"
 )
 
@@ -43,11 +46,12 @@ every message against its route's rules, the way the conneQt service would,
 without sending anything. It prints every problem of every message, with the
 API's JSON path, and every malformed line.
 
-By default the check assumes the full pipeline runs: what the sanitise stage
-fixes (file names, text encodings, PDF scripts, a printed NHS number) is shown
-as a change, and what the downsample stage fits (an oversize photo or PDF, a
-PNG on the instant route) as a warning. --sanitise=false and
---downsample=false check the messages exactly as they are.
+By default the check runs the pipeline up to the size gate, sending nothing:
+what the sanitise stage fixes (file names, text encodings, PDF scripts, a
+printed NHS number) and what the downsample stage fits (an oversize photo or
+PDF, a PNG on the instant route) is shown as a change, and what is still over
+the size limit is a problem. --sanitise=false or --downsample=false check the
+messages exactly as they are.
 
 With --json every message is one line of JSON: its line number, sourceId and
 messageId, whether it is valid, and the problems as an RFC 7807 problem
@@ -69,8 +73,8 @@ malformed, 2 for a usage error.`,
 	}
 	fl := cmd.Flags()
 	fl.BoolVar(&f.json, "json", false, "print one JSON object per message (problem JSON)")
-	fl.BoolVar(&f.sanitise, "sanitise", true, "assume the sanitise stage runs: fixable problems become changes")
-	fl.BoolVar(&f.downsample, "downsample", true, "assume the downsample stage runs: oversize images and PDFs become warnings")
+	fl.BoolVar(&f.sanitise, "sanitise", true, "run the sanitise stage: fixable problems become changes (false: check exactly)")
+	fl.BoolVar(&f.downsample, "downsample", true, "run the downsample stage: oversize images and PDFs are fitted (false: check exactly)")
 	fl.Int64Var(&f.maxBytes, "max-attachment-bytes", 0, "per-attachment limit in decoded bytes (0: the route's, 5000000)")
 	fl.Int64Var(&f.maxPixels, "max-pixels", 0, fmt.Sprintf("pixel budget per image (0: %d)", validate.DefaultMaxPixels))
 	fl.StringSliceVar(&f.topics, "topic", nil, "allowed topic (repeat, or comma-separated); default: any non-empty topic")
@@ -94,20 +98,9 @@ func runValidate(ctx context.Context, stdout, stderr io.Writer, path string, f v
 	if f.maxBytes < 0 || f.maxPixels < 0 || f.concurrency < 0 {
 		return usageError("--max-attachment-bytes, --max-pixels and --concurrency must not be negative")
 	}
-	v, err := validate.New(validate.Options{
-		MaxAttachmentBytes: f.maxBytes, MaxPixels: f.maxPixels, Topics: f.topics,
-		Sanitise: f.sanitise, Downsample: f.downsample,
-	})
+	stages, err := validatePipeline(f)
 	if err != nil {
 		return usageError("%v", err)
-	}
-	stages := pipeline.Pipeline{v}
-	if f.sanitise {
-		s, err := sanitise.New(sanitise.Options{MaxPixels: f.maxPixels})
-		if err != nil {
-			return usageError("%v", err)
-		}
-		stages = append(stages, s)
 	}
 
 	var in io.Reader = os.Stdin
@@ -138,6 +131,11 @@ func runValidate(ctx context.Context, stdout, stderr io.Writer, path string, f v
 				p.put(seq, validateEntry{Line: l.Number, Error: l.Err.Error()})
 				seq++
 				continue
+			}
+			if f.maxBytes > 0 && l.Doc.Route != nil {
+				r := l.Doc.Route.Clone() // the size gate reads the route's limit
+				r.MaxAttachmentBytes = f.maxBytes
+				l.Doc.Route = r
 			}
 			mu.Lock()
 			seqOf[l.Doc] = seq
@@ -174,6 +172,41 @@ func runValidate(ctx context.Context, stdout, stderr io.Writer, path string, f v
 		return withCode(exitFailed, nil)
 	}
 	return nil
+}
+
+// validatePipeline is what the validate command runs on each message. By
+// default: the check phase of the default pipeline (validate, sanitise,
+// render), then downsample and the size gate, so that what downsample
+// fits passes and what it cannot is reported. With --sanitise=false or
+// --downsample=false: the report is rendered, then the message is checked
+// exactly as it is, as the service would (validate.CheckMessage).
+func validatePipeline(f validateFlags) (pipeline.Pipeline, error) {
+	vo := validate.Options{MaxPixels: f.maxPixels, Topics: f.topics}
+	r, err := render.New(render.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if !f.sanitise || !f.downsample {
+		exact := pipeline.MessageFunc(validate.Name, func(_ context.Context, doc *pipeline.Document) error {
+			problems, warnings := validate.CheckMessage(doc.Route, doc.Message, vo)
+			doc.AddWarning(warnings...)
+			return conneqt.NewValidationError(problems)
+		})
+		return pipeline.Pipeline{r, pipeline.CollectingProblems(exact)}, nil
+	}
+	v, err := validate.New(vo)
+	if err != nil {
+		return nil, err
+	}
+	s, err := sanitise.New(sanitise.Options{MaxPixels: f.maxPixels})
+	if err != nil {
+		return nil, err
+	}
+	d, err := downsample.New(downsample.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return pipeline.Pipeline{v, s, r, d, sizegate.New()}, nil
 }
 
 func entryFor(doc *pipeline.Document, err error) validateEntry {

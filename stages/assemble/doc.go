@@ -1,6 +1,7 @@
-// Package assemble is the "assemble" stage: it turns a finished message into
-// its wire body, one JSON document per message in the shape the route's
-// endpoint takes, as a [Payload] that streams.
+// Package assemble is the "encode+assemble" stage: it turns a finished
+// message into its wire body, one JSON document per message in the shape the
+// route's endpoint takes, as a [Payload] that streams and encodes each
+// attachment's content to Base64 as it goes.
 //
 // A Payload holds the envelope JSON (everything but the attachments' content)
 // and references to the attachments' decoded bytes. Each reader of it writes

@@ -17,9 +17,9 @@ const StageName = "downsample"
 
 // Stage is the downsample pipeline.AttachmentStage. It changes an
 // attachment only when it is over the size limit (Options.MaxBytes, or
-// else the route's MaxAttachmentBytes), or when it is a PNG on a route
-// that does not accept PNG (then it becomes a JPEG, and its MIME type and
-// file extension change with it). Each change is reported with
+// else the route's MaxDecodedBytes, which the size gate after it checks),
+// or when it is a PNG on a route that does not accept PNG (then it becomes
+// a JPEG, and its MIME type and file extension change with it). Each change is reported with
 // doc.AddChange, its Data holding the Report's figures. Content that
 // cannot be fitted is a problem for attachments[i].content.
 type Stage struct {
@@ -49,7 +49,7 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 	att := doc.Message.Attachments[i]
 	limit := s.maxBytes
 	if limit <= 0 && doc.Route != nil {
-		limit = doc.Route.MaxAttachmentBytes
+		limit = doc.Route.MaxDecodedBytes() // the size gate's limit
 	}
 	if limit <= 0 {
 		limit = DefaultMaxBytes

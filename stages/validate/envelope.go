@@ -152,8 +152,8 @@ func checkSubject(route *conneqt.Route, id conneqt.Identifier, opts Options, r *
 	}
 	_, nerr := nhsnumber.Normalise(id.Value)
 	switch {
-	case nerr == nil && opts.Sanitise:
-		// The sanitise stage removes the spaces or dashes.
+	case nerr == nil && !opts.exact:
+		// The check phase's sanitise stage removes the spaces or dashes.
 	case nerr == nil:
 		r.problem("subject.id.value", "must be the 10 digits of the NHS number without spaces or dashes", nhsnumber.Mask(id.Value))
 	case errors.Is(nerr, nhsnumber.ErrFormat):

@@ -1,0 +1,76 @@
+package conneqt_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/gpdoc/gpdoc/conneqt"
+)
+
+func TestCheckAttachmentSize(t *testing.T) {
+	limited := conneqt.MustRoute(conneqt.Standard).Clone()
+	limited.MaxAttachmentBytes = 10
+	unlimited := limited.Clone()
+	unlimited.MaxAttachmentBytes = 0
+	tests := []struct {
+		name  string
+		route *conneqt.Route
+		n     int64
+		fits  bool
+	}{
+		{"empty", conneqt.MustRoute(conneqt.Instant), 0, true},
+		{"exactly 5 MB", conneqt.MustRoute(conneqt.Standard), 5_000_000, true},
+		{"one byte over 5 MB", conneqt.MustRoute(conneqt.GPConnect), 5_000_001, false},
+		{"5 MiB", conneqt.MustRoute(conneqt.Instant), 5 << 20, false},
+		{"at a cloned limit", limited, 10, true},
+		{"over a cloned limit", limited, 11, false},
+		{"no limit", unlimited, 1 << 40, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, ok := tc.route.CheckAttachmentSize(3, tc.n)
+			if ok != tc.fits {
+				t.Fatalf("CheckAttachmentSize(%d) fits = %v, want %v", tc.n, ok, tc.fits)
+			}
+			if ok {
+				if p != (conneqt.Problem{}) {
+					t.Errorf("problem for a fitting attachment: %v", p)
+				}
+				return
+			}
+			if p.Name != "attachments[3].content" || p.Value != "" {
+				t.Errorf("problem = %+v", p)
+			}
+			limit := tc.route.MaxDecodedBytes()
+			encoded := (tc.n + 2) / 3 * 4
+			for _, want := range []string{"too large", fmt.Sprint(tc.n), fmt.Sprint(encoded), fmt.Sprintf("more than the %d bytes", limit), string(tc.route.Name), fmt.Sprintf("send at most %d bytes", limit)} {
+				if !strings.Contains(p.Reason, want) {
+					t.Errorf("reason %q lacks %q", p.Reason, want)
+				}
+			}
+		})
+	}
+}
+
+func TestMaxDecodedBytes(t *testing.T) {
+	for _, name := range conneqt.RouteNames() {
+		if got := conneqt.MustRoute(name).MaxDecodedBytes(); got != conneqt.DefaultMaxAttachmentBytes {
+			t.Errorf("%s: MaxDecodedBytes = %d", name, got)
+		}
+	}
+}
+
+func ExampleRoute_CheckAttachmentSize() {
+	route := conneqt.MustRoute(conneqt.Standard)
+	for _, n := range []int64{4_999_999, 6_000_000} {
+		if p, ok := route.CheckAttachmentSize(0, n); !ok {
+			fmt.Println(p)
+			continue
+		}
+		fmt.Println(n, "fits")
+	}
+	// Output:
+	// 4999999 fits
+	// attachments[0].content: too large: 6000000 bytes (8000000 in Base64), more than the 5000000 bytes the standard route accepts per attachment; send at most 5000000 bytes (a smaller file, or an image or PDF gpdoc can downsample)
+}
