@@ -250,12 +250,17 @@ func (r *Runner) runAttachmentStages(ctx context.Context, doc *Document, stages 
 	if limit <= 0 {
 		limit = DefaultAttachmentConcurrency
 	}
+	// Whether a stage runs on an attachment depends on the problems the
+	// document had before this run and on the attachment's own, never on
+	// what the run finds in other attachments meanwhile: the report does
+	// not depend on timing.
+	hadProblems := doc.hasProblems()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(limit)
 	for i := range doc.Message.Attachments {
 		g.Go(func() error {
 			for _, s := range stages {
-				if !doc.AttachmentOK(i) || (doc.hasProblems() && !collectsProblems(s)) {
+				if !doc.AttachmentOK(i) || (hadProblems && !collectsProblems(s)) {
 					return nil
 				}
 				if err := gctx.Err(); err != nil {

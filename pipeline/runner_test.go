@@ -555,3 +555,47 @@ type both struct {
 }
 
 func (b both) Name() string { return b.MessageStage.Name() }
+
+// The check phase is the leading run of ProblemCollectors: it runs whole on
+// a document with problems, which then stops at its end; the count of
+// attachments later stages add is told to each message stage.
+func TestCheckPhase(t *testing.T) {
+	var ran []string
+	var toCome []int
+	check := func(name string, fail bool) pipeline.Stage {
+		return pipeline.CollectingProblems(pipeline.MessageFunc(name, func(_ context.Context, d *pipeline.Document) error {
+			ran = append(ran, name)
+			toCome = append(toCome, d.AttachmentsToCome())
+			if fail {
+				return conneqt.NewValidationError([]conneqt.Problem{{Name: name, Reason: "bad"}})
+			}
+			return nil
+		}))
+	}
+	later := pipeline.CollectingProblems(pipeline.MessageFunc("gate", func(context.Context, *pipeline.Document) error {
+		ran = append(ran, "gate")
+		return nil
+	}))
+	p := pipeline.Pipeline{check("validate", true), check("sanitise", false), adder{n: 2}, later}
+	c, rest := p.Phases()
+	if !slices.Equal(c.Names(), []string{"validate", "sanitise"}) || !slices.Equal(rest.Names(), []string{"adder", "gate"}) {
+		t.Fatalf("phases %v / %v", c.Names(), rest.Names())
+	}
+	err := (&pipeline.Runner{Stages: p}).Process(context.Background(), newDoc(1))
+	var ve *conneqt.ValidationError
+	if !errors.As(err, &ve) || len(ve.Problems) != 1 {
+		t.Fatalf("err = %v", err)
+	}
+	if !slices.Equal(ran, []string{"validate", "sanitise"}) {
+		t.Errorf("ran %v: want the whole check phase and nothing after it", ran)
+	}
+	if !slices.Equal(toCome, []int{2, 2}) {
+		t.Errorf("AttachmentsToCome = %v, want 2 for both", toCome)
+	}
+}
+
+type adder struct{ n int }
+
+func (adder) Name() string                                             { return "adder" }
+func (adder) ProcessMessage(context.Context, *pipeline.Document) error { return nil }
+func (a adder) AttachmentsAdded(*pipeline.Document) int                { return a.n }

@@ -39,13 +39,14 @@ type AttachmentStage interface {
 // sanitise and render (which checks the consultation of every document and
 // renders it only on a document without problems). The Runner runs the
 // whole check phase on every document and stops a document with problems at
-// its end, with every problem. A ProblemCollector after the check phase
-// (the size gate) keeps running on the other attachments once one has a
-// problem, so that its report lists them all; the Runner stops a document
-// with problems before the first stage that is not a ProblemCollector.
-// An attachment stage, even a ProblemCollector, is not called for an
-// attachment that already has a problem (see Document.AttachmentOK),
-// whichever earlier stage found it.
+// its end, with every problem. After the check phase, the Runner stops a
+// document with problems before the first stage that is not a
+// ProblemCollector; within one run of consecutive attachment stages each
+// attachment goes on through them until it has a problem of its own, so
+// that a ProblemCollector there (the size gate) lists every attachment it
+// refuses, whatever the timing. An attachment stage, even a
+// ProblemCollector, is not called for an attachment that already has a
+// problem (see Document.AttachmentOK), whichever earlier stage found it.
 type ProblemCollector interface {
 	CollectsProblems() bool
 }

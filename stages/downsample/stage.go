@@ -20,8 +20,10 @@ const StageName = "downsample"
 // else the route's MaxDecodedBytes, which the size gate after it checks),
 // or when it is a PNG on a route that does not accept PNG (then it becomes
 // a JPEG, and its MIME type and file extension change with it). Each change is reported with
-// doc.AddChange, its Data holding the Report's figures. Content that
-// cannot be fitted is a problem for attachments[i].content.
+// doc.AddChange, its Data holding the Report's figures. Content it cannot
+// shrink (text), or cannot fit, is left as it is for the size gate (stage
+// sizegate) to refuse, with a warning that says how close fitting came;
+// content that does not decode is a problem for attachments[i].content.
 type Stage struct {
 	fit      *Fitter
 	maxBytes int64 // 0: the route's
@@ -83,14 +85,17 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 	case conneqt.MIMEPDF:
 		out, rep, err = s.fit.FitPDF(ctx, att.Data, limit)
 	default:
-		return conneqt.NewValidationError([]conneqt.Problem{{
-			Name:   conneqt.AttachmentField(i, "content"),
-			Reason: fmt.Sprintf("is %d bytes, over the limit of %d bytes, and gpdoc can only shrink JPEG, PNG and PDF files", len(att.Data), limit),
-		}})
+		return nil // nothing to shrink: the size gate after this stage refuses it
 	}
 	if err != nil {
 		var fe *FitError
-		if errors.As(err, &fe) {
+		switch {
+		case errors.As(err, &fe) && errors.Is(err, ErrCannotFit):
+			// The size gate refuses it, with the one size message; this
+			// says how close fitting came.
+			doc.AddWarning(conneqt.Problem{Name: conneqt.AttachmentField(i, "content"), Reason: fe.Reason})
+			return nil
+		case fe != nil:
 			return conneqt.NewValidationError([]conneqt.Problem{{Name: conneqt.AttachmentField(i, "content"), Reason: fe.Reason}})
 		}
 		return err
