@@ -26,7 +26,7 @@ const (
 )
 
 // DefaultMaxAttachmentBytes is the per-attachment limit: "5 MB" read as
-// 5,000,000 decoded bytes (spec README, "Field decisions").
+// 5,000,000 decoded bytes (docs/spec.md#size-limit).
 const DefaultMaxAttachmentBytes = 5_000_000
 
 // DefaultMaxPixels is the pixel budget of one image (width × height, read
@@ -60,8 +60,7 @@ const (
 
 // Route holds every rule that differs between the three conneQt routes. It is
 // the only place in gpdoc where route differences live: validation, assembly,
-// the client and the simulator all read it. See ../shared/spec/README.md,
-// "Per-route rules".
+// the client and the simulator all read it. See docs/spec.md#per-route-rules.
 type Route struct {
 	Name        RouteName
 	MessageType string // the wire "type" value
@@ -102,7 +101,7 @@ func (r *Route) AllowsBodyMIME(mime string) bool { return slices.Contains(r.Body
 // Retryable reports whether an HTTP status is documented as transient here.
 func (r *Route) Retryable(status int) bool { return slices.Contains(r.RetryStatus, status) }
 
-// routes is the route table. Decisions that the spec README calls ours are
+// routes is the route table. Decisions that docs/spec.md calls ours are
 // marked; each is one edit here.
 var routes = map[RouteName]*Route{
 	Standard: {

@@ -16,7 +16,7 @@
 // same string escaping (including <, > and & as \u003c, \u003e, \u0026), and
 // content in padded standard Base64.
 //
-// The wire form follows ../shared/spec/README.md: "type" is always sent (the
+// The wire form follows docs/spec.md#wire-form: "type" is always sent (the
 // route's type when the message has none); body.fileName does not exist;
 // optional objects that are empty (body, practitioner, organisation, GP
 // Connect information on a route without it) are left out; "attachments" is

@@ -111,7 +111,7 @@ func countReason(route *conneqt.Route) string {
 }
 
 // IsODSCode reports whether s has the shape of an ODS organisation code:
-// 1 to 9 letters and digits (DOMAIN.md §2).
+// 1 to 9 letters and digits (docs/spec.md#identifiers).
 func IsODSCode(s string) bool { return odsPattern.MatchString(s) }
 
 func checkRecipient(route *conneqt.Route, id conneqt.Identifier, r *report) {
