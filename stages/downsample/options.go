@@ -30,7 +30,8 @@ const (
 // default.
 type Options struct {
 	// MaxBytes is the budget in bytes. In the stage, zero means the route's
-	// MaxAttachmentBytes; in the core functions, DefaultMaxBytes.
+	// MaxDecodedBytes (the size gate's limit); in the core functions,
+	// DefaultMaxBytes.
 	MaxBytes int64
 	// MinLongEdge is the smallest long edge, in pixels, an image may be
 	// scaled to (0: DefaultMinLongEdge). Images already smaller are never
