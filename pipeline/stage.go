@@ -184,7 +184,9 @@ func (p Pipeline) Validate() error {
 }
 
 // CollectingProblems returns s marked as a ProblemCollector, so that it runs
-// on a document that already has problems (for a user's own checking stage).
+// on a document that already has problems (for a user's own checking stage;
+// placed among the leading ProblemCollectors it is part of the check
+// phase).
 // The result implements the same stage interfaces as s.
 func CollectingProblems(s Stage) Stage {
 	ms, isMsg := s.(MessageStage)
