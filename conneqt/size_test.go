@@ -74,3 +74,33 @@ func ExampleRoute_CheckAttachmentSize() {
 	// 4999999 fits
 	// attachments[0].content: too large: 6000000 bytes (8000000 in Base64), more than the 5000000 bytes the standard route accepts per attachment; send at most 5000000 bytes (a smaller file, or an image or PDF gpdoc can downsample)
 }
+
+// FuzzCheckAttachmentSize: the gate passes exactly the sizes at or under the
+// limit, and its problem always names the field, the size and the limit.
+func FuzzCheckAttachmentSize(f *testing.F) {
+	f.Add(int64(5_000_000), int64(5_000_001), 2)
+	f.Add(int64(10), int64(0), 0)
+	f.Add(int64(0), int64(1<<40), 9)
+	f.Fuzz(func(t *testing.T, limit, n int64, i int) {
+		if n < 0 || i < 0 || n > 1<<50 {
+			return
+		}
+		r := conneqt.MustRoute(conneqt.Instant).Clone()
+		r.MaxAttachmentBytes = limit
+		p, ok := r.CheckAttachmentSize(i, n)
+		if want := limit <= 0 || n <= limit; ok != want {
+			t.Fatalf("limit %d, size %d: ok = %v, want %v", limit, n, ok, want)
+		}
+		if ok {
+			return
+		}
+		if want := fmt.Sprintf("attachments[%d].content", i); p.Name != want {
+			t.Fatalf("name %q, want %q", p.Name, want)
+		}
+		for _, s := range []string{fmt.Sprint(n), fmt.Sprint(limit)} {
+			if !strings.Contains(p.Reason, s) {
+				t.Fatalf("reason %q lacks %q", p.Reason, s)
+			}
+		}
+	})
+}

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"image"
+	"strings"
 	"testing"
 )
 
@@ -54,4 +55,21 @@ func TestRecover(t *testing.T) {
 	if err := Recover(nil, func() error { return sentinel }); err != sentinel {
 		t.Errorf("plain error changed: %v", err)
 	}
+}
+
+// FuzzPackagePath: any function name gives a prefix of itself, without a
+// dot after its last slash.
+func FuzzPackagePath(f *testing.F) {
+	for _, s := range []string{"image/jpeg.(*decoder).processSOS", "main.main", "", "a/b/c", "a.b/c.d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, fn string) {
+		got := packagePath(fn)
+		if !strings.HasPrefix(fn, got) {
+			t.Fatalf("packagePath(%q) = %q, not a prefix", fn, got)
+		}
+		if slash := strings.LastIndexByte(got, '/'); strings.Contains(got[slash+1:], ".") {
+			t.Fatalf("packagePath(%q) = %q keeps a dot after the last slash", fn, got)
+		}
+	})
 }
