@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 )
 
 // Progress is told how a run goes. Update is called once per manifest line,
@@ -21,51 +22,79 @@ type Progress interface {
 	Finish(s Summary)
 }
 
-// NewBarProgress draws a progress bar on w (a terminal): done/total when the
-// total is known, rate, ETA, and counts by outcome.
+// NewBarProgress draws a progress bar on w (a terminal): finished/total
+// when the total is known, the rate of finished messages (per second, from
+// the first frame), ETA, and counts by outcome. On a terminal that reports
+// no width a bar cannot be drawn: use [NewTerminalProgress], which falls
+// back to log lines there.
 func NewBarProgress(w io.Writer) Progress { return &barProgress{w: w} }
 
+// NewTerminalProgress returns a bar on a terminal that reports its width,
+// and log lines every interval ([NewLogProgress]) anywhere else: a file, a
+// pipe, or a terminal without a width (some CI runners and serial
+// consoles), where a bar would be drawn empty.
+func NewTerminalProgress(w io.Writer, interval time.Duration) Progress {
+	if f, ok := w.(interface{ Fd() uintptr }); ok {
+		if width, _, err := term.GetSize(int(f.Fd())); err == nil && width > 0 {
+			return NewBarProgress(w)
+		}
+	}
+	return NewLogProgress(w, interval, false)
+}
+
 type barProgress struct {
-	w    io.Writer
-	bar  *progressbar.ProgressBar
-	last time.Time
+	w     io.Writer
+	bar   *progressbar.ProgressBar
+	start time.Time
+	last  time.Time
 }
 
 func (p *barProgress) Start(total int64) {
 	if total <= 0 {
 		total = -1 // a spinner
 	}
+	p.start = time.Now()
 	p.bar = progressbar.NewOptions64(total,
 		progressbar.OptionSetWriter(p.w),
 		progressbar.OptionSetDescription("backfill"),
 		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("msg"),
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionSetElapsedTime(true),
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionShowDescriptionAtLineEnd(),
 		progressbar.OptionSetWidth(30),
-		progressbar.OptionFullWidth(),
 	)
+	p.bar.Describe(barLine(Counts{}, 0))
 }
 
+// Update is called once per finished message, so the bar counts finished
+// messages, not started ones.
 func (p *barProgress) Update(_ Result, c Counts) {
 	if now := time.Now(); now.Sub(p.last) > 200*time.Millisecond {
 		p.last = now
-		p.bar.Describe(countsLine(c))
+		p.bar.Describe(barLine(c, now.Sub(p.start)))
 	}
 	p.bar.Add64(1)
 }
 
 func (p *barProgress) Finish(s Summary) {
-	p.bar.Describe(countsLine(s.Counts))
+	p.bar.Describe(barLine(s.Counts, s.Elapsed))
 	if s.Interrupted {
 		p.bar.Exit()
 	} else {
 		p.bar.Finish()
 	}
 	fmt.Fprintln(p.w)
+}
+
+// barLine is the bar's description: the rate of finished messages and the
+// counts. The rate is per second, and "-" until a message has finished.
+func barLine(c Counts, elapsed time.Duration) string {
+	rate := "- msg/s"
+	if c.Done > 0 && elapsed > 0 {
+		rate = fmt.Sprintf("%.1f msg/s", float64(c.Done)/elapsed.Seconds())
+	}
+	return rate + ", " + countsLine(c)
 }
 
 func countsLine(c Counts) string {

@@ -2,6 +2,7 @@ package backfill
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -58,5 +59,37 @@ func TestWriteTable(t *testing.T) {
 	}
 	if s.OK() {
 		t.Error("OK with failures")
+	}
+}
+
+func TestBarProgressRate(t *testing.T) {
+	var buf bytes.Buffer
+	p := NewBarProgress(&buf)
+	p.Start(10)
+	if got := buf.String(); strings.Contains(got, "msg/hr") || !strings.Contains(got, "- msg/s") {
+		t.Errorf("first frame %q: want a rate of '- msg/s' until a message finishes", got)
+	}
+	var c Counts
+	r := Result{Outcome: OutcomeSent}
+	c.add(r)
+	p.Update(r, c)
+	p.Finish(Summary{Counts: c, Elapsed: 2 * time.Second})
+	if got := buf.String(); !strings.Contains(got, "0.5 msg/s, sent 1") {
+		t.Errorf("bar %q: want 1 finished in 2 s shown as 0.5 msg/s", got)
+	}
+}
+
+func TestTerminalProgressFallsBack(t *testing.T) {
+	var buf bytes.Buffer
+	if _, ok := NewTerminalProgress(&buf, time.Second).(*logProgress); !ok {
+		t.Error("a buffer got a bar")
+	}
+	f, err := os.CreateTemp(t.TempDir(), "progress")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, ok := NewTerminalProgress(f, time.Second).(*logProgress); !ok {
+		t.Error("a file (no terminal width) got a bar")
 	}
 }

@@ -84,11 +84,14 @@ func gpdoc(tb testing.TB) string {
 	return gpdocBin
 }
 
+// simToken is the AccessToken the benchmarks' simulator grants.
+const simToken = "bench-token"
+
 // startSim runs `gpdoc sim` in its own process (so that the messages it
 // stores do not count in this process's heap) and returns its URL.
 func startSim(tb testing.TB) string {
 	tb.Helper()
-	cmd := exec.Command(gpdoc(tb), "sim", "--addr", "127.0.0.1:0", "--api-key", "bench-key", "--deliver-after", "0")
+	cmd := exec.Command(gpdoc(tb), "sim", "--addr", "127.0.0.1:0", "--api-key", "bench-key", "--access-token", simToken, "--deliver-after", "0")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		tb.Fatal(err)
@@ -165,7 +168,10 @@ func drainServer(tb testing.TB) string {
 // Pipelines: send-path is encode -> assemble -> (ledger) -> send, the
 // backfill, ledger, wire encoding and HTTP machinery; checked adds validate
 // and sanitise, which parse every PDF.
+//
+// BenchmarkBackfill/mixed is the realistic case: see benchmarkMixed.
 func BenchmarkBackfill(b *testing.B) {
+	b.Run("mixed", benchmarkMixed)
 	const messages, concurrency = 1000, 16
 	dir := b.TempDir()
 	pdf := filepath.Join(dir, "letter.pdf")

@@ -13,6 +13,10 @@ func TestCheckAttachmentSize(t *testing.T) {
 	limited.MaxAttachmentBytes = 10
 	unlimited := limited.Clone()
 	unlimited.MaxAttachmentBytes = 0
+	base64, err := conneqt.MustRoute(conneqt.Standard).WithAttachmentLimit(0, conneqt.LimitBase64)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name  string
 		route *conneqt.Route
@@ -26,6 +30,8 @@ func TestCheckAttachmentSize(t *testing.T) {
 		{"at a cloned limit", limited, 10, true},
 		{"over a cloned limit", limited, 11, false},
 		{"no limit", unlimited, 1 << 40, true},
+		{"at a Base64 limit", base64, 3_750_000, true},
+		{"over a Base64 limit", base64, 3_750_001, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -44,20 +50,12 @@ func TestCheckAttachmentSize(t *testing.T) {
 			}
 			limit := tc.route.MaxDecodedBytes()
 			encoded := (tc.n + 2) / 3 * 4
-			for _, want := range []string{"too large", fmt.Sprint(tc.n), fmt.Sprint(encoded), fmt.Sprintf("more than the %d bytes", limit), string(tc.route.Name), fmt.Sprintf("send at most %d bytes", limit)} {
+			for _, want := range []string{"too large", fmt.Sprint(tc.n), fmt.Sprint(encoded), "more than the " + tc.route.DescribeLimit(), string(tc.route.Name), fmt.Sprintf("send at most %d bytes", limit)} {
 				if !strings.Contains(p.Reason, want) {
 					t.Errorf("reason %q lacks %q", p.Reason, want)
 				}
 			}
 		})
-	}
-}
-
-func TestMaxDecodedBytes(t *testing.T) {
-	for _, name := range conneqt.RouteNames() {
-		if got := conneqt.MustRoute(name).MaxDecodedBytes(); got != conneqt.DefaultMaxAttachmentBytes {
-			t.Errorf("%s: MaxDecodedBytes = %d", name, got)
-		}
 	}
 }
 

@@ -7,9 +7,14 @@
 // problem and the status endpoint the service returned. [Decide] and
 // [StateAfterClaim] hold the re-run rules, so every implementation applies
 // them the same way; package ledgertest checks an implementation against
-// them. Implementations: [Memory] (in memory, for tests) and package
-// ledger/sqlite (an SQLite file, pure Go, gpdoc's default). The interface is
-// small so that a shared PostgreSQL ledger can follow.
+// them. Implementations: [Memory] (in memory, for tests), package
+// ledger/sqlite (an SQLite file, pure Go, gpdoc's default) and package
+// ledger/postgres (a PostgreSQL database shared by many workers, with
+// leases); package ledger/open picks one from a target string.
+//
+// Optional capabilities are separate interfaces a caller checks for with a
+// type assertion: [ContentBlocker], [BatchClaimer], [Lister], [FleetStater]
+// and [PayloadRecorder].
 //
 // # States
 //
@@ -72,6 +77,11 @@ var ErrNotFound = errors.New("ledger: no such message")
 // claim by this ledger handle's run.
 var ErrNotClaimed = errors.New("ledger: message not claimed by this run")
 
+// ErrLeaseLost is returned (together with [ErrNotClaimed]: errors.Is matches
+// both) when this worker's lease on a message expired and another worker
+// took the message over: this worker must not send it or record its outcome.
+var ErrLeaseLost = errors.New("ledger: lease lost to another worker")
+
 // Item is what the ledger needs to know about a manifest line to claim it.
 type Item struct {
 	MessageID string
@@ -91,8 +101,14 @@ type Entry struct {
 	Problem        json.RawMessage `json:"problem,omitempty"` // last problem, an RFC 7807 object
 	StatusEndpoint string          `json:"statusEndpoint,omitempty"`
 	RunID          string          `json:"runId"` // the run that last claimed it
-	Created        time.Time       `json:"created"`
-	Updated        time.Time       `json:"updated"`
+	// LeaseUntil is when the claim of RunID expires, on ledgers shared by
+	// many workers (zero: not leased, or a ledger without leases).
+	LeaseUntil time.Time `json:"leaseUntil,omitzero"`
+	// PayloadHash is the hex SHA-256 of the bytes sent, on ledgers that are
+	// a [PayloadRecorder] (empty: nothing recorded).
+	PayloadHash string    `json:"payloadSha256,omitempty"`
+	Created     time.Time `json:"created"`
+	Updated     time.Time `json:"updated"`
 }
 
 // Action is what a run does with a claimed line.
@@ -111,9 +127,15 @@ const (
 	// Duplicate: the same messageId was already claimed earlier in this run
 	// (the manifest repeats it); nothing is sent.
 	Duplicate
+	// Busy: another live worker holds the message's lease (a shared ledger,
+	// see [Leased]); nothing is done with it now. The line is not final: a
+	// run that met a busy line must not report that everything is done, and
+	// a later run picks it up if the other worker did not finish it.
+	Busy
 )
 
-// String names the action: "process", "skip", "conflict" or "duplicate".
+// String names the action: "process", "skip", "conflict", "duplicate" or
+// "busy".
 func (a Action) String() string {
 	switch a {
 	case Process:
@@ -124,6 +146,8 @@ func (a Action) String() string {
 		return "conflict"
 	case Duplicate:
 		return "duplicate"
+	case Busy:
+		return "busy"
 	}
 	return "unknown"
 }
@@ -138,6 +162,10 @@ type Decision struct {
 	Reason string
 	// Previous is the entry before the claim (nil for a new message).
 	Previous *Entry
+	// TakeOver is set when the message was leased to another worker whose
+	// lease expired (it stopped or died): this claim takes it over. Only
+	// ledgers with leases set it.
+	TakeOver bool
 }
 
 // ClaimOptions change the re-run rules.

@@ -71,7 +71,7 @@ func TestStates(t *testing.T) {
 		t.Error("unknown state valid")
 	}
 	for a, want := range map[ledger.Action]string{ledger.Process: "process", ledger.Skip: "skip",
-		ledger.Conflict: "conflict", ledger.Duplicate: "duplicate", 0: "unknown"} {
+		ledger.Conflict: "conflict", ledger.Duplicate: "duplicate", ledger.Busy: "busy", 0: "unknown"} {
 		if a.String() != want {
 			t.Errorf("%d: %s", a, a.String())
 		}

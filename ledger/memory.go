@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -27,8 +28,12 @@ type memStore struct {
 }
 
 var (
-	_ Ledger         = (*Memory)(nil)
-	_ ContentBlocker = (*Memory)(nil)
+	_ Ledger          = (*Memory)(nil)
+	_ ContentBlocker  = (*Memory)(nil)
+	_ BatchClaimer    = (*Memory)(nil)
+	_ Lister          = (*Memory)(nil)
+	_ FleetStater     = (*Memory)(nil)
+	_ PayloadRecorder = (*Memory)(nil)
 )
 
 // NewMemory returns an empty in-memory ledger and its first run.
@@ -49,9 +54,30 @@ func (m *Memory) Claim(_ context.Context, it Item, opts ClaimOptions) (Decision,
 	if it.MessageID == "" {
 		return Decision{}, fmt.Errorf("ledger: claim without a messageId")
 	}
+	m.store.mu.Lock()
+	defer m.store.mu.Unlock()
+	return m.claimLocked(it, opts), nil
+}
+
+// ClaimBatch implements [BatchClaimer]: the batch is claimed under one lock.
+func (m *Memory) ClaimBatch(_ context.Context, items []Item, opts ClaimOptions) ([]Decision, error) {
+	for i, it := range items {
+		if it.MessageID == "" {
+			return nil, fmt.Errorf("ledger: claim without a messageId (batch item %d, line %d)", i, it.Line)
+		}
+	}
+	m.store.mu.Lock()
+	defer m.store.mu.Unlock()
+	ds := make([]Decision, len(items))
+	for i, it := range items {
+		ds[i] = m.claimLocked(it, opts)
+	}
+	return ds, nil
+}
+
+// claimLocked claims it with m.store.mu held.
+func (m *Memory) claimLocked(it Item, opts ClaimOptions) Decision {
 	s := m.store
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var prev *Entry
 	if e := s.entries[it.MessageID]; e != nil {
 		c := clone(*e)
@@ -59,7 +85,7 @@ func (m *Memory) Claim(_ context.Context, it Item, opts ClaimOptions) (Decision,
 	}
 	d := Decide(prev, it, m.runID, opts)
 	if d.Action != Process {
-		return d, nil
+		return d
 	}
 	now := time.Now().UTC()
 	e := s.entries[it.MessageID]
@@ -68,7 +94,31 @@ func (m *Memory) Claim(_ context.Context, it Item, opts ClaimOptions) (Decision,
 		s.entries[it.MessageID] = e
 	}
 	e.SourceID, e.Line, e.Hash, e.State, e.RunID, e.Updated = it.SourceID, it.Line, it.Hash, StateAfterClaim(prev), m.runID, now
-	return d, nil
+	return d
+}
+
+// RecordPayload implements [PayloadRecorder].
+func (m *Memory) RecordPayload(_ context.Context, messageID, sha256 string) error {
+	s := m.store
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.entries[messageID]
+	if e == nil || e.RunID != m.runID {
+		return fmt.Errorf("%w: %s", ErrNotClaimed, messageID)
+	}
+	return recordPayload(e, sha256)
+}
+
+// recordPayload applies the rule of [PayloadRecorder.RecordPayload] to e.
+func recordPayload(e *Entry, sha256 string) error {
+	switch e.PayloadHash {
+	case "":
+		e.PayloadHash = sha256
+	case sha256:
+	default:
+		return PayloadChangedError(e.MessageID, e.PayloadHash, sha256)
+	}
+	return nil
 }
 
 // MarkSending implements [Ledger].
@@ -132,6 +182,62 @@ func (m *Memory) Stats(context.Context) (Stats, error) {
 		st[e.State]++
 	}
 	return st, nil
+}
+
+// List implements [Lister].
+func (m *Memory) List(ctx context.Context, fn func(Entry) error) error {
+	m.store.mu.Lock()
+	ids := make([]string, 0, len(m.store.entries))
+	for id := range m.store.entries {
+		ids = append(ids, id)
+	}
+	m.store.mu.Unlock()
+	slices.Sort(ids)
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		e, err := m.Get(ctx, id)
+		if err != nil {
+			continue // cannot happen: entries are never removed
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FleetStats implements [FleetStater]. Each run is a worker; a message
+// counts as finished in the last minute when its entry is in an outcome
+// state (not pending or sending) and was updated in that minute.
+func (m *Memory) FleetStats(context.Context) (Fleet, error) {
+	s := m.store
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := Fleet{At: time.Now().UTC()}
+	by := map[string]*WorkerStats{}
+	for _, e := range s.entries {
+		w := by[e.RunID]
+		if w == nil {
+			w = &WorkerStats{Worker: e.RunID, States: Stats{}}
+			by[e.RunID] = w
+		}
+		w.States[e.State]++
+		if e.State != Pending && e.State != Sending && f.At.Sub(e.Updated) < time.Minute {
+			w.FinishedLastMinute++
+			if e.State == Sent {
+				w.SentLastMinute++
+			}
+		}
+	}
+	for _, w := range by {
+		f.Workers = append(f.Workers, *w)
+		f.SentLastMinute += w.SentLastMinute
+		f.FinishedLastMinute += w.FinishedLastMinute
+	}
+	slices.SortFunc(f.Workers, func(a, b WorkerStats) int { return strings.Compare(a.Worker, b.Worker) })
+	return f, nil
 }
 
 // BlockContent implements [ContentBlocker].

@@ -25,8 +25,9 @@
 // Validation never stops at the first problem. Stages record problems on
 // the Document ([Document.AddProblem]) or return a *conneqt.ValidationError.
 // The Runner runs a pipeline in two phases ([Pipeline.Phases]): the check
-// phase, the leading stages that implement [ProblemCollector] (validate,
-// sanitise, render), runs on every document and reports every problem at
+// phase, the leading stages that implement [ProblemCollector] (in gpdoc's
+// default pipeline every stage that can find a problem: validate, sanitise,
+// render, downsample and the size gate), runs on every document and reports every problem at
 // once; a document with problems stops at its end with a
 // *conneqt.ValidationError listing them. The rest runs only on a document
 // without problems. Anything else a stage returns (I/O failure,

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gpdoc/gpdoc/conneqt"
 )
@@ -28,6 +29,12 @@ type Document struct {
 	// Consultation is the manifest's "consultation" object, the input of the
 	// render stage; nil when there is none.
 	Consultation json.RawMessage
+	// ReferenceTime is the time of the first claim recorded in the ledger;
+	// used wherever the message needs "now" (the consultation report's
+	// sentDateTime default and its PDF dates), so that a resend carries the
+	// same bytes. Zero means the renderer uses the consultation's own dates
+	// only (sentDateTime, else consultationDateTime), never the clock.
+	ReferenceTime time.Time
 
 	// Payload is the assembled wire body, set by the assemble stage.
 	Payload Payload

@@ -35,16 +35,16 @@ type AttachmentStage interface {
 // that already has problems, so that one report lists every problem.
 //
 // The leading run of ProblemCollector stages of a Pipeline is its check
-// phase (see [Pipeline.Phases]): in gpdoc's default pipeline validate,
-// sanitise and render (which checks the consultation of every document and
-// renders it only on a document without problems). The Runner runs the
-// whole check phase on every document and stops a document with problems at
-// its end, with every problem. After the check phase, the Runner stops a
-// document with problems before the first stage that is not a
-// ProblemCollector; within one run of consecutive attachment stages each
-// attachment goes on through them until it has a problem of its own, so
-// that a ProblemCollector there (the size gate) lists every attachment it
-// refuses, whatever the timing. An attachment stage, even a
+// phase (see [Pipeline.Phases]): in gpdoc's default pipeline every stage
+// that can find a problem with a message (validate, sanitise, render, which
+// renders the report only on a document without problems, downsample and
+// the size gate). The Runner runs the whole check phase on every document
+// and stops a document with problems at its end, with every problem. After
+// the check phase, the Runner stops a document with problems before the
+// first stage that is not a ProblemCollector. Within one run of consecutive
+// attachment stages each attachment goes on through them until it has a
+// problem of its own (or, after the check phase, the document had one
+// before the run), so that the report does not depend on timing. An attachment stage, even a
 // ProblemCollector, is not called for an attachment that already has a
 // problem (see Document.AttachmentOK), whichever earlier stage found it.
 type ProblemCollector interface {

@@ -34,8 +34,8 @@ func TestDefaultPipeline(t *testing.T) {
 			if got := p.Names(); !slices.Equal(got, tt.want) {
 				t.Fatalf("stages %v, want %v", got, tt.want)
 			}
-			if check, _ := p.Phases(); !slices.Equal(check.Names(), []string{"validate", "sanitise", "render"}) {
-				t.Errorf("check phase %v, want validate, sanitise and render", check.Names())
+			if check, _ := p.Phases(); !slices.Equal(check.Names(), []string{"validate", "sanitise", "render", "downsample", "sizegate"}) {
+				t.Errorf("check phase %v, want validate, sanitise, render, downsample and sizegate", check.Names())
 			}
 		})
 	}

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -34,12 +33,6 @@ const (
 	DefaultPingPath          = "/api/v1/test"
 	DefaultAccessTokenPath   = "/api/v1/messages/instant/access/token"
 )
-
-// DefaultRetryStatus lists the statuses retried on every route, besides the
-// route table's own RetryStatus: rate limiting and the gateway and
-// availability errors that say nothing about the message itself.
-var DefaultRetryStatus = []int{http.StatusTooManyRequests, http.StatusInternalServerError,
-	http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}
 
 // maxSuccessBody bounds how much of a success answer is read.
 const maxSuccessBody = 1 << 20
@@ -78,11 +71,6 @@ type Options struct {
 	// 2, full jitter): the wait before retry n is uniform in
 	// [0, min(MaxBackoff, InitialBackoff·2ⁿ⁻¹)], or exactly what Retry-After asks.
 	InitialBackoff, MaxBackoff time.Duration
-	// RetryStatus lists the statuses retried on every route, in addition to
-	// the route table's RetryStatus (nil: DefaultRetryStatus). 400, 401,
-	// 403, 406 and 409 are never retried, whatever is listed.
-	RetryStatus []int
-
 	// RateLimit, if > 0, bounds requests per second (each attempt counts);
 	// RateBurst is the burst (<= 0: 1).
 	RateLimit rate.Limit
@@ -174,9 +162,6 @@ func New(opts Options) (*Client, error) {
 	}
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = DefaultMaxBackoff
-	}
-	if opts.RetryStatus == nil {
-		opts.RetryStatus = DefaultRetryStatus
 	}
 	if opts.TopicsPath == "" {
 		opts.TopicsPath = DefaultTopicsPath
@@ -320,7 +305,7 @@ func (c *Client) Send(ctx context.Context, route *conneqt.Route, messageID strin
 	req := &request{
 		method: http.MethodPost, u: u, messageID: messageID, body: body,
 		token: route.AccessToken == conneqt.TokenRequired || (route.AccessToken == conneqt.TokenWhenConfigured && c.accessToken != ""),
-		retry: func(s int) bool { return route.Retryable(s) || slices.Contains(c.opts.RetryStatus, s) },
+		retry: route.Retryable, // the route table is the one list of retry statuses
 	}
 	var out struct {
 		MessageStatusEndpoint string `json:"messageStatusEndpoint"`
@@ -436,17 +421,7 @@ func (c *Client) ExchangeAccessCode(ctx context.Context, accessCode string) (str
 }
 
 func (c *Client) get(u *url.URL) *request {
-	return &request{method: http.MethodGet, u: u, retry: func(s int) bool { return slices.Contains(c.opts.RetryStatus, s) }}
-}
-
-// neverRetried are statuses about the request itself: repeating it cannot help.
-func neverRetried(status int) bool {
-	switch status {
-	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden,
-		http.StatusNotAcceptable, http.StatusConflict:
-		return true
-	}
-	return false
+	return &request{method: http.MethodGet, u: u, retry: conneqt.RetryableRead}
 }
 
 func (c *Client) doOnce(ctx context.Context, r *request, out any) (int, error) {
@@ -608,7 +583,7 @@ func (c *Client) attempt(ctx context.Context, r *request, n int, out any) (retry
 	if d, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now()); ok {
 		ae.RetryAfter = d
 	}
-	ae.retryable = !neverRetried(resp.StatusCode) && r.retry(resp.StatusCode)
+	ae.retryable = r.retry(resp.StatusCode)
 	if ae.retryable && resp.Header.Get("Retry-After") != "" {
 		retryAfter = ae.RetryAfter
 	}

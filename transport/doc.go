@@ -7,9 +7,12 @@
 // Every attempt of a send carries the same messageId and the same bytes (a
 // fresh reader from the [pipeline.Payload] per attempt), so the service's
 // idempotency on messageId makes a retry of a message that was in fact
-// accepted (a "lost response") harmless. Statuses the service uses for
-// problems with the message itself (400, 401, 403, 406, 409) are never retried;
-// 429, 500, 502, 503, 504, network errors and per-attempt timeouts are, with
+// accepted (a "lost response") harmless. Which statuses are retried is the
+// route table's (conneqt.Route.RetryStatus, read through Route.Retryable;
+// reads that belong to no route use conneqt.RetryableRead): the client keeps
+// no list of its own. Statuses the service uses for problems with the
+// message itself (400, 401, 403, 406, 409: conneqt.NeverRetried) are never
+// retried. Network errors and per-attempt timeouts always are. Retries use
 // exponential backoff and full jitter, honouring Retry-After, up to
 // [Options.MaxAttempts] attempts and [Options.MaxElapsed] in total.
 //

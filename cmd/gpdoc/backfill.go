@@ -30,12 +30,20 @@ messages already sent, invalid or rejected are skipped, the rest are tried
 again, and a message whose send was cut short is sent again with the same
 messageId, which the service de-duplicates.
 
+Give - to read the manifest from standard input (attachment paths then
+resolve against the current folder, and --ledger must name the ledger).
+
 The first Ctrl-C stops taking new messages and lets those in flight finish;
 a second abandons them. Exit status: 0 all sent or skipped, 1 some message
 invalid or failed, 2 usage or set-up error, 130 interrupted.`,
 			Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				path := args[0]
+				if path == "-" {
+					// Standard input: paths resolve against the current
+					// folder, and the line count is not known up front.
+					return f.deliver(cmd, path, cmd.InOrStdin(), -1)
+				}
 				in, err := os.Open(path)
 				if err != nil {
 					return withCode(exitUsage, err)

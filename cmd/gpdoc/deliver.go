@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/gpdoc/gpdoc/backfill"
 	"github.com/gpdoc/gpdoc/ledger"
@@ -36,6 +35,7 @@ type deliverFlags struct {
 	report       string
 	progress     string
 	interval     time.Duration
+	limits       limitFlags
 }
 
 func (f *deliverFlags) register(cmd *cobra.Command) {
@@ -52,6 +52,7 @@ func (f *deliverFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.report, "report", "", "write one JSON line per message to `FILE`")
 	fl.StringVar(&f.progress, "progress", "auto", "progress display: auto (a bar on a terminal, else log lines), bar, text, json or none")
 	fl.DurationVar(&f.interval, "progress-interval", 10*time.Second, "how often text and json progress lines are printed")
+	f.limits.register(cmd)
 }
 
 // delivery is everything a run needs that the flags set up.
@@ -90,7 +91,11 @@ func (f *deliverFlags) setUp(ctx context.Context, input string, stderr io.Writer
 	if f.rate < 0 {
 		return nil, usageError("--rate must not be negative")
 	}
-	d := &delivery{}
+	routes, err := f.limits.routes()
+	if err != nil {
+		return nil, err
+	}
+	d := &delivery{opts: stages.Options{Routes: routes}}
 	if f.dryRun != "" {
 		if f.ledgerPath != "" {
 			return nil, usageError("--ledger records sends; a --dry-run sends nothing and keeps no ledger")
@@ -137,6 +142,10 @@ func (f *deliverFlags) setUp(ctx context.Context, input string, stderr io.Writer
 		d.ledger = ledger.NewMemory()
 		return d, nil
 	}
+	if path == "" && input == "-" {
+		d.close()
+		return nil, usageError("the manifest comes from standard input, so there is no file to keep the ledger beside: give --ledger FILE")
+	}
 	if path == "" {
 		path = input + ".ledger.db"
 	}
@@ -153,13 +162,9 @@ func (f *deliverFlags) setUp(ctx context.Context, input string, stderr io.Writer
 // newProgress picks the progress display for the --progress flag.
 func (f *deliverFlags) newProgress(w io.Writer) (backfill.Progress, error) {
 	mode := f.progress
-	if mode == "auto" {
-		mode = "text"
-		if file, ok := w.(*os.File); ok && term.IsTerminal(int(file.Fd())) {
-			mode = "bar"
-		}
-	}
 	switch mode {
+	case "auto":
+		return backfill.NewTerminalProgress(w, f.interval), nil
 	case "bar":
 		return backfill.NewBarProgress(w), nil
 	case "text":

@@ -65,7 +65,9 @@ Input is a JSON Lines manifest: one message a line, in the API's own JSON, where
 an attachment may give a "path" instead of "content". See README.md.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       readBuildInfo().String(),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	for _, c := range commands {
 		root.AddCommand(c())
 	}

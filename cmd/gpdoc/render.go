@@ -17,12 +17,17 @@ func init() {
 	addCommand(func() *cobra.Command {
 		var out string
 		var deterministic bool
+		var refTime string
 		cmd := &cobra.Command{
 			Use:   "render CONSULTATION.json -o REPORT.pdf",
 			Short: "Render a consultation summary PDF from a consultation object",
 			Long: `render writes the consultation summary PDF (the GP Connect Consultation Report)
 for one consultation object: the JSON of a manifest line's "consultation" member,
 on its own. Use "-" to read it from standard input.
+
+The output is a function of the input alone: the sending date (when the
+consultation has no sentDateTime) and the PDF's dates are --reference-time, or
+the consultation's own dates without it; the clock is never used.
 
 Problems with the consultation are listed with their JSON paths and gpdoc exits
 with status 1.`,
@@ -35,14 +40,20 @@ with status 1.`,
 				if err != nil {
 					return usageError("render: %v", err)
 				}
-				stage, err := render.New(render.Options{Deterministic: deterministic})
+				var ref time.Time
+				if refTime != "" {
+					if ref, err = time.Parse(time.RFC3339, refTime); err != nil {
+						return usageError("render: --reference-time must be an RFC 3339 date and time, e.g. 2026-11-20T16:00:00Z: %v", err)
+					}
+				}
+				stage, err := render.New(render.Options{})
 				if err != nil {
 					return withCode(exitFailed, err)
 				}
 				c, err := render.Parse(raw, time.Now())
 				if err == nil {
 					var rep *render.Report
-					if rep, err = stage.Render(cmd.Context(), c); err == nil {
+					if rep, err = stage.Render(cmd.Context(), c, ref); err == nil {
 						if err := writeFileAtomic(out, rep.PDF); err != nil {
 							return withCode(exitFailed, fmt.Errorf("render: %w", err))
 						}
@@ -64,7 +75,9 @@ with status 1.`,
 			},
 		}
 		cmd.Flags().StringVarP(&out, "output", "o", "", "write the PDF to this file (required)")
-		cmd.Flags().BoolVar(&deterministic, "deterministic", false, "take all dates from the consultation, so that equal input gives identical bytes")
+		cmd.Flags().StringVar(&refTime, "reference-time", "", "RFC 3339 time used as the sending date when the consultation has none, and as the PDF's dates (default: the consultation's own dates)")
+		cmd.Flags().BoolVar(&deterministic, "deterministic", false, "no effect: the output is always deterministic")
+		_ = cmd.Flags().MarkDeprecated("deterministic", "the output is always deterministic now")
 		return cmd
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -17,8 +18,8 @@ import (
 	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/pipeline/manifest"
+	"github.com/gpdoc/gpdoc/stages"
 	"github.com/gpdoc/gpdoc/stages/downsample"
-	"github.com/gpdoc/gpdoc/stages/render"
 	"github.com/gpdoc/gpdoc/stages/sanitise"
 	"github.com/gpdoc/gpdoc/stages/sizegate"
 	"github.com/gpdoc/gpdoc/stages/validate"
@@ -30,7 +31,7 @@ type validateFlags struct {
 	json        bool
 	sanitise    bool
 	downsample  bool
-	maxBytes    int64
+	limits      limitFlags
 	maxPixels   int64
 	topics      []string
 	concurrency int
@@ -41,17 +42,23 @@ func newValidateCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "validate MANIFEST",
 		Short: "Check every message of a manifest and print every problem",
-		Long: `validate reads a manifest (JSON Lines; "-" reads standard input) and checks
-every message against its route's rules, the way the conneQt service would,
-without sending anything. It prints every problem of every message, with the
-API's JSON path, and every malformed line.
+		Long: `validate reads a manifest (JSON Lines; "-" reads standard input) and runs
+every message through gpdoc's pipeline short of sending: validate, sanitise,
+render (the consultation report and its checks against the message),
+downsample, the size gate and assembly, exactly as backfill and send do, but
+without sending, writing or keeping a ledger. It prints every problem of every
+message, with the API's JSON path, and every malformed line: every problem
+"backfill --dry-run" would find.
 
-By default the check runs the pipeline up to the size gate, sending nothing:
-what the sanitise stage fixes (file names, text encodings, PDF scripts, a
-printed NHS number) and what the downsample stage fits (an oversize photo or
-PDF, a PNG on the instant route) is shown as a change, and what is still over
-the size limit is a problem. --sanitise=false or --downsample=false check the
-messages exactly as they are.
+What the sanitise stage fixes (file names, text encodings, PDF scripts, a
+printed NHS number, an identifier type left out) is shown as a change; what
+the downsample stage fits (an oversize photo or PDF, a PNG on the instant
+route) as a change. --sanitise=false and --downsample=false leave those
+stages out and check the messages exactly as they will be sent, as the
+service would.
+
+--max-attachment-bytes and --limit-basis set the size limit as they do for
+backfill and send.
 
 With --json every message is one line of JSON: its line number, sourceId and
 messageId, whether it is valid, and the problems as an RFC 7807 problem
@@ -73,13 +80,61 @@ malformed, 2 for a usage error.`,
 	}
 	fl := cmd.Flags()
 	fl.BoolVar(&f.json, "json", false, "print one JSON object per message (problem JSON)")
-	fl.BoolVar(&f.sanitise, "sanitise", true, "run the sanitise stage: fixable problems become changes (false: check exactly)")
-	fl.BoolVar(&f.downsample, "downsample", true, "run the downsample stage: oversize images and PDFs are fitted (false: check exactly)")
-	fl.Int64Var(&f.maxBytes, "max-attachment-bytes", 0, "per-attachment limit in decoded bytes (0: the route's, 5000000)")
+	fl.BoolVar(&f.sanitise, "sanitise", true, "run the sanitise stage: fixable problems become changes (false: they are problems)")
+	fl.BoolVar(&f.downsample, "downsample", true, "run the downsample stage: oversize images and PDFs are fitted (false: they are problems)")
+	f.limits.register(cmd)
 	fl.Int64Var(&f.maxPixels, "max-pixels", 0, fmt.Sprintf("pixel budget per image (0: %d)", validate.DefaultMaxPixels))
 	fl.StringSliceVar(&f.topics, "topic", nil, "allowed topic (repeat, or comma-separated); default: any non-empty topic")
 	fl.IntVar(&f.concurrency, "concurrency", 0, "messages checked at once (0: one per CPU)")
 	return cmd
+}
+
+// pipeline is the pre-flight pipeline: stages.Preflight (everything
+// backfill runs but the send), with the sanitise and downsample stages left
+// out when their flags say so.
+func (f validateFlags) pipeline() (pipeline.Pipeline, error) {
+	routes, err := f.limits.routes()
+	if err != nil {
+		return nil, err
+	}
+	vo := validate.Options{MaxPixels: f.maxPixels, Topics: f.topics}
+	p, err := stages.Preflight(stages.Options{
+		Routes:     routes,
+		Validate:   vo,
+		Sanitise:   sanitise.Options{MaxPixels: f.maxPixels},
+		Downsample: downsample.Options{MaxPixels: f.maxPixels},
+	})
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	if f.sanitise && f.downsample {
+		return p, nil
+	}
+	if !f.sanitise {
+		p = p.Without(sanitise.Name)
+	}
+	if !f.downsample {
+		p = p.Without(downsample.StageName)
+	}
+	// Without them, the message is checked as it will be sent, exactly as
+	// the service would (validate.CheckMessage), before the size gate.
+	exact := pipeline.CollectingProblems(pipeline.MessageFunc("exact", func(_ context.Context, doc *pipeline.Document) error {
+		problems, warnings := validate.CheckMessage(doc.Route, doc.Message, vo)
+		doc.AddWarning(newWarnings(doc.Warnings(), warnings)...)
+		return conneqt.NewValidationError(problems)
+	}))
+	return p.InsertBefore(sizegate.Name, exact)
+}
+
+// newWarnings returns the warnings of add that are not already in have.
+func newWarnings(have, add []conneqt.Problem) []conneqt.Problem {
+	var out []conneqt.Problem
+	for _, w := range add {
+		if !slices.Contains(have, w) {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // validateEntry is one printed result, in --json form.
@@ -95,12 +150,12 @@ type validateEntry struct {
 }
 
 func runValidate(ctx context.Context, stdout, stderr io.Writer, path string, f validateFlags) error {
-	if f.maxBytes < 0 || f.maxPixels < 0 || f.concurrency < 0 {
-		return usageError("--max-attachment-bytes, --max-pixels and --concurrency must not be negative")
+	if f.maxPixels < 0 || f.concurrency < 0 {
+		return usageError("--max-pixels and --concurrency must not be negative")
 	}
-	stages, err := validatePipeline(f)
+	preflight, err := f.pipeline()
 	if err != nil {
-		return usageError("%v", err)
+		return err
 	}
 
 	var in io.Reader = os.Stdin
@@ -132,11 +187,6 @@ func runValidate(ctx context.Context, stdout, stderr io.Writer, path string, f v
 				seq++
 				continue
 			}
-			if f.maxBytes > 0 && l.Doc.Route != nil {
-				r := l.Doc.Route.Clone() // the size gate reads the route's limit
-				r.MaxAttachmentBytes = f.maxBytes
-				l.Doc.Route = r
-			}
 			mu.Lock()
 			seqOf[l.Doc] = seq
 			mu.Unlock()
@@ -146,7 +196,7 @@ func runValidate(ctx context.Context, stdout, stderr io.Writer, path string, f v
 			}
 		}
 	})
-	runner := &pipeline.Runner{Stages: stages, MessageConcurrency: f.concurrency}
+	runner := &pipeline.Runner{Stages: preflight, MessageConcurrency: f.concurrency}
 	err = runner.Run(ctx, docs, func(doc *pipeline.Document, err error) {
 		mu.Lock()
 		seq := seqOf[doc]
@@ -172,41 +222,6 @@ func runValidate(ctx context.Context, stdout, stderr io.Writer, path string, f v
 		return withCode(exitFailed, nil)
 	}
 	return nil
-}
-
-// validatePipeline is what the validate command runs on each message. By
-// default: the check phase of the default pipeline (validate, sanitise,
-// render), then downsample and the size gate, so that what downsample
-// fits passes and what it cannot is reported. With --sanitise=false or
-// --downsample=false: the report is rendered, then the message is checked
-// exactly as it is, as the service would (validate.CheckMessage).
-func validatePipeline(f validateFlags) (pipeline.Pipeline, error) {
-	vo := validate.Options{MaxPixels: f.maxPixels, Topics: f.topics}
-	r, err := render.New(render.Options{})
-	if err != nil {
-		return nil, err
-	}
-	if !f.sanitise || !f.downsample {
-		exact := pipeline.MessageFunc(validate.Name, func(_ context.Context, doc *pipeline.Document) error {
-			problems, warnings := validate.CheckMessage(doc.Route, doc.Message, vo)
-			doc.AddWarning(warnings...)
-			return conneqt.NewValidationError(problems)
-		})
-		return pipeline.Pipeline{r, pipeline.CollectingProblems(exact)}, nil
-	}
-	v, err := validate.New(vo)
-	if err != nil {
-		return nil, err
-	}
-	s, err := sanitise.New(sanitise.Options{MaxPixels: f.maxPixels})
-	if err != nil {
-		return nil, err
-	}
-	d, err := downsample.New(downsample.Options{})
-	if err != nil {
-		return nil, err
-	}
-	return pipeline.Pipeline{v, s, r, d, sizegate.New()}, nil
 }
 
 func entryFor(doc *pipeline.Document, err error) validateEntry {

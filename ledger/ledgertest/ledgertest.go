@@ -1,6 +1,9 @@
 // Package ledgertest checks a [ledger.Ledger] implementation against the
 // ledger's rules: the life of an entry, the re-run rules of [ledger.Decide],
-// and safety for concurrent use. Every implementation's tests call [Run].
+// and safety for concurrent use, plus the optional capabilities the
+// implementation has ([ledger.BatchClaimer], [ledger.Lister],
+// [ledger.FleetStater], [ledger.PayloadRecorder]). Every implementation's
+// tests call [Run]; ledgers shared by many workers also call [RunLeases].
 package ledgertest
 
 import (
@@ -25,6 +28,10 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 	t.Run("RetryInvalid", func(t *testing.T) { retryInvalid(t, fresh(t)) })
 	t.Run("Concurrent", func(t *testing.T) { concurrent(t, fresh(t)) })
 	t.Run("BlockContent", func(t *testing.T) { blockContent(t, fresh(t)) })
+	t.Run("ClaimBatch", func(t *testing.T) { claimBatch(t, fresh(t)) })
+	t.Run("List", func(t *testing.T) { list(t, fresh(t)) })
+	t.Run("FleetStats", func(t *testing.T) { fleetStats(t, fresh(t)) })
+	t.Run("RecordPayload", func(t *testing.T) { recordPayload(t, fresh(t)) })
 }
 
 func blockContent(t *testing.T, open Opener) {

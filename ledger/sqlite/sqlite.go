@@ -68,6 +68,7 @@ type Ledger struct {
 var (
 	_ ledger.Ledger         = (*Ledger)(nil)
 	_ ledger.ContentBlocker = (*Ledger)(nil)
+	_ ledger.Lister         = (*Ledger)(nil)
 )
 
 // Options configure [Open]. The zero value is ready to use.
@@ -336,6 +337,11 @@ func (l *Ledger) Stats(ctx context.Context) (ledger.Stats, error) {
 		return nil, fmt.Errorf("ledger: stats: %w", err)
 	}
 	return s, nil
+}
+
+// List implements [ledger.Lister]; it is [Ledger.Entries].
+func (l *Ledger) List(ctx context.Context, fn func(ledger.Entry) error) error {
+	return l.Entries(ctx, fn)
 }
 
 // Entries calls fn for every entry in messageId order, stopping at the first

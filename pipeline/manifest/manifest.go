@@ -216,6 +216,7 @@ func parse(raw []byte, baseDir string) (*pipeline.Document, error) {
 		msg.MessageID = DeriveMessageID(in.SourceID)
 	}
 	doc := &pipeline.Document{SourceID: in.SourceID, Route: route, Message: msg, Consultation: in.Consultation}
+	fillIdentifiers(doc)
 	if in.Body != nil {
 		msg.Body = &conneqt.Body{MIMEType: in.Body.MIMEType, Content: in.Body.Content}
 		if in.Body.FileName != "" {

@@ -3,8 +3,10 @@ package manifest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -183,6 +185,7 @@ func FuzzParseLine(f *testing.F) {
 	}
 	f.Add([]byte(`{"route":"standard","sourceId":"a","codedDataItems":[{"code":"1","value":1e999}]}`))
 	f.Add([]byte(`{"type":"GPConnectMessage","messageId":"x","attachments":[{"content":"=="}]}`))
+	f.Add([]byte(`{"route":"gpconnect","sourceId":"a","recipient":{"id":{"value":"uNk"}},"subject":{"id":{"value":"9434765919"}}}`))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		l := manifest.ParseLine(line, 1, "/base")
 		if (l.Doc == nil) == (l.Err == nil) {
@@ -197,10 +200,85 @@ func FuzzParseLine(f *testing.F) {
 		if l.Doc.Route == nil || l.Doc.Message.MessageID == "" || l.Doc.Message.Type == "" {
 			t.Fatalf("incomplete document from %q", line)
 		}
+		// Every route allows one recipient id type: it is always filled in.
+		if rid := l.Doc.Message.Recipient.ID; rid.Type == "" {
+			t.Fatalf("recipient.id.type not filled in from %q", line)
+		} else {
+			for _, lit := range l.Doc.Route.RecipientLiterals {
+				if strings.EqualFold(strings.TrimSpace(rid.Value), lit) && rid.Value != lit {
+					t.Fatalf("recipient %q not read as %q", rid.Value, lit)
+				}
+			}
+		}
 		for _, a := range l.Doc.Message.Attachments {
 			if a.Data == nil && a.Path == "" {
 				t.Fatalf("attachment with neither data nor path from %q", line)
 			}
 		}
 	})
+}
+
+// TestIdentifierTypesFilledIn: recipient.id.type and subject.id.type left
+// out are filled in where the route allows one value, and reported as
+// changes; GP Connect's subject, with two, stays empty for validate to
+// name. A GP Connect recipient literal in another case is read as the
+// literal.
+func TestIdentifierTypesFilledIn(t *testing.T) {
+	const (
+		nhs = `"subject":{"id":{"value":"9434765919"%s}}`
+		vnt = `,"type":"VerifiedNhsNumber"`
+	)
+	for _, tt := range []struct {
+		name                  string
+		route, recipient, sub string
+		wantRecipient         conneqt.Identifier
+		wantSubjectType       string
+		changes               []string // "name: action after"
+	}{
+		{"standard, both left out", "standard", `{"id":{"value":"G00001"}}`, fmt.Sprintf(nhs, ""),
+			conneqt.Identifier{Value: "G00001", Type: conneqt.IDOcsClient}, conneqt.IDVerifiedNHSNumber,
+			[]string{"recipient.id.type: filled in OcsClientIdentifier", "subject.id.type: filled in VerifiedNhsNumber"}},
+		{"standard, both given", "standard", `{"id":{"value":"G00001","type":"OcsClientIdentifier"}}`, fmt.Sprintf(nhs, vnt),
+			conneqt.Identifier{Value: "G00001", Type: conneqt.IDOcsClient}, conneqt.IDVerifiedNHSNumber, nil},
+		{"standard, wrong type kept for validate", "standard", `{"id":{"value":"G00001","type":"OdsOrganisationId"}}`, fmt.Sprintf(nhs, vnt),
+			conneqt.Identifier{Value: "G00001", Type: conneqt.IDOdsOrganisation}, conneqt.IDVerifiedNHSNumber, nil},
+		{"instant, recipient type left out", "instant", `{"id":{"value":"GPPRAC001"}}`, fmt.Sprintf(nhs, vnt),
+			conneqt.Identifier{Value: "GPPRAC001", Type: conneqt.IDOcsClient}, conneqt.IDVerifiedNHSNumber,
+			[]string{"recipient.id.type: filled in OcsClientIdentifier"}},
+		{"gpconnect, subject type has two values", "gpconnect", `{"id":{"value":"B86057"}}`, fmt.Sprintf(nhs, ""),
+			conneqt.Identifier{Value: "B86057", Type: conneqt.IDOdsOrganisation}, "",
+			[]string{"recipient.id.type: filled in OdsOrganisationId"}},
+		{"gpconnect, unk", "gpconnect", `{"id":{"value":"unk","type":"OdsOrganisationId"}}`, fmt.Sprintf(nhs, vnt),
+			conneqt.Identifier{Value: "UNK", Type: conneqt.IDOdsOrganisation}, conneqt.IDVerifiedNHSNumber,
+			[]string{"recipient.id.value: normalised UNK"}},
+		{"gpconnect, GPConnect", "gpconnect", `{"id":{"value":"GPConnect","type":"OdsOrganisationId"}}`, fmt.Sprintf(nhs, vnt),
+			conneqt.Identifier{Value: "gpconnect", Type: conneqt.IDOdsOrganisation}, conneqt.IDVerifiedNHSNumber,
+			[]string{"recipient.id.value: normalised gpconnect"}},
+		{"gpconnect, UNK as is", "gpconnect", `{"id":{"value":"UNK","type":"OdsOrganisationId"}}`, fmt.Sprintf(nhs, vnt),
+			conneqt.Identifier{Value: "UNK", Type: conneqt.IDOdsOrganisation}, conneqt.IDVerifiedNHSNumber, nil},
+		{"standard, unk is an OCS id", "standard", `{"id":{"value":"unk","type":"OcsClientIdentifier"}}`, fmt.Sprintf(nhs, vnt),
+			conneqt.Identifier{Value: "unk", Type: conneqt.IDOcsClient}, conneqt.IDVerifiedNHSNumber, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			line := fmt.Sprintf(`{"route":%q,"sourceId":"s","topic":"Health","recipient":%s,%s}`, tt.route, tt.recipient, tt.sub)
+			l := manifest.ParseLine([]byte(line), 1, "")
+			if l.Err != nil {
+				t.Fatal(l.Err)
+			}
+			m := l.Doc.Message
+			if m.Recipient.ID != tt.wantRecipient || m.Subject.ID.Type != tt.wantSubjectType {
+				t.Errorf("recipient %+v, subject type %q; want %+v, %q", m.Recipient.ID, m.Subject.ID.Type, tt.wantRecipient, tt.wantSubjectType)
+			}
+			var got []string
+			for _, c := range l.Doc.Changes() {
+				if c.Stage != manifest.ChangeStage {
+					t.Errorf("change %+v not from stage %q", c, manifest.ChangeStage)
+				}
+				got = append(got, c.Name+": "+c.Action+" "+c.After)
+			}
+			if !slices.Equal(got, tt.changes) {
+				t.Errorf("changes %q, want %q", got, tt.changes)
+			}
+		})
+	}
 }

@@ -19,8 +19,8 @@ const StageName = "downsample"
 // attachment only when it is over the size limit (Options.MaxBytes, or
 // else the route's MaxDecodedBytes, which the size gate after it checks),
 // or when it is a PNG on a route that does not accept PNG (then it becomes
-// a JPEG, and its MIME type and file extension change with it). Each change is reported with
-// doc.AddChange, its Data holding the Report's figures. Content it cannot
+// a JPEG, and its MIME type and file extension change with it). Each change
+// is reported with doc.AddChange, its Data holding the Report's figures. Content it cannot
 // shrink (text), or cannot fit, is left as it is for the size gate (stage
 // sizegate) to refuse, with a warning that says how close fitting came;
 // content that does not decode is a problem for attachments[i].content.

@@ -9,12 +9,13 @@
 // pipeline stage that does both for a [pipeline.Document].
 //
 // The report: a blue "CONSULTATION REPORT" band with "- Confidential:
-// personal data -", the version and the number of related documents on
-// every page; the patient ("SURNAME, Forename (Title)", DOB as DD-Mmm-YYYY,
-// NHS number as ### ### ####, addresses and telephones); the consulting
-// organisation and clinician; the consultation and sending dates and the
-// receiving practice; CLINICAL NOTES with the fixed summary reason, each
-// section's bold title beside its notes, the coded items table and the
+// personal data -", the version, the number of related documents and "Page
+// x of y" on every page; the patient ("SURNAME, Forename (Title)", DOB as
+// DD-Mmm-YYYY, NHS number as ### ### ####, Home/Registered Address and
+// telephones); the consulting organisation and clinician; the consultation
+// date, "Date consultation letter sent" and the receiving practice;
+// CLINICAL NOTES with the fixed summary reason, each section as "title:
+// notes" (title in bold), the coded items table (an addition) and the
 // follow-up actions; "Page x of y" in every footer. A confidential
 // consultation shows "Confidential item" for the clinician and organisation
 // details and "The details of this consultation have been set as

@@ -24,11 +24,11 @@ func ExampleStage_Render() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	stage, err := render.New(render.Options{Deterministic: true})
+	stage, err := render.New(render.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}
-	rep, err := stage.Render(context.Background(), c)
+	rep, err := stage.Render(context.Background(), c, time.Time{})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/gpdoc/gpdoc/conneqt"
 )
@@ -35,7 +36,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if _, err := s.Render(t.Context(), c); err != nil && !errors.Is(err, conneqt.ErrInvalid) {
+		if _, err := s.Render(t.Context(), c, time.Time{}); err != nil && !errors.Is(err, conneqt.ErrInvalid) {
 			t.Fatalf("Render: %v", err)
 		}
 	})

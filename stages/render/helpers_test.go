@@ -73,7 +73,7 @@ func newStage(t testing.TB, o Options) *Stage {
 
 func render(t testing.TB, s *Stage, c *Consultation) *Report {
 	t.Helper()
-	rep, err := s.Render(t.Context(), c)
+	rep, err := s.Render(t.Context(), c, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func TestPreview(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s := newStage(t, Options{Deterministic: true})
+	s := newStage(t, Options{})
 	short := example(t)
 	long := example(t)
 	long.Patient.CurrentAddress = "Room 4, Seaview Hotel, Weston-super-Mare BS23 1AA"

@@ -40,6 +40,8 @@ const (
 	bandHeight   = 32
 	barHeight    = 18
 	labelWidth   = 104
+	// wideLabelWidth fits "Date consultation letter sent" on one line.
+	wideLabelWidth = 150
 )
 
 type styles struct {
@@ -100,24 +102,40 @@ func (r *report) header(p *layout.Page, number int) float64 {
 	p.TextRight(x+w-10, y+(bandHeight-r.st.bandSmall.LineHeight())/2, r.st.bandSmall, "- Confidential: personal data -")
 	y += bandHeight + 4
 	p.Text(x, y, r.st.small, "Version "+strconv.Itoa(r.c.Version))
-	p.Text(x+70, y, r.st.small, "Number of related documents: "+strconv.Itoa(r.c.RelatedDocuments))
+	p.Text(x+70, y, r.st.small, r.relatedText())
 	if number > 1 {
-		// The patient on every later page, shortened if it would run into
-		// the related-documents count.
-		room := w - 70 - r.st.small.Font.Width("Number of related documents: "+strconv.Itoa(r.c.RelatedDocuments), r.st.small.Size) - 20
-		p.TextRight(x+w, y, r.st.small, r.st.small.Font.Truncate(r.patient+"   NHS No "+r.nhs, r.st.small.Size, room))
+		// The patient on every later page (an addition to the
+		// specification's header), between the related-documents count and
+		// "Page x of y", shortened if it would run into either.
+		room := w - 70 - r.st.small.Font.Width(r.relatedText(), r.st.small.Size) - pageNumberRoom - 20
+		p.TextRight(x+w-pageNumberRoom, y, r.st.small, r.st.small.Font.Truncate(r.patient+"   NHS No "+r.nhs, r.st.small.Size, room))
 	}
 	y += r.st.small.LineHeight()
 	p.Line(x, y+2, x+w, y+2, 0.75, nhsLightBlue)
 	return bandHeight + 4 + r.st.small.LineHeight() + 12
 }
 
+// pageNumberRoom is the width kept free at the right of the header line
+// for "Page x of y".
+const pageNumberRoom = 70
+
+func (r *report) relatedText() string {
+	return "Number of related documents: " + strconv.Itoa(r.c.RelatedDocuments)
+}
+
+func pageOf(number, total int) string {
+	return "Page " + strconv.Itoa(number) + " of " + strconv.Itoa(total)
+}
+
+// footer draws the footer and, since only now is the page count known, the
+// header's "Page x of y".
 func (r *report) footer(p *layout.Page, number, total int) {
 	x, w := float64(marginX), r.d.ContentWidth()
+	p.TextRight(x+w, marginTop+bandHeight+4, r.st.small, pageOf(number, total))
 	y := r.d.Height - marginBottom + 14
 	p.Line(x, y, x+w, y, 0.75, nhsLightBlue)
 	p.Text(x, y+4, r.st.small, "Confidential: personal data")
-	p.TextRight(x+w, y+4, r.st.small, "Page "+strconv.Itoa(number)+" of "+strconv.Itoa(total))
+	p.TextRight(x+w, y+4, r.st.small, pageOf(number, total))
 }
 
 // bar starts a block: a light blue band with a heading, kept with at least
@@ -164,7 +182,7 @@ func (r *report) patientBlock() {
 	dob, _ := time.Parse(time.DateOnly, p.DateOfBirth)
 	r.pairs("DOB", FormatDate(dob), "NHS No", r.nhs)
 	r.pairs("Gender", p.Gender, "", "")
-	r.pairs("Home Address", p.HomeAddress, "Tel No", p.Telephone)
+	r.pairs("Home/Registered Address", p.HomeAddress, "Tel No", p.Telephone)
 	if p.Mobile != "" {
 		r.pairs("", "", "Mobile No", p.Mobile)
 	}
@@ -200,22 +218,36 @@ func (r *report) organisationBlock() {
 	r.pairs("Organisation", org)
 }
 
+// datesBlock follows the consulting organisation, without a heading of its
+// own (the specification has none), set off by a rule.
 func (r *report) datesBlock() {
-	c := r.c
-	r.bar("CONSULTATION", 2*r.st.body.LineHeight())
+	c, d := r.c, r.d
+	d.Ensure(3 * r.st.body.LineHeight())
+	d.Advance(4)
+	d.Page().Line(d.Left(), d.Y(), d.Left()+r.contentW, d.Y(), 0.5, ruleColour)
+	d.Advance(4)
 	at, _ := time.Parse(time.RFC3339, c.ConsultationDateTime)
-	r.pairs("Consultation Date", FormatDateTime(at.In(r.loc)), "Date Letter Sent", FormatDateTime(r.sent.In(r.loc)))
 	practice := c.ReceivingPractice.Name
 	if c.ReceivingPractice.ODSCode != "" {
 		practice += " (" + c.ReceivingPractice.ODSCode + ")"
 	}
-	r.pairs("Receiving GP Practice", practice)
+	for _, kv := range [][2]string{
+		{"Consultation Date", FormatDateTime(at.In(r.loc))},
+		{"Date consultation letter sent", FormatDateTime(r.sent.In(r.loc))},
+		{"Receiving GP Practice", practice},
+	} {
+		d.Row([]layout.Cell{
+			{Text: kv[0], Style: r.st.label, Width: wideLabelWidth},
+			{Text: kv[1], Style: r.st.body, Width: r.contentW - wideLabelWidth},
+		}, layout.RowOptions{Padding: 2})
+	}
 }
 
-// noteRow is a clinical-note row: a bold title, tab-aligned notes.
+// noteRow is a clinical-note row in the specification's "[title]: [notes]"
+// form: the title in bold with its colon, the notes tab-aligned beside it.
 func (r *report) noteRow(title, text string) {
 	r.d.Row([]layout.Cell{
-		{Text: title, Style: r.st.bold, Width: labelWidth + 8, Continued: title + " (continued)"},
+		{Text: title + ":", Style: r.st.bold, Width: labelWidth + 8, Continued: title + " (continued):"},
 		{Text: text, Style: r.st.body, Width: r.contentW - labelWidth - 8},
 	}, layout.RowOptions{Padding: 3})
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	_ "time/tzdata" // Europe/London must resolve on hosts without a zoneinfo database
@@ -21,16 +22,16 @@ const StageName = "render"
 const DefaultMaxPages = 200
 
 // Options configure a Stage. The zero value is ready to use.
+//
+// The report's bytes never depend on the clock: its dates come from the
+// consultation and the reference time given to Render (a document's
+// ReferenceTime), and the PDF's file id is a hash of its content.
 type Options struct {
-	// Now is the clock: the sending date shown when the consultation has no
-	// sentDateTime, and the PDF's creation date (default time.Now).
+	// Now is the clock that dates of birth and consultation dates are
+	// checked against ("must not be in the future"; default time.Now). It
+	// only decides whether a consultation is accepted, never what the
+	// report shows.
 	Now func() time.Time
-	// Deterministic makes the output depend only on the consultation: the
-	// sending date and the PDF creation date are the consultation's
-	// sentDateTime, or its consultationDateTime if it has none, and the
-	// PDF's document id is derived from the content. Equal input gives
-	// byte-identical PDFs (for tests and reproducible builds).
-	Deterministic bool
 	// Location is the time zone dates are shown in (default Europe/London,
 	// the zone of the GP practices that receive the reports).
 	Location *time.Location
@@ -122,24 +123,20 @@ type Report struct {
 // Render lays out and writes the report for a consultation. An invalid
 // consultation (see Parse and Consultation.Validate), or one whose report
 // would be longer than Options.MaxPages, is a *conneqt.ValidationError.
-func (s *Stage) Render(ctx context.Context, c *Consultation) (rep *Report, err error) {
+//
+// ref is the reference time (pipeline.Document.ReferenceTime): the "Date
+// consultation letter sent" when the consultation has no sentDateTime, and
+// the PDF's creation and modification dates. A zero ref means the
+// consultation's own dates only: sentDateTime, else consultationDateTime.
+// The result is a pure function of c and ref.
+func (s *Stage) Render(ctx context.Context, c *Consultation, ref time.Time) (rep *Report, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	now := s.opts.Now()
-	if err := c.Validate(now); err != nil {
+	if err := c.Validate(s.opts.Now()); err != nil {
 		return nil, err
 	}
-	consulted, _ := time.Parse(time.RFC3339, c.ConsultationDateTime)
-	sent, created := now, now
-	if c.SentDateTime != "" {
-		sent, _ = time.Parse(time.RFC3339, c.SentDateTime)
-	} else if s.opts.Deterministic {
-		sent = consulted
-	}
-	if s.opts.Deterministic {
-		created = sent
-	}
+	consulted, sent, created := reportDates(c, ref)
 
 	r := layoutReport(c, s.reg, s.bold, s.opts.Location, sent, s.opts.MaxPages)
 	if err := ctx.Err(); err != nil {
@@ -163,21 +160,35 @@ func (s *Stage) Render(ctx context.Context, c *Consultation) (rep *Report, err e
 // ProcessMessage renders doc.Consultation, if the document has one, and
 // inserts the report as attachment 0 (the other attachments move up one;
 // if attachment 0 is already a generated report, it is replaced).
-// Problems with the consultation are returned as a *conneqt.ValidationError
-// with paths under "consultation".
+//
+// First it completes the fields the consultation shares with the message
+// where one side leaves them out ([Fill], recorded as changes), then checks
+// the consultation ([Parse]) and that it agrees with the message ([Check]).
+// Problems are returned together as a *conneqt.ValidationError with paths
+// under "consultation"; a document with problems is not rendered.
 func (s *Stage) ProcessMessage(ctx context.Context, doc *pipeline.Document) error {
 	raw := bytes.TrimSpace(doc.Consultation)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return nil
 	}
-	c, err := Parse(raw, s.opts.Now())
+	doc.AddChange(Fill(doc)...)
+	c, err := Parse(bytes.TrimSpace(doc.Consultation), s.opts.Now())
+	if mismatches := Check(doc); len(mismatches) > 0 {
+		var ve *conneqt.ValidationError
+		if errors.As(err, &ve) {
+			return conneqt.NewValidationError(append(slices.Clone(ve.Problems), mismatches...))
+		}
+		if err == nil {
+			return conneqt.NewValidationError(mismatches)
+		}
+	}
 	if err != nil {
 		return err
 	}
 	if len(doc.Problems()) > 0 {
 		return nil // the document stops after this stage: do not render
 	}
-	rep, err := s.Render(ctx, c)
+	rep, err := s.Render(ctx, c, doc.ReferenceTime)
 	if err != nil {
 		return err
 	}
@@ -206,6 +217,26 @@ func (s *Stage) ProcessMessage(ctx context.Context, doc *pipeline.Document) erro
 			Reason: "the report font cannot draw some characters; they are printed as '?': " + runeList(rep.Missing)})
 	}
 	return nil
+}
+
+// reportDates returns the consultation time, the sending date the report
+// shows and the PDF's creation date, from the consultation and the
+// reference time alone (never the clock). c must be valid.
+func reportDates(c *Consultation, ref time.Time) (consulted, sent, created time.Time) {
+	consulted, _ = time.Parse(time.RFC3339, c.ConsultationDateTime)
+	switch {
+	case c.SentDateTime != "":
+		sent, _ = time.Parse(time.RFC3339, c.SentDateTime)
+	case !ref.IsZero():
+		sent = ref
+	default:
+		sent = consulted
+	}
+	created = sent
+	if !ref.IsZero() {
+		created = ref
+	}
+	return consulted, sent, created
 }
 
 func runeList(rs []rune) string {

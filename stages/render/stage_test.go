@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
@@ -134,7 +135,7 @@ func TestParseNeverEchoesNHSNumber(t *testing.T) {
 }
 
 func TestStageProcessMessage(t *testing.T) {
-	s := newStage(t, Options{Deterministic: true})
+	s := newStage(t, Options{})
 	other := &conneqt.Attachment{FileName: "photo.jpg", MIMEType: conneqt.MIMEJPEG, Data: []byte{0xFF, 0xD8}}
 	doc := &pipeline.Document{
 		Message:      &conneqt.Message{Attachments: []*conneqt.Attachment{other}},
@@ -281,7 +282,7 @@ func ExampleParse() {
 func TestRenderValidates(t *testing.T) {
 	c := example(t)
 	c.Patient.NHSNumber = "123"
-	_, err := newStage(t, Options{}).Render(t.Context(), c)
+	_, err := newStage(t, Options{}).Render(t.Context(), c, time.Time{})
 	var ve *conneqt.ValidationError
 	if !errors.As(err, &ve) || ve.Problems[0].Name != "consultation.patient.nhsNumber" {
 		t.Errorf("err = %v, want a problem at consultation.patient.nhsNumber", err)

@@ -114,15 +114,31 @@ func countReason(route *conneqt.Route) string {
 // 1 to 9 letters and digits (docs/spec.md#identifiers).
 func IsODSCode(s string) bool { return odsPattern.MatchString(s) }
 
-func checkRecipient(route *conneqt.Route, id conneqt.Identifier, r *report) {
-	if !slices.Contains(route.RecipientIDTypes, id.Type) {
-		r.problem("recipient.id.type", "must be "+quoteList(route.RecipientIDTypes)+" on the "+string(route.Name)+" route", clip(id.Type))
+// checkIDType checks an identifier's type against the route's values. An
+// empty type is filled in by the manifest reader where the route allows one
+// value; where it allows several, it is required.
+func checkIDType(route *conneqt.Route, name, typ string, allowed []string, r *report) {
+	switch {
+	case slices.Contains(allowed, typ):
+	case typ == "":
+		r.problem(name, "required on the "+string(route.Name)+" route: "+quoteList(allowed), "")
+	default:
+		r.problem(name, "must be "+quoteList(allowed)+" on the "+string(route.Name)+" route", clip(typ))
 	}
+}
+
+func checkRecipient(route *conneqt.Route, id conneqt.Identifier, r *report) {
+	checkIDType(route, "recipient.id.type", id.Type, route.RecipientIDTypes, r)
 	v := id.Value
+	literal := slices.IndexFunc(route.RecipientLiterals, func(l string) bool { return strings.EqualFold(strings.TrimSpace(v), l) })
 	switch {
 	case v == "":
 		r.problem("recipient.id.value", "required", "")
 	case slices.Contains(route.RecipientLiterals, v):
+	case literal >= 0:
+		// "unk" is not an ODS code: it is UNK written in another case.
+		lit := route.RecipientLiterals[literal]
+		r.problem("recipient.id.value", fmt.Sprintf("must be written '%s' (as the %s route spells it), not as an organisation code", lit, route.Name), clip(v))
 	case id.Type == conneqt.IDOdsOrganisation:
 		if !odsPattern.MatchString(v) {
 			reason := "must be an ODS organisation code (1 to 9 letters and digits)"
@@ -139,9 +155,7 @@ func checkRecipient(route *conneqt.Route, id conneqt.Identifier, r *report) {
 }
 
 func checkSubject(route *conneqt.Route, id conneqt.Identifier, opts Options, r *report) {
-	if !slices.Contains(route.SubjectIDTypes, id.Type) {
-		r.problem("subject.id.type", "must be "+quoteList(route.SubjectIDTypes)+" on the "+string(route.Name)+" route", clip(id.Type))
-	}
+	checkIDType(route, "subject.id.type", id.Type, route.SubjectIDTypes, r)
 	if id.Value == "" {
 		r.problem("subject.id.value", "required: the patient's NHS number", "")
 		return

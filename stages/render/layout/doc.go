@@ -8,11 +8,13 @@
 // fonts cannot draw characters outside Windows-1252, and user fonts must be
 // installed into a font directory on disk (a process-wide setting) and are
 // subset under a random name. So this package embeds its fonts itself: a
-// [Font] is parsed once (golang.org/x/image/font/sfnt), its program and
-// ToUnicode map compressed once, and each PDF gets a Type0/CIDFontType2 font
-// with an Identity-H encoding that references those shared, read-only
-// bytes. pdfcpu builds the page tree (create.UpdatePageTree) and writes the
-// file (api.WriteContext).
+// [Font] is parsed once (golang.org/x/image/font/sfnt and its own table
+// directory reader), and each PDF gets a Type0/CIDFontType2 font with an
+// Identity-H encoding whose program is a subset of the font: the glyphs the
+// document sets (and the components of composite glyphs) under their
+// original glyph ids, the others empty (subset.go). Its name's tag, W array
+// and ToUnicode map are derived from the same glyph set. pdfcpu builds the
+// page tree (create.UpdatePageTree) and writes the file (api.WriteContext).
 //
 // # Use
 //

@@ -105,7 +105,7 @@ func (p *Page) Text(x, y float64, st Style, s string) {
 	p.num(p.round(x))
 	p.num(p.round(p.doc.Height - y - st.baseline()))
 	p.content = append(p.content, "Td\n"...)
-	p.content = st.Font.appendHex(p.content, s)
+	p.content = st.Font.appendHex(p.content, s, p.doc.glyphsUsed(st.Font))
 	p.content = append(p.content, " Tj\nET\n"...)
 }
 
@@ -170,6 +170,23 @@ type Document struct {
 	top     float64 // where the current page's body starts
 	missing []rune
 	err     error
+	used    map[*Font][]bool // glyphs set, by font, indexed by glyph id
+	// fullFonts embeds whole font programs instead of subsets (for tests
+	// that compare the two).
+	fullFonts bool
+}
+
+// glyphsUsed returns the set of glyphs of f the document has set.
+func (d *Document) glyphsUsed(f *Font) []bool {
+	u, ok := d.used[f]
+	if !ok {
+		if d.used == nil {
+			d.used = map[*Font][]bool{}
+		}
+		u = make([]bool, len(f.advance))
+		d.used[f] = u
+	}
+	return u
 }
 
 // New returns an A4 document with the given margins.

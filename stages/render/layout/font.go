@@ -18,9 +18,10 @@ import (
 
 // Font is an embedded TrueType font with everything the layout needs
 // precomputed: advance widths, the character map of the Basic Multilingual
-// Plane, and the PDF streams (the font program, the ToUnicode map) already
-// compressed, so that rendering a document never parses or compresses the
-// font again. A Font is immutable and safe for concurrent use.
+// Plane and the font's table directory, so that rendering a document never
+// parses the font again. Each PDF embeds a subset of the font: the glyphs
+// the document uses, under their own glyph ids (see [Document.PDF]). A Font
+// is immutable and safe for concurrent use.
 type Font struct {
 	name       string   // PostScript-safe name used as BaseFont
 	unitsPerEm float64  // font design units per em
@@ -35,10 +36,9 @@ type Font struct {
 	italicAngle                float64
 	fixedPitch                 bool
 
-	fontFile    []byte // the TTF program, zlib (FlateDecode) compressed
-	fontFileLen int    // its uncompressed length (Length1)
-	toUnicode   []byte // ToUnicode CMap, compressed
-	widthsPDF   []int  // advance widths in PDF glyph space (1/1000 em)
+	ttf         []byte      // the whole TrueType program (read-only)
+	sfnt        *sfntTables // its tables, for subsetting
+	widthsPDF   []int       // advance widths in PDF glyph space (1/1000 em)
 	notdefWidth int
 }
 
@@ -122,22 +122,29 @@ func NewFont(name string, ttf []byte) (*Font, error) {
 		f.widthsPDF[i] = int(math.Round(float64(a) * 1000 / f.unitsPerEm))
 	}
 	f.notdefWidth = f.widthsPDF[0]
-	if f.fontFile, err = compress(ttf); err != nil {
-		return nil, fmt.Errorf("layout: font %s: compress: %w", name, err)
+	f.ttf = ttf
+	if f.sfnt, err = parseSFNT(ttf); err != nil {
+		return nil, fmt.Errorf("layout: font %s: %w", name, err)
 	}
-	f.fontFileLen = len(ttf)
-	if f.toUnicode, err = compress(f.toUnicodeCMap()); err != nil {
-		return nil, fmt.Errorf("layout: font %s: compress: %w", name, err)
+	if f.sfnt.numGlyphs != n {
+		return nil, fmt.Errorf("layout: font %s: %w: maxp says %d glyphs, the font has %d", name, ErrFont, f.sfnt.numGlyphs, n)
 	}
 	return f, nil
 }
 
+// zlibWriters reuses compressors: each holds about a megabyte of state, and
+// every PDF compresses its font subsets and ToUnicode maps.
+var zlibWriters = sync.Pool{New: func() any {
+	w, _ := zlib.NewWriterLevel(nil, zlib.BestCompression) // the level is valid
+	return w
+}}
+
+// compress returns b zlib (FlateDecode) compressed.
 func compress(b []byte) ([]byte, error) {
 	var out bytes.Buffer
-	w, err := zlib.NewWriterLevel(&out, zlib.BestCompression)
-	if err != nil {
-		return nil, err
-	}
+	w := zlibWriters.Get().(*zlib.Writer)
+	defer zlibWriters.Put(w)
+	w.Reset(&out)
 	if _, err := w.Write(b); err != nil {
 		return nil, err
 	}
@@ -147,9 +154,9 @@ func compress(b []byte) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// toUnicodeCMap maps every glyph with a known character back to it, so that
-// text can be extracted and searched.
-func (f *Font) toUnicodeCMap() []byte {
+// toUnicodeCMap maps every used glyph with a known character back to it,
+// so that text can be extracted and searched.
+func (f *Font) toUnicodeCMap(used []bool) []byte {
 	var b bytes.Buffer
 	b.WriteString("/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n" +
 		"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n" +
@@ -161,7 +168,7 @@ func (f *Font) toUnicodeCMap() []byte {
 	}
 	var pairs []pair
 	for g, r := range f.toRune {
-		if r != 0 {
+		if r != 0 && g < len(used) && used[g] {
 			pairs = append(pairs, pair{uint16(g), r})
 		}
 	}
@@ -254,14 +261,16 @@ func containsRune(rs []rune, r rune) bool {
 	return false
 }
 
-// appendHex appends s as a PDF hex string of 2-byte glyph ids (Identity-H).
-func (f *Font) appendHex(b []byte, s string) []byte {
+// appendHex appends s as a PDF hex string of 2-byte glyph ids (Identity-H)
+// and marks the glyphs in used (indexed by glyph id).
+func (f *Font) appendHex(b []byte, s string, used []bool) []byte {
 	const hex = "0123456789ABCDEF"
 	b = append(b, '<')
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		i += n
 		g, _ := f.glyph(r)
+		used[g] = true
 		b = append(b, hex[g>>12], hex[g>>8&15], hex[g>>4&15], hex[g&15])
 	}
 	return append(b, '>')

@@ -3,6 +3,8 @@ package layout
 import (
 	"bytes"
 	"crypto/md5"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -88,7 +90,7 @@ func (d *Document) PDF(info Info) (out []byte, err error) {
 		for k, f := range p.fonts {
 			ir, ok := fontRefs[f]
 			if !ok {
-				if ir, err = addFont(xt, f); err != nil {
+				if ir, err = addFont(xt, f, d.glyphsUsed(f), d.fullFonts); err != nil {
 					return nil, err
 				}
 				fontRefs[f] = ir
@@ -196,16 +198,34 @@ func stampID(b []byte, id [16]byte) error {
 }
 
 // addFont writes a Type0 font with an Identity-H encoding, whose
-// descendant is a CIDFontType2 with CIDs equal to glyph ids, the whole
-// TrueType program embedded (FontFile2), its widths, and a ToUnicode map so
-// that text can be extracted. The compressed streams are shared, read-only,
-// between documents.
-func addFont(xt *model.XRefTable, f *Font) (*types.IndirectRef, error) {
-	fontFile, err := rawStream(xt, f.fontFile, map[string]types.Object{"Length1": types.Integer(f.fontFileLen)})
+// descendant is a CIDFontType2 with CIDs equal to glyph ids, a subset of the
+// TrueType program embedded (FontFile2: the glyphs in used, under their own
+// ids), the widths of those glyphs, and a ToUnicode map so that text can be
+// extracted. The subset's name carries a tag derived from the glyph set
+// ("ABCDEF+GoRegular", ISO 32000-1 9.6.4), never a random one. full embeds
+// the whole program instead.
+func addFont(xt *model.XRefTable, f *Font, used []bool, full bool) (*types.IndirectRef, error) {
+	program, name := f.ttf, f.name
+	if !full {
+		var err error
+		if program, err = f.sfnt.subset(used, f.toRune); err != nil {
+			return nil, fmt.Errorf("layout: subset font %s: %w", f.name, err)
+		}
+		name = subsetTag(used) + "+" + f.name
+	}
+	packed, err := compress(program)
+	if err != nil {
+		return nil, fmt.Errorf("layout: font %s: compress: %w", f.name, err)
+	}
+	fontFile, err := rawStream(xt, packed, map[string]types.Object{"Length1": types.Integer(len(program))})
 	if err != nil {
 		return nil, err
 	}
-	toUnicode, err := rawStream(xt, f.toUnicode, nil)
+	cmap, err := compress(f.toUnicodeCMap(used))
+	if err != nil {
+		return nil, fmt.Errorf("layout: font %s: compress: %w", f.name, err)
+	}
+	toUnicode, err := rawStream(xt, cmap, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +243,7 @@ func addFont(xt *model.XRefTable, f *Font) (*types.IndirectRef, error) {
 	}
 	desc := types.Dict{
 		"Type":        types.Name("FontDescriptor"),
-		"FontName":    types.Name(f.name),
+		"FontName":    types.Name(name),
 		"Flags":       types.Integer(flags),
 		"FontBBox":    types.Array{scale(f.bbox[0]), scale(f.bbox[1]), scale(f.bbox[2]), scale(f.bbox[3])},
 		"ItalicAngle": types.Float(f.italicAngle),
@@ -237,14 +257,10 @@ func addFont(xt *model.XRefTable, f *Font) (*types.IndirectRef, error) {
 	if err != nil {
 		return nil, fmt.Errorf("layout: font descriptor: %w", err)
 	}
-	widths := make(types.Array, len(f.widthsPDF))
-	for i, w := range f.widthsPDF {
-		widths[i] = types.Integer(w)
-	}
 	cid := types.Dict{
 		"Type":     types.Name("Font"),
 		"Subtype":  types.Name("CIDFontType2"),
-		"BaseFont": types.Name(f.name),
+		"BaseFont": types.Name(name),
 		"CIDSystemInfo": types.Dict{
 			"Registry":   types.StringLiteral("Adobe"),
 			"Ordering":   types.StringLiteral("Identity"),
@@ -253,7 +269,7 @@ func addFont(xt *model.XRefTable, f *Font) (*types.IndirectRef, error) {
 		"FontDescriptor": *descRef,
 		"CIDToGIDMap":    types.Name("Identity"),
 		"DW":             types.Integer(f.notdefWidth),
-		"W":              types.Array{types.Integer(0), widths},
+		"W":              f.widthArray(used),
 	}
 	cidRef, err := xt.IndRefForNewObject(cid)
 	if err != nil {
@@ -262,7 +278,7 @@ func addFont(xt *model.XRefTable, f *Font) (*types.IndirectRef, error) {
 	type0 := types.Dict{
 		"Type":            types.Name("Font"),
 		"Subtype":         types.Name("Type0"),
-		"BaseFont":        types.Name(f.name),
+		"BaseFont":        types.Name(name),
 		"Encoding":        types.Name("Identity-H"),
 		"DescendantFonts": types.Array{*cidRef},
 		"ToUnicode":       *toUnicode,
@@ -272,6 +288,44 @@ func addFont(xt *model.XRefTable, f *Font) (*types.IndirectRef, error) {
 		return nil, fmt.Errorf("layout: font: %w", err)
 	}
 	return ref, nil
+}
+
+// widthArray is the CIDFont W array for the used glyphs: one
+// "first [w1 w2 ...]" entry per run of consecutive glyph ids.
+func (f *Font) widthArray(used []bool) types.Array {
+	var w types.Array
+	for g := 0; g < len(used); {
+		if !used[g] {
+			g++
+			continue
+		}
+		var run types.Array
+		first := g
+		for ; g < len(used) && used[g]; g++ {
+			run = append(run, types.Integer(f.widthsPDF[g]))
+		}
+		w = append(w, types.Integer(first), run)
+	}
+	return w
+}
+
+// subsetTag is the six capital letters that name a font subset, derived
+// from the set of glyphs it holds.
+func subsetTag(used []bool) string {
+	h := sha256.New()
+	var b [2]byte
+	for g, u := range used {
+		if u {
+			binary.BigEndian.PutUint16(b[:], uint16(g))
+			h.Write(b[:])
+		}
+	}
+	sum := h.Sum(nil)
+	tag := make([]byte, 6)
+	for i := range tag {
+		tag[i] = 'A' + sum[i]%26
+	}
+	return string(tag)
 }
 
 // rawStream adds a stream whose bytes are already Flate-encoded.
