@@ -37,8 +37,8 @@ const DefaultMaxAttachmentBytes = 5_000_000
 const DefaultMaxPixels = 100_000_000
 
 // LimitBasis says what a route's MaxAttachmentBytes counts. The pages say
-// "5 MB" without saying of what; the spec README reads it as decoded bytes
-// (decision), and the other reading, the Base64 text, makes every file
+// "5 MB" without saying of what; docs/spec.md#size-limit reads it as
+// decoded bytes (decision), and the other reading, the Base64 text, makes every file
 // between 3.75 and 5 MB a 400 from the service. Both are settable
 // (gpdoc's --limit-basis).
 type LimitBasis string
@@ -218,8 +218,8 @@ func RetryableRead(status int) bool {
 }
 
 // Retry statuses of the route table. The pages name 500 (internal error) on
-// the instant and GP Connect routes (the spec README reads it onto the
-// standard route too) and 503 (MESH unavailable) on GP Connect only.
+// the instant and GP Connect routes (docs/spec.md#per-route-rules reads it
+// onto the standard route too) and 503 (MESH unavailable) on GP Connect only.
 // gpdoc's departures (decision): it also retries, on every route,
 //   - 429 Too Many Requests: a rate limiter in front of the service refused
 //     the request without processing it (Retry-After is honoured);
