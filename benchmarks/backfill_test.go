@@ -24,9 +24,9 @@ import (
 	"github.com/gpdoc/gpdoc/ledger/sqlite"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages/assemble"
-	"github.com/gpdoc/gpdoc/stages/encode"
 	"github.com/gpdoc/gpdoc/stages/sanitise"
 	"github.com/gpdoc/gpdoc/stages/send"
+	"github.com/gpdoc/gpdoc/stages/sizegate"
 	"github.com/gpdoc/gpdoc/stages/validate"
 	"github.com/gpdoc/gpdoc/transport"
 )
@@ -179,7 +179,7 @@ func BenchmarkBackfill(b *testing.B) {
 		b.Fatal(err)
 	}
 	manifestPath := writeManifest(b, dir, messages, pdf)
-	v, err := validate.New(validate.Options{Sanitise: true})
+	v, err := validate.New(validate.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func BenchmarkBackfill(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer client.Close()
-			sendPath := pipeline.Pipeline{encode.New(), assemble.NewStage(), send.New(client)}
+			sendPath := pipeline.Pipeline{sizegate.New(), assemble.NewStage(), send.New(client)}
 			checked := append(pipeline.Pipeline{v, s}, sendPath...)
 			for _, bc := range []struct {
 				name   string

@@ -15,7 +15,7 @@ import (
 	"github.com/gpdoc/gpdoc/internal/b64"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages/assemble"
-	"github.com/gpdoc/gpdoc/stages/encode"
+	"github.com/gpdoc/gpdoc/stages/sizegate"
 )
 
 const attachmentBytes = conneqt.DefaultMaxAttachmentBytes // 5 MB, the per-attachment limit
@@ -171,13 +171,13 @@ func BenchmarkMarshal(b *testing.B) {
 	})
 }
 
-// BenchmarkSizeCheck is the encode stage's size limit over a maximal message:
+// BenchmarkSizeCheck is the size gate (stage sizegate) over a maximal message:
 // it decides for every attachment from its length alone. MB/s counts the raw
 // bytes judged, to show that it never touches them.
 func BenchmarkSizeCheck(b *testing.B) {
 	r, m := maximalMessage()
 	doc := &pipeline.Document{Route: r, Message: m}
-	s := encode.New()
+	s := sizegate.New()
 	ctx := b.Context()
 	b.SetBytes(rawBytes(m))
 	b.ReportAllocs()

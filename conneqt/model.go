@@ -37,7 +37,7 @@ type Identifier struct {
 
 // Body is the free-text preview shown to the recipient. The instant page's
 // example puts a fileName here; that is a mistake of the page and is never
-// sent (spec README).
+// sent (docs/spec.md#wire-form).
 type Body struct {
 	MIMEType string `json:"mimeType"`
 	Content  string `json:"content"`
@@ -61,7 +61,7 @@ type Attachment struct {
 }
 
 // CodedDataItem is one SNOMED-coded item. The wire name is "units": one table
-// in the spec says "unit", every example says "units" (spec README).
+// in the spec says "unit", every example says "units" (docs/spec.md#wire-form).
 type CodedDataItem struct {
 	Code           string  `json:"code"`
 	Value          *Number `json:"value,omitempty"`

@@ -83,7 +83,7 @@ func (e *ValidationError) ProblemDetails(instance string) *ProblemDetails {
 
 // ValidationProblemType is the problem type gpdoc and its simulator use for
 // validation errors. The service's pages print it without the colon after
-// "https" (DOMAIN.md §0 #3); gpdoc uses a valid absolute URI.
+// "https" (docs/spec.md#mistakes-in-the-api-pages); gpdoc uses a valid absolute URI.
 const ValidationProblemType = "https://qxlva.com/im1toolbar/documentation/api/v1/validation-error"
 
 // ProblemContentType is the media type of RFC 7807 problems in JSON.

@@ -26,7 +26,7 @@ const (
 )
 
 // DefaultMaxAttachmentBytes is the per-attachment limit: "5 MB" read as
-// 5,000,000 decoded bytes (spec README, "Field decisions").
+// 5,000,000 decoded bytes (docs/spec.md#size-limit).
 const DefaultMaxAttachmentBytes = 5_000_000
 
 // DefaultMaxPixels is the pixel budget of one image (width × height, read
@@ -37,8 +37,8 @@ const DefaultMaxAttachmentBytes = 5_000_000
 const DefaultMaxPixels = 100_000_000
 
 // LimitBasis says what a route's MaxAttachmentBytes counts. The pages say
-// "5 MB" without saying of what; the spec README reads it as decoded bytes
-// (decision), and the other reading, the Base64 text, makes every file
+// "5 MB" without saying of what; docs/spec.md#size-limit reads it as
+// decoded bytes (decision), and the other reading, the Base64 text, makes every file
 // between 3.75 and 5 MB a 400 from the service. Both are settable
 // (gpdoc's --limit-basis).
 type LimitBasis string
@@ -84,8 +84,7 @@ const (
 
 // Route holds every rule that differs between the three conneQt routes. It is
 // the only place in gpdoc where route differences live: validation, assembly,
-// the client and the simulator all read it. See ../shared/spec/README.md,
-// "Per-route rules".
+// the client and the simulator all read it. See docs/spec.md#per-route-rules.
 type Route struct {
 	Name        RouteName
 	MessageType string // the wire "type" value
@@ -219,8 +218,8 @@ func RetryableRead(status int) bool {
 }
 
 // Retry statuses of the route table. The pages name 500 (internal error) on
-// the instant and GP Connect routes (the spec README reads it onto the
-// standard route too) and 503 (MESH unavailable) on GP Connect only.
+// the instant and GP Connect routes (docs/spec.md#per-route-rules reads it
+// onto the standard route too) and 503 (MESH unavailable) on GP Connect only.
 // gpdoc's departures (decision): it also retries, on every route,
 //   - 429 Too Many Requests: a rate limiter in front of the service refused
 //     the request without processing it (Retry-After is honoured);
@@ -238,7 +237,7 @@ var (
 	retryGPConnect = []int{500, 503, 429, 502, 504} // pages: 500, 503; departures: 429, 502, 504
 )
 
-// routes is the route table. Decisions that the spec README calls ours are
+// routes is the route table. Decisions that docs/spec.md calls ours are
 // marked; each is one edit here.
 var routes = map[RouteName]*Route{
 	Standard: {

@@ -20,20 +20,33 @@
 // [Pipeline], an ordered slice that users edit with [Pipeline.InsertAfter],
 // [Pipeline.InsertBefore], [Pipeline.Without] and [Pipeline.Replace].
 //
-// # Problems
+// # Phases and problems
 //
-// Validation never stops at the first problem. Stages record problems on the
-// Document ([Document.AddProblem]) or return a *conneqt.ValidationError; the Runner
-// lets a document with problems continue only through stages that implement
-// [ProblemCollector], and stops it before the first stage that does not, with
-// a *conneqt.ValidationError that lists every problem found so far. Anything else a
-// stage returns (I/O failure, cancellation) is fatal for that document and is
-// wrapped in a [*StageError].
+// Validation never stops at the first problem. Stages record problems on
+// the Document ([Document.AddProblem]) or return a *conneqt.ValidationError.
+// The Runner runs a pipeline in two phases ([Pipeline.Phases]): the check
+// phase, the leading stages that implement [ProblemCollector] (in gpdoc's
+// default pipeline every stage that can find a problem: validate, sanitise,
+// render, downsample and the size gate), runs on every document and reports every problem at
+// once; a document with problems stops at its end with a
+// *conneqt.ValidationError listing them. The rest runs only on a document
+// without problems. Anything else a stage returns (I/O failure,
+// cancellation) is fatal for that document and is wrapped in a
+// [*StageError].
+//
+// # Panics
+//
+// The Runner is the one place panics are recovered ([Recover]). A panic
+// keeps its value and stack ([PanicError]) and is logged at error level. One
+// that started in a decoder of untrusted bytes ([DefaultDecoders]) in an
+// attachment stage is a problem with that attachment's file; any other is a
+// bug, reported as a *StageError ("internal error in stage X: ...; please
+// report it"). No error text holds the stack.
 //
 // # Files
 //
 // An attachment with a Path and no Data is read by the Runner before the
-// first attachment stage, and only if the path resolves, after following
+// first stage, and only if the path resolves, after following
 // symlinks, inside one of [Document.Folders] (opened through an [os.Root]),
 // names a regular file (checked on the descriptor of a non-blocking open),
 // and is no larger than the cap for its type and route

@@ -47,6 +47,7 @@ type Document struct {
 	StatusEndpoint string
 
 	mu       sync.Mutex
+	toCome   int
 	problems []conneqt.Problem
 	warnings []conneqt.Problem
 	changes  []Change
@@ -122,6 +123,22 @@ func (d *Document) Changes() []Change {
 
 // Err returns a *ValidationError with every problem recorded, or nil.
 func (d *Document) Err() error { return conneqt.NewValidationError(d.Problems()) }
+
+// AttachmentsToCome is how many attachments the stages still to run will
+// add to the message (see AttachmentAdder), as the Runner last computed it
+// before the running message stage; 0 outside a Runner. A check of the
+// attachment count counts len(Message.Attachments) + AttachmentsToCome().
+func (d *Document) AttachmentsToCome() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.toCome
+}
+
+func (d *Document) setAttachmentsToCome(n int) {
+	d.mu.Lock()
+	d.toCome = n
+	d.mu.Unlock()
+}
 
 func (d *Document) hasProblems() bool {
 	d.mu.Lock()

@@ -37,14 +37,6 @@ func (e *StageError) Error() string {
 // Unwrap returns the stage's error.
 func (e *StageError) Unwrap() error { return e.Err }
 
-// PanicError is a panic recovered at a stage boundary.
-type PanicError struct {
-	Value any
-	Stack []byte
-}
-
-func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
-
 // Change records something a stage did to a message that keeps its meaning:
 // a rename, an encoding conversion, metadata or active content removed, an
 // image downsampled. Changes are reported with the message's result.

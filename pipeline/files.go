@@ -50,7 +50,16 @@ func (r *Runner) planFiles(doc *Document) ([]filePlan, int64) {
 			continue
 		}
 		info, err := r.checkFile(doc, a)
-		if err != nil {
+		var over *overLimitError
+		switch {
+		case errors.As(err, &over):
+			// Nothing can make this file smaller: it is the size gate's
+			// problem, told now, from the file's size.
+			if p, ok := doc.Route.CheckAttachmentSize(i, over.size); !ok {
+				doc.AddProblem(p)
+			}
+			continue
+		case err != nil:
 			doc.AddProblem(conneqt.Problem{Name: conneqt.AttachmentField(i, "path"), Reason: err.Error()})
 			continue
 		}
@@ -85,12 +94,23 @@ func (r *Runner) checkFile(doc *Document, a *conneqt.Attachment) (os.FileInfo, e
 	if r.MaxFileBytes > 0 {
 		limit = r.MaxFileBytes
 	}
+	reducible := doc.Route.MaxSourceBytes(a.MIMEType) > doc.Route.MaxAttachmentBytes ||
+		doc.Route.MaxSourceBytes(sniffed) > doc.Route.MaxAttachmentBytes
+	if !reducible && r.MaxFileBytes <= 0 && info.Size() > doc.Route.MaxDecodedBytes() {
+		return nil, &overLimitError{size: info.Size()}
+	}
 	if info.Size() > limit {
 		return nil, fmt.Errorf("%w: %d bytes, more than the %d bytes gpdoc reads for a file of this type (the route accepts attachments of up to %d bytes; only JPEG, PNG and PDF files can be made smaller; see README, \"What a manifest may reference\")",
 			ErrFileTooLarge, info.Size(), limit, doc.Route.MaxAttachmentBytes)
 	}
 	return info, nil
 }
+
+// overLimitError is a file that no stage can make smaller and that is over
+// the route's size limit: the size gate's problem, found before reading.
+type overLimitError struct{ size int64 }
+
+func (e *overLimitError) Error() string { return fmt.Sprintf("%d bytes, over the size limit", e.size) }
 
 // loadFiles reads the files planFiles found. Each is opened again and read
 // only if it is still the same regular file of the same size, and never past

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"log/slog"
 	"runtime"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -45,6 +45,14 @@ type Runner struct {
 	MaxFileBytes int64
 	// Observer, if set, sees every stage start and finish.
 	Observer Observer
+	// Logger receives every recovered panic, at error level with its stack
+	// (nil: slog.Default()).
+	Logger *slog.Logger
+	// Decoders are the package path prefixes of the code that decodes
+	// untrusted bytes (nil: DefaultDecoders). A panic in an attachment stage
+	// that starts in one of them is a problem with that attachment's file;
+	// any other panic is an internal error (see PanicError).
+	Decoders []string
 
 	once   sync.Once
 	budget *semaphore.Weighted
@@ -98,9 +106,18 @@ func (r *Runner) Run(ctx context.Context, docs iter.Seq[*Document], done func(*D
 
 // Process runs one document through every stage and returns nil, a
 // *ValidationError listing every problem, a *StageError, or ctx's error.
+//
+// It runs the pipeline in two phases (see Pipeline.Phases). The check phase
+// runs on every document, with problems or not, and every problem it finds
+// is reported at once; a document with problems stops at its end. The rest
+// runs only on a document without problems, and stops it before the first
+// stage that is not a ProblemCollector once one is found.
 func (r *Runner) Process(ctx context.Context, doc *Document) (err error) {
 	r.init()
 	start := time.Now()
+	if doc.Message == nil || doc.Route == nil {
+		return &StageError{Stage: "runner", DocumentID: doc.ID(), Attachment: -1, Err: errors.New("document has no message or no route")}
+	}
 	in := attachmentBytes(doc)
 	defer func() {
 		if r.Observer != nil {
@@ -108,11 +125,20 @@ func (r *Runner) Process(ctx context.Context, doc *Document) (err error) {
 				BytesIn: in, BytesOut: outputBytes(doc), Elapsed: time.Since(start), Err: err})
 		}
 	}()
-	if doc.Message == nil || doc.Route == nil {
-		return &StageError{Stage: "runner", DocumentID: doc.ID(), Attachment: -1, Err: errors.New("document has no message or no route")}
+	// A null in the attachments array is a problem for its place; every
+	// stage leaves it alone (it is never AttachmentOK).
+	for i, a := range doc.Message.Attachments {
+		if a == nil {
+			doc.AddProblem(conneqt.Problem{Name: conneqt.AttachmentField(i, ""), Reason: "must be an attachment object, not null"})
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	for _, s := range r.Stages {
+		if p, ok := s.(Preparer); ok {
+			p.PrepareDocument(doc)
+		}
 	}
 	files, weight := r.planFiles(doc)
 	if err := r.budget.Acquire(ctx, weight); err != nil {
@@ -120,14 +146,30 @@ func (r *Runner) Process(ctx context.Context, doc *Document) (err error) {
 	}
 	defer r.budget.Release(weight)
 
-	stages := r.Stages
-	loaded := false
-	for i := 0; i < len(stages); {
+	r.loadFiles(doc, files)
+	check, rest := r.Stages.Phases()
+	if err := r.runStages(ctx, doc, r.Stages, 0, len(check)); err != nil {
+		return err
+	}
+	if doc.hasProblems() {
+		return doc.Err()
+	}
+	if err := r.runStages(ctx, doc, r.Stages, len(check), len(check)+len(rest)); err != nil {
+		return err
+	}
+	return doc.Err()
+}
+
+// runStages runs stages[from:to] on doc. A document with problems stops
+// before the first stage that is not a ProblemCollector.
+func (r *Runner) runStages(ctx context.Context, doc *Document, stages Pipeline, from, to int) error {
+	for i := from; i < to; {
 		s := stages[i]
 		if doc.hasProblems() && !collectsProblems(s) {
 			return doc.Err()
 		}
 		if ms, ok := s.(MessageStage); ok {
+			doc.setAttachmentsToCome(attachmentsAdded(doc, stages[i+1:]))
 			if err := r.runMessageStage(ctx, doc, ms); err != nil {
 				return err
 			}
@@ -139,7 +181,7 @@ func (r *Runner) Process(ctx context.Context, doc *Document) (err error) {
 		// A run of attachment stages: each attachment goes through all of
 		// them in turn, attachments concurrently.
 		j := i + 1
-		for j < len(stages) {
+		for j < to {
 			if _, isAtt := stages[j].(AttachmentStage); !isAtt {
 				break
 			}
@@ -148,16 +190,23 @@ func (r *Runner) Process(ctx context.Context, doc *Document) (err error) {
 			}
 			j++
 		}
-		if !loaded {
-			r.loadFiles(doc, files)
-			loaded = true
-		}
 		if err := r.runAttachmentStages(ctx, doc, stages[i:j]); err != nil {
 			return err
 		}
 		i = j
 	}
-	return doc.Err()
+	return nil
+}
+
+// attachmentsAdded is how many attachments the stages of p will add to doc.
+func attachmentsAdded(doc *Document, p Pipeline) int {
+	n := 0
+	for _, s := range p {
+		if a, ok := s.(AttachmentAdder); ok {
+			n += a.AttachmentsAdded(doc)
+		}
+	}
+	return n
 }
 
 func (r *Runner) runMessageStage(ctx context.Context, doc *Document, s MessageStage) error {
@@ -166,27 +215,32 @@ func (r *Runner) runMessageStage(ctx context.Context, doc *Document, s MessageSt
 	}
 	r.observe(Event{Kind: StageStarted, DocumentID: doc.ID(), Stage: s.Name(), Attachment: -1})
 	start, in := time.Now(), outputBytes(doc)
-	err := safely(func() error { return s.ProcessMessage(ctx, doc) })
+	err := r.safely(doc, s.Name(), -1, func() error { return s.ProcessMessage(ctx, doc) })
 	r.observe(Event{Kind: StageFinished, DocumentID: doc.ID(), Stage: s.Name(), Attachment: -1,
 		BytesIn: in, BytesOut: outputBytes(doc), Elapsed: time.Since(start), Err: err})
 	return r.classify(ctx, doc, s.Name(), -1, err)
 }
 
 // classify records a validation error's problems on doc and turns anything
-// else into the document's fatal error.
+// else into the document's fatal error. A panic that started in a decoder
+// of attachment att's bytes is a problem with that file; any other panic is
+// a *StageError wrapping the *PanicError (an internal error).
 func (r *Runner) classify(ctx context.Context, doc *Document, stage string, att int, err error) error {
 	if err == nil {
 		return nil
 	}
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		if pe.Decoder != "" && att >= 0 {
+			doc.AddProblem(conneqt.Problem{Name: conneqt.AttachmentField(att, "content"),
+				Reason: fmt.Sprintf("could not be read: the file is probably damaged (panic in %s)", pe.Decoder)})
+			return nil
+		}
+		return &StageError{Stage: stage, DocumentID: doc.ID(), Attachment: att, Err: pe}
+	}
 	var ve *conneqt.ValidationError
 	if errors.As(err, &ve) {
 		doc.AddProblem(ve.Problems...)
-		return nil
-	}
-	var pe *PanicError
-	if errors.As(err, &pe) && att >= 0 {
-		doc.AddProblem(conneqt.Problem{Name: conneqt.AttachmentField(att, "content"),
-			Reason: fmt.Sprintf("could not be processed: the %s stage failed on this file (%v); the file is probably damaged", stage, pe.Value)})
 		return nil
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
@@ -200,12 +254,17 @@ func (r *Runner) runAttachmentStages(ctx context.Context, doc *Document, stages 
 	if limit <= 0 {
 		limit = DefaultAttachmentConcurrency
 	}
+	// Whether a stage runs on an attachment depends on the problems the
+	// document had before this run and on the attachment's own, never on
+	// what the run finds in other attachments meanwhile: the report does
+	// not depend on timing.
+	hadProblems := doc.hasProblems()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(limit)
 	for i := range doc.Message.Attachments {
 		g.Go(func() error {
 			for _, s := range stages {
-				if !doc.AttachmentOK(i) || (doc.hasProblems() && !collectsProblems(s)) {
+				if !doc.AttachmentOK(i) || (hadProblems && !collectsProblems(s)) {
 					return nil
 				}
 				if err := gctx.Err(); err != nil {
@@ -214,7 +273,7 @@ func (r *Runner) runAttachmentStages(ctx context.Context, doc *Document, stages 
 				as := s.(AttachmentStage)
 				r.observe(Event{Kind: StageStarted, DocumentID: doc.ID(), Stage: s.Name(), Attachment: i})
 				start, in := time.Now(), dataLen(doc.Message.Attachments[i])
-				err := safely(func() error { return as.ProcessAttachment(gctx, doc, i) })
+				err := r.safely(doc, s.Name(), i, func() error { return as.ProcessAttachment(gctx, doc, i) })
 				r.observe(Event{Kind: StageFinished, DocumentID: doc.ID(), Stage: s.Name(), Attachment: i,
 					BytesIn: in, BytesOut: dataLen(doc.Message.Attachments[i]), Elapsed: time.Since(start), Err: err})
 				if err := r.classify(gctx, doc, s.Name(), i, err); err != nil {
@@ -239,14 +298,21 @@ func (r *Runner) observe(e Event) {
 	}
 }
 
-// safely calls fn and turns a panic into a *PanicError with its stack.
-func safely(fn func() error) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = &PanicError{Value: v, Stack: debug.Stack()}
+// safely calls fn through Recover and logs a recovered panic, with its
+// stack, at error level. Only the log sees the stack.
+func (r *Runner) safely(doc *Document, stage string, att int, fn func() error) error {
+	err := Recover(r.Decoders, fn)
+	var pe *PanicError
+	if errors.As(err, &pe) && pe.Stage == "" {
+		pe.Stage = stage
+		logger := r.Logger
+		if logger == nil {
+			logger = slog.Default()
 		}
-	}()
-	return fn()
+		logger.Error("stage panicked", "stage", stage, "document", doc.ID(), "attachment", att,
+			"decoder", pe.Decoder, "panic", fmt.Sprint(pe.Value), "stack", string(pe.Stack))
+	}
+	return err
 }
 
 func attachmentBytes(doc *Document) int64 {

@@ -1,13 +1,18 @@
 package pipeline_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -240,18 +245,116 @@ func TestEveryProblemIsReported(t *testing.T) {
 	}
 }
 
-func TestPanicInAttachmentStageIsAProblem(t *testing.T) {
-	boom := pipeline.AttachmentFunc("decode", func(_ context.Context, _ *pipeline.Document, i int) error {
-		if i == 1 {
-			var m map[string]int
-			m["x"]++ // nil map write: a runtime panic like a hostile file can cause
-		}
+// A panic is recovered at the stage boundary. One that starts in a decoder
+// of untrusted bytes (here package image, like a hostile file can cause) is a
+// problem with that attachment's file; one that starts in gpdoc's own code
+// (here the stage itself) is an internal error: a *StageError wrapping the
+// *PanicError, with its value and stack kept, logged with the stack, and
+// classified failed-permanent. No stack is in any error text.
+func TestPanics(t *testing.T) {
+	decoderPanic := func() { image.NewRGBA(image.Rect(0, 0, 1<<40, 1<<40)) } // panics inside package image
+	ownPanic := func() {
+		var m map[string]int
+		m["x"]++ // nil map write: a bug in gpdoc's own code
+	}
+	tests := []struct {
+		name     string
+		stage    pipeline.Stage
+		problem  string // the problem's reason for a decoder panic, else ""
+		internal bool
+		runtime  bool // the panic's value is a runtime.Error
+	}{
+		{name: "decoder panic in an attachment stage",
+			stage: pipeline.AttachmentFunc("decode", func(_ context.Context, _ *pipeline.Document, i int) error {
+				if i == 1 {
+					decoderPanic()
+				}
+				return nil
+			}),
+			problem: "could not be read: the file is probably damaged (panic in image)"},
+		{name: "own panic in an attachment stage",
+			stage: pipeline.AttachmentFunc("decode", func(_ context.Context, _ *pipeline.Document, i int) error {
+				if i == 1 {
+					ownPanic()
+				}
+				return nil
+			}),
+			internal: true, runtime: true},
+		{name: "decoder panic in a message stage is still an internal error",
+			stage: pipeline.MessageFunc("decode", func(context.Context, *pipeline.Document) error {
+				decoderPanic()
+				return nil
+			}),
+			internal: true},
+		{name: "own panic in a message stage",
+			stage: pipeline.MessageFunc("decode", func(context.Context, *pipeline.Document) error {
+				ownPanic()
+				return nil
+			}),
+			internal: true, runtime: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var logged bytes.Buffer
+			r := &pipeline.Runner{Stages: pipeline.Pipeline{tc.stage}, Logger: slog.New(slog.NewTextHandler(&logged, nil))}
+			err := r.Process(context.Background(), newDoc(3))
+			if strings.Contains(err.Error(), "goroutine") || strings.Contains(err.Error(), ".go:") {
+				t.Errorf("error text holds a stack: %q", err)
+			}
+			if !strings.Contains(logged.String(), "level=ERROR") || !strings.Contains(logged.String(), "goroutine") {
+				t.Errorf("panic not logged at error level with its stack: %q", logged.String())
+			}
+			var pe *pipeline.PanicError
+			if !errors.As(err, &pe) && tc.internal {
+				t.Fatalf("err = %v, want a *PanicError in its chain", err)
+			}
+			if tc.problem != "" {
+				var ve *conneqt.ValidationError
+				if !errors.As(err, &ve) || len(ve.Problems) != 1 || ve.Problems[0].Name != "attachments[1].content" || ve.Problems[0].Reason != tc.problem {
+					t.Fatalf("err = %v, want one problem for attachments[1].content: %q", err, tc.problem)
+				}
+				return
+			}
+			var se *pipeline.StageError
+			if !errors.As(err, &se) || se.Stage != "decode" {
+				t.Fatalf("err = %v, want a *StageError of stage decode", err)
+			}
+			if !strings.Contains(err.Error(), "internal error in stage decode: ") || !strings.HasSuffix(err.Error(), "; please report it") {
+				t.Errorf("err text = %q", err)
+			}
+			if len(pe.Stack) == 0 || pe.Value == nil {
+				t.Errorf("PanicError lost its value or stack: %+v", pe)
+			}
+			var re runtime.Error
+			if !errors.As(err, &re) && tc.runtime {
+				t.Errorf("Unwrap does not reach the runtime error: %v", err)
+			}
+			if got := conneqt.Classify(err); got != conneqt.FailedPermanent {
+				t.Errorf("Classify = %s, want failed-permanent", got)
+			}
+		})
+	}
+}
+
+// A null in the attachments array is a problem for its place, every other
+// attachment is still checked, and nothing panics outside the stages.
+func TestNullAttachment(t *testing.T) {
+	doc := newDoc(3)
+	doc.Message.Attachments[1] = nil
+	var seen atomic.Int64
+	look := pipeline.CollectingProblems(pipeline.AttachmentFunc("look", func(_ context.Context, d *pipeline.Document, i int) error {
+		seen.Add(1)
+		_ = d.Message.Attachments[i].FileName
 		return nil
-	})
-	err := (&pipeline.Runner{Stages: pipeline.Pipeline{boom}}).Process(context.Background(), newDoc(3))
+	}))
+	r := &pipeline.Runner{Stages: pipeline.Pipeline{look}, Observer: pipeline.ObserverFunc(func(pipeline.Event) {})}
+	err := r.Process(context.Background(), doc)
 	var ve *conneqt.ValidationError
-	if !errors.As(err, &ve) || len(ve.Problems) != 1 || ve.Problems[0].Name != "attachments[1].content" {
-		t.Fatalf("err = %v, want one problem for attachments[1].content", err)
+	if !errors.As(err, &ve) || len(ve.Problems) != 1 || ve.Problems[0].Name != "attachments[1]" {
+		t.Fatalf("err = %v, want one problem for attachments[1]", err)
+	}
+	if seen.Load() != 2 {
+		t.Errorf("stage ran on %d attachments, want 2", seen.Load())
 	}
 }
 
@@ -454,3 +557,47 @@ type both struct {
 }
 
 func (b both) Name() string { return b.MessageStage.Name() }
+
+// The check phase is the leading run of ProblemCollectors: it runs whole on
+// a document with problems, which then stops at its end; the count of
+// attachments later stages add is told to each message stage.
+func TestCheckPhase(t *testing.T) {
+	var ran []string
+	var toCome []int
+	check := func(name string, fail bool) pipeline.Stage {
+		return pipeline.CollectingProblems(pipeline.MessageFunc(name, func(_ context.Context, d *pipeline.Document) error {
+			ran = append(ran, name)
+			toCome = append(toCome, d.AttachmentsToCome())
+			if fail {
+				return conneqt.NewValidationError([]conneqt.Problem{{Name: name, Reason: "bad"}})
+			}
+			return nil
+		}))
+	}
+	later := pipeline.CollectingProblems(pipeline.MessageFunc("gate", func(context.Context, *pipeline.Document) error {
+		ran = append(ran, "gate")
+		return nil
+	}))
+	p := pipeline.Pipeline{check("validate", true), check("sanitise", false), adder{n: 2}, later}
+	c, rest := p.Phases()
+	if !slices.Equal(c.Names(), []string{"validate", "sanitise"}) || !slices.Equal(rest.Names(), []string{"adder", "gate"}) {
+		t.Fatalf("phases %v / %v", c.Names(), rest.Names())
+	}
+	err := (&pipeline.Runner{Stages: p}).Process(context.Background(), newDoc(1))
+	var ve *conneqt.ValidationError
+	if !errors.As(err, &ve) || len(ve.Problems) != 1 {
+		t.Fatalf("err = %v", err)
+	}
+	if !slices.Equal(ran, []string{"validate", "sanitise"}) {
+		t.Errorf("ran %v: want the whole check phase and nothing after it", ran)
+	}
+	if !slices.Equal(toCome, []int{2, 2}) {
+		t.Errorf("AttachmentsToCome = %v, want 2 for both", toCome)
+	}
+}
+
+type adder struct{ n int }
+
+func (adder) Name() string                                             { return "adder" }
+func (adder) ProcessMessage(context.Context, *pipeline.Document) error { return nil }
+func (a adder) AttachmentsAdded(*pipeline.Document) int                { return a.n }

@@ -32,13 +32,43 @@ type AttachmentStage interface {
 }
 
 // ProblemCollector is implemented by stages that keep examining a document
-// that already has problems, so that one report lists every problem (the
-// validate and sanitise stages). The Runner stops a document with problems
-// before the first stage that is not a ProblemCollector. An attachment stage,
-// even a ProblemCollector, is not called for an attachment that already has a
+// that already has problems, so that one report lists every problem.
+//
+// The leading run of ProblemCollector stages of a Pipeline is its check
+// phase (see [Pipeline.Phases]): in gpdoc's default pipeline every stage
+// that can find a problem with a message (validate, sanitise, render, which
+// renders the report only on a document without problems, downsample and
+// the size gate). The Runner runs the whole check phase on every document
+// and stops a document with problems at its end, with every problem. After
+// the check phase, the Runner stops a document with problems before the
+// first stage that is not a ProblemCollector. Within one run of consecutive
+// attachment stages each attachment goes on through them until it has a
+// problem of its own (or, after the check phase, the document had one
+// before the run), so that the report does not depend on timing. An attachment stage, even a
+// ProblemCollector, is not called for an attachment that already has a
 // problem (see Document.AttachmentOK), whichever earlier stage found it.
 type ProblemCollector interface {
 	CollectsProblems() bool
+}
+
+// Preparer is implemented by a stage that must see a document before the
+// Runner reads its attachment files, because what it changes decides how
+// they are read (the stage that applies a route table with another size
+// limit: the caps on the files read follow the route). The Runner calls
+// PrepareDocument on every Preparer in the pipeline, in order, before it
+// reads any file, and then runs the stages as usual.
+type Preparer interface {
+	PrepareDocument(doc *Document)
+}
+
+// AttachmentAdder is implemented by a stage that adds attachments to a
+// message (render adds the consultation report). Before each message stage
+// the Runner adds up what the stages after it will add, so that a check
+// that runs first can count the attachments the message will be sent with
+// (see Document.AttachmentsToCome) without knowing which stages follow.
+type AttachmentAdder interface {
+	// AttachmentsAdded is how many attachments the stage will add to doc.
+	AttachmentsAdded(doc *Document) int
 }
 
 func collectsProblems(s Stage) bool {
@@ -135,6 +165,16 @@ func (p Pipeline) Without(names ...string) Pipeline {
 // Has reports whether p has a stage called name.
 func (p Pipeline) Has(name string) bool { _, err := p.index(name); return err == nil }
 
+// Phases splits p into its check phase, the leading run of stages that are
+// ProblemCollectors, and the rest (see ProblemCollector).
+func (p Pipeline) Phases() (check, rest Pipeline) {
+	n := 0
+	for n < len(p) && collectsProblems(p[n]) {
+		n++
+	}
+	return p[:n:n], p[n:]
+}
+
 // Validate checks that every stage is a MessageStage or an AttachmentStage and
 // that names are unique.
 func (p Pipeline) Validate() error {
@@ -154,7 +194,9 @@ func (p Pipeline) Validate() error {
 }
 
 // CollectingProblems returns s marked as a ProblemCollector, so that it runs
-// on a document that already has problems (for a user's own checking stage).
+// on a document that already has problems (for a user's own checking stage;
+// placed among the leading ProblemCollectors it is part of the check
+// phase).
 // The result implements the same stage interfaces as s.
 func CollectingProblems(s Stage) Stage {
 	ms, isMsg := s.(MessageStage)

@@ -78,7 +78,7 @@ func TestLimitBasis(t *testing.T) {
 		{"photo, base64", conneqt.LimitBase64, "photo.jpg", conneqt.MIMEJPEG, photo, true, ""},
 		{"text, decoded", conneqt.LimitDecoded, "notes.txt", conneqt.MIMEText, text, false, ""},
 		{"text, base64", conneqt.LimitBase64, "notes.txt", conneqt.MIMEText, text,
-			false, "more than the limit of 5000000 bytes of Base64 (3750000 decoded bytes) per attachment"},
+			false, "more than the 5000000 bytes of Base64 (3750000 decoded bytes) the instant route accepts per attachment"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := stages.Default(stages.Options{DryRunDir: t.TempDir(), Routes: limitRoutes(t, 5_000_000, tt.basis)})

@@ -22,8 +22,8 @@ func TestDefaultPipeline(t *testing.T) {
 		opts stages.Options
 		want []string
 	}{
-		{"send", stages.Options{Sender: nopSender{}}, []string{"validate", "sanitise", "render", "downsample", "encode", "assemble", "send"}},
-		{"dry run", stages.Options{DryRunDir: t.TempDir()}, []string{"validate", "sanitise", "render", "downsample", "encode", "assemble", stages.DryRunStage}},
+		{"send", stages.Options{Sender: nopSender{}}, []string{"validate", "sanitise", "render", "downsample", "sizegate", "encode+assemble", "send"}},
+		{"dry run", stages.Options{DryRunDir: t.TempDir()}, []string{"validate", "sanitise", "render", "downsample", "sizegate", "encode+assemble", stages.DryRunStage}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -33,6 +33,9 @@ func TestDefaultPipeline(t *testing.T) {
 			}
 			if got := p.Names(); !slices.Equal(got, tt.want) {
 				t.Fatalf("stages %v, want %v", got, tt.want)
+			}
+			if check, _ := p.Phases(); !slices.Equal(check.Names(), []string{"validate", "sanitise", "render", "downsample", "sizegate"}) {
+				t.Errorf("check phase %v, want validate, sanitise, render, downsample and sizegate", check.Names())
 			}
 		})
 	}
@@ -83,5 +86,65 @@ func TestOversizeUndecodableJPEGIsStillAProblem(t *testing.T) {
 	}
 	if !strings.Contains(ve.Problems[0].Reason, "decode") {
 		t.Errorf("reason %q does not say the image does not decode", ve.Problems[0].Reason)
+	}
+}
+
+func exampleDoc(atts ...*conneqt.Attachment) *pipeline.Document {
+	return &pipeline.Document{Route: conneqt.MustRoute(conneqt.Standard), Message: &conneqt.Message{
+		MessageID: "5fd06ef9-8dfd-41de-af35-0d499fdac876", Type: "ToolbarMessage", Topic: "Health",
+		Recipient:   conneqt.Party{ID: conneqt.Identifier{Value: "G00001", Type: conneqt.IDOcsClient}},
+		Subject:     conneqt.Party{ID: conneqt.Identifier{Value: "9434765919", Type: conneqt.IDVerifiedNHSNumber}},
+		Body:        &conneqt.Body{MIMEType: conneqt.MIMEText, Content: "notes"},
+		Attachments: atts,
+	}}
+}
+
+// The size limit is checked once, by the size gate after downsample, with
+// one wording: text over the limit (which nothing fits) is refused there,
+// and every attachment over it is listed.
+func TestSizeGate(t *testing.T) {
+	p, err := stages.Default(stages.Options{DryRunDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	route := conneqt.MustRoute(conneqt.Standard).Clone()
+	route.MaxAttachmentBytes = 100
+	text := func(name string, n int) *conneqt.Attachment {
+		return &conneqt.Attachment{FileName: name, MIMEType: conneqt.MIMEText, Data: bytes.Repeat([]byte("a"), n)}
+	}
+	doc := exampleDoc(text("a.txt", 101), text("b.txt", 100), text("c.txt", 150))
+	doc.Route = route
+	var stagesRun []string
+	r := &pipeline.Runner{Stages: p, Observer: pipeline.ObserverFunc(func(e pipeline.Event) {
+		if e.Kind == pipeline.StageFinished && e.Err != nil {
+			stagesRun = append(stagesRun, e.Stage)
+		}
+	})}
+	err = r.Process(context.Background(), doc)
+	var ve *conneqt.ValidationError
+	if !errors.As(err, &ve) || len(ve.Problems) != 2 {
+		t.Fatalf("err = %v, want two problems", err)
+	}
+	want0, _ := route.CheckAttachmentSize(0, 101)
+	want2, _ := route.CheckAttachmentSize(2, 150)
+	if ve.Problems[0] != want0 || ve.Problems[1] != want2 {
+		t.Errorf("problems %v, want %v and %v", ve.Problems, want0, want2)
+	}
+	if !slices.Equal(stagesRun, []string{"sizegate", "sizegate"}) {
+		t.Errorf("stages that found problems: %v, want only the size gate", stagesRun)
+	}
+}
+
+// "attachments":[null] is a problem for its place, never a crash.
+func TestNullAttachment(t *testing.T) {
+	p, err := stages.Default(stages.Options{DryRunDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := exampleDoc(nil, &conneqt.Attachment{FileName: "a.txt", MIMEType: conneqt.MIMEText, Data: []byte("notes")})
+	err = (&pipeline.Runner{Stages: p}).Process(context.Background(), doc)
+	var ve *conneqt.ValidationError
+	if !errors.As(err, &ve) || len(ve.Problems) != 1 || ve.Problems[0].Name != "attachments[0]" {
+		t.Fatalf("err = %v, want one problem for attachments[0]", err)
 	}
 }

@@ -29,7 +29,7 @@ const (
 	DefaultInitialBackoff    = 500 * time.Millisecond
 	DefaultMaxBackoff        = 30 * time.Second
 	DefaultMaxConnsPerHost   = 32
-	DefaultTopicsPath        = "/api/v1/topics" // decision: the pages do not give it (spec README)
+	DefaultTopicsPath        = "/api/v1/topics" // decision: the pages do not give it (docs/spec.md#status-and-topics)
 	DefaultPingPath          = "/api/v1/test"
 	DefaultAccessTokenPath   = "/api/v1/messages/instant/access/token"
 )
@@ -328,7 +328,7 @@ func (c *Client) Send(ctx context.Context, route *conneqt.Route, messageID strin
 // Status reads a message's status from its status endpoint: the
 // messageStatusEndpoint a send returned (absolute, or a path resolved
 // against the base URL). The endpoint is never built from a messageId: the
-// service's pages disagree on its shape (spec README), so a bare id is
+// service's pages disagree on its shape (docs/spec.md#status-and-topics), so a bare id is
 // refused. The service asks for at most 4 polls a day per message.
 func (c *Client) Status(ctx context.Context, endpoint string) (*MessageStatus, error) {
 	if endpoint == "" || (!strings.Contains(endpoint, "/")) {

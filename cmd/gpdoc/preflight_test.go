@@ -156,7 +156,7 @@ func TestValidateFindsWhatDryRunFinds(t *testing.T) {
 			"gpc-attachment": {"attachments: "},
 		}},
 		{"base64", []string{"--max-attachment-bytes", "5000000", "--limit-basis", "base64"}, map[string][]string{
-			"inst-bad": {"attachments[1].content: too large", "attachments[2].content: too large: 3999996 bytes, more than the limit of 5000000 bytes of Base64 (3750000 decoded bytes)"},
+			"inst-bad": {"attachments[1].content: too large", "attachments[2].content: too large: 3999996 bytes (5333328 in Base64), more than the 5000000 bytes of Base64 (3750000 decoded bytes)"},
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

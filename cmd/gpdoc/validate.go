@@ -9,6 +9,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/gpdoc/gpdoc/stages"
 	"github.com/gpdoc/gpdoc/stages/downsample"
 	"github.com/gpdoc/gpdoc/stages/sanitise"
+	"github.com/gpdoc/gpdoc/stages/sizegate"
 	"github.com/gpdoc/gpdoc/stages/validate"
 )
 
@@ -52,8 +54,9 @@ message, with the API's JSON path, and every malformed line: every problem
 What the sanitise stage fixes (file names, text encodings, PDF scripts, a
 printed NHS number, an identifier type left out) is shown as a change; what
 the downsample stage fits (an oversize photo or PDF, a PNG on the instant
-route) as a warning and the fit as a change. --sanitise=false and
---downsample=false leave those stages out and check the messages as they are.
+route) as a change. --sanitise=false and --downsample=false leave those
+stages out and check the messages exactly as they will be sent, as the
+service would.
 
 --max-attachment-bytes and --limit-basis set the size limit as they do for
 backfill and send.
@@ -109,21 +112,31 @@ func (f validateFlags) pipeline() (pipeline.Pipeline, error) {
 	if f.sanitise && f.downsample {
 		return p, nil
 	}
-	vo.Sanitise, vo.Downsample = f.sanitise, f.downsample
-	v, err := validate.New(vo)
-	if err != nil {
-		return nil, usageError("%v", err)
-	}
-	if p, err = p.Replace(validate.Name, v); err != nil {
-		return nil, err
-	}
 	if !f.sanitise {
 		p = p.Without(sanitise.Name)
 	}
 	if !f.downsample {
 		p = p.Without(downsample.StageName)
 	}
-	return p, nil
+	// Without them, the message is checked as it will be sent, exactly as
+	// the service would (validate.CheckMessage), before the size gate.
+	exact := pipeline.CollectingProblems(pipeline.MessageFunc("exact", func(_ context.Context, doc *pipeline.Document) error {
+		problems, warnings := validate.CheckMessage(doc.Route, doc.Message, vo)
+		doc.AddWarning(newWarnings(doc.Warnings(), warnings)...)
+		return conneqt.NewValidationError(problems)
+	}))
+	return p.InsertBefore(sizegate.Name, exact)
+}
+
+// newWarnings returns the warnings of add that are not already in have.
+func newWarnings(have, add []conneqt.Problem) []conneqt.Problem {
+	var out []conneqt.Problem
+	for _, w := range add {
+		if !slices.Contains(have, w) {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // validateEntry is one printed result, in --json form.

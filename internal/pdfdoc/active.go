@@ -49,11 +49,6 @@ func FindActive(ctx *model.Context) []Finding { return scan(ctx, false) }
 func RemoveActive(ctx *model.Context) []Finding { return scan(ctx, true) }
 
 func scan(ctx *model.Context, remove bool) (found []Finding) {
-	defer func() {
-		if r := recover(); r != nil {
-			found = append(found, Finding{What: fmt.Sprintf("unreadable structure (%v)", r), Where: "document"})
-		}
-	}()
 	x := ctx.XRefTable
 	add := func(what, where string) { found = append(found, Finding{What: what, Where: where}) }
 	if root, err := x.Catalog(); err == nil && root != nil {

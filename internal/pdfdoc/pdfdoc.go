@@ -5,8 +5,10 @@
 // and removal of active content (JavaScript, launch and submit actions,
 // embedded files, XFA).
 //
-// pdfcpu can panic on hostile input; every entry point here recovers and
-// returns an error wrapping ErrCorrupt instead.
+// pdfcpu can panic on hostile input. Nothing here recovers: a panic is
+// recovered at the stage boundary (pipeline.Runner, or pipeline.Recover for
+// validate.CheckMessage), which sees that it started in pdfcpu and reports
+// the attachment as a damaged file.
 package pdfdoc
 
 import (
@@ -81,11 +83,6 @@ type Doc struct {
 // relaxed mode, and checks embedded images against maxPixels. It returns an
 // error wrapping ErrCorrupt, ErrEncrypted or ErrImageTooLarge.
 func Open(data []byte, maxPixels int64) (doc *Doc, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			doc, err = nil, fmt.Errorf("%w: the PDF reader failed on it (%v)", ErrCorrupt, r)
-		}
-	}()
 	if err := CheckTrailer(data); err != nil {
 		return nil, err
 	}
@@ -277,11 +274,6 @@ func sortedObjNrs(x *model.XRefTable) []int {
 
 // Write serialises ctx.
 func Write(ctx *model.Context) (out []byte, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("writing the PDF failed: %v", r)
-		}
-	}()
 	var buf bytes.Buffer
 	if err := api.WriteContext(ctx, &buf); err != nil {
 		return nil, fmt.Errorf("writing the PDF: %w", err)

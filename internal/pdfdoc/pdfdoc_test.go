@@ -128,8 +128,7 @@ func TestActive(t *testing.T) {
 	}
 }
 
-func TestOpenRecoversPanics(t *testing.T) {
-	// Whatever the bytes, Open returns an error or a document, never panics.
+func TestOpenRefusesBrokenFiles(t *testing.T) {
 	for _, b := range [][]byte{nil, []byte("%PDF-1.7\n%%EOF"), []byte("%PDF-1.4\nstartxref\n0\n%%EOF")} {
 		if _, err := Open(b, 1e6); err == nil {
 			t.Errorf("Open(%q) = nil error", b)

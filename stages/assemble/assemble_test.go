@@ -451,7 +451,7 @@ func TestNoContent(t *testing.T) {
 
 func TestStage(t *testing.T) {
 	s := assemble.NewStage()
-	if s.Name() != "assemble" {
+	if s.Name() != "encode+assemble" {
 		t.Errorf("Name = %q", s.Name())
 	}
 	doc := &pipeline.Document{Route: conneqt.MustRoute(conneqt.GPConnect), Message: gpconnectExample()}

@@ -1,6 +1,7 @@
-// Package assemble is the "assemble" stage: it turns a finished message into
-// its wire body, one JSON document per message in the shape the route's
-// endpoint takes, as a [Payload] that streams.
+// Package assemble is the "encode+assemble" stage: it turns a finished
+// message into its wire body, one JSON document per message in the shape the
+// route's endpoint takes, as a [Payload] that streams and encodes each
+// attachment's content to Base64 as it goes.
 //
 // A Payload holds the envelope JSON (everything but the attachments' content)
 // and references to the attachments' decoded bytes. Each reader of it writes
@@ -15,7 +16,7 @@
 // same string escaping (including <, > and & as \u003c, \u003e, \u0026), and
 // content in padded standard Base64.
 //
-// The wire form follows ../shared/spec/README.md: "type" is always sent (the
+// The wire form follows docs/spec.md#wire-form: "type" is always sent (the
 // route's type when the message has none); body.fileName does not exist;
 // optional objects that are empty (body, practitioner, organisation, GP
 // Connect information on a route without it) are left out; "attachments" is

@@ -2,9 +2,9 @@ package assemble_test
 
 import "github.com/gpdoc/gpdoc/conneqt"
 
-// The spec pages' example messages (../shared/spec/*.txt), with their known
-// mistakes fixed as the spec README and DOMAIN.md section 0 say; see
-// testdata/README.md for each change.
+// The API pages' example messages, with their known mistakes fixed as
+// docs/spec.md#mistakes-in-the-api-pages says; see testdata/README.md for
+// each change.
 
 func boolPtr(b bool) *bool { return &b }
 

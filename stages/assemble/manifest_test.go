@@ -13,7 +13,7 @@ import (
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/pipeline/manifest"
 	"github.com/gpdoc/gpdoc/stages/assemble"
-	"github.com/gpdoc/gpdoc/stages/encode"
+	"github.com/gpdoc/gpdoc/stages/sizegate"
 )
 
 // TestExampleManifest runs the repository's example manifest through the
@@ -26,7 +26,7 @@ func TestExampleManifest(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	r := &pipeline.Runner{Stages: pipeline.Pipeline{encode.New(), assemble.NewStage()}}
+	r := &pipeline.Runner{Stages: pipeline.Pipeline{sizegate.New(), assemble.NewStage()}}
 	n := 0
 	for line := range manifest.Read(context.Background(), f, dir) {
 		if line.Err != nil {

@@ -7,7 +7,8 @@ import (
 )
 
 // DefaultSDSUserID is sent as practitioner.sdsUserId when a GP Connect
-// practitioner has none: the service's own default (spec README).
+// practitioner has none: the service's own default
+// (docs/spec.md#gp-connect-additional-information).
 const DefaultSDSUserID = "UNK"
 
 // Wire returns the message as it goes on the wire on route r: a copy of m

@@ -9,7 +9,6 @@ import (
 	"image/jpeg"
 	"math"
 	"runtime"
-	"runtime/debug"
 
 	"github.com/gpdoc/gpdoc/stages/downsample/internal/jpegcoef"
 	"github.com/gpdoc/gpdoc/stages/downsample/internal/jpegenc"
@@ -55,7 +54,6 @@ func (f *Fitter) FitJPEG(ctx context.Context, data []byte, maxBytes int64) (out 
 	if int64(len(data)) <= maxBytes {
 		return data, rep, nil
 	}
-	defer recoverDecoder(&err, "JPEG image")
 	cfg, err := f.checkConfig(data, "JPEG image")
 	if err != nil {
 		return nil, rep, err
@@ -133,13 +131,6 @@ func (f *Fitter) checkConfig(data []byte, what string) (image.Config, error) {
 }
 
 func (f *Fitter) acquire(ctx context.Context) error { return f.sem.Acquire(ctx, 1) }
-
-// recoverDecoder turns a decoder panic into an ErrUndecodable error.
-func recoverDecoder(err *error, what string) {
-	if v := recover(); v != nil {
-		*err = undecodable(what, fmt.Errorf("decoder panic: %v\n%s", v, debug.Stack()))
-	}
-}
 
 func upright(w, h, o int) (int, int) {
 	if transposes(o) {

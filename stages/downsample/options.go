@@ -29,9 +29,9 @@ const (
 // Options configure a Fitter and the stage. The zero value means every
 // default.
 type Options struct {
-	// MaxBytes is the budget in (decoded) bytes. In the stage, zero means
-	// the route's MaxDecodedBytes (its limit under its basis, decoded or
-	// Base64); in the core functions, DefaultMaxBytes.
+	// MaxBytes is the budget in bytes. In the stage, zero means the route's
+	// MaxDecodedBytes (the size gate's limit); in the core functions,
+	// DefaultMaxBytes.
 	MaxBytes int64
 	// MinLongEdge is the smallest long edge, in pixels, an image may be
 	// scaled to (0: DefaultMinLongEdge). Images already smaller are never

@@ -53,7 +53,6 @@ func (f *Fitter) FitPDF(ctx context.Context, data []byte, maxBytes int64) (out [
 	if int64(len(data)) <= maxBytes {
 		return data, rep, nil
 	}
-	defer recoverDecoder(&err, "PDF")
 	var buf bytes.Buffer
 	if err := api.Optimize(bytes.NewReader(data), &buf, pdfConf()); err != nil {
 		return nil, rep, undecodable("PDF", err)
@@ -249,11 +248,6 @@ func (f *Fitter) recompressPDFImage(ctx context.Context, xt *model.XRefTable, c 
 
 // decodePDFImage returns the pixels of a DCT or Flate image XObject.
 func decodePDFImage(c pdfImage, w, h int) (img image.Image, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("decoder panic: %v", v)
-		}
-	}()
 	if c.sd.FilterPipeline[0].Name == filter.DCT {
 		cfg, err := jpeg.DecodeConfig(bytes.NewReader(c.sd.Raw))
 		if err != nil {

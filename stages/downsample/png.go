@@ -45,7 +45,6 @@ func (f *Fitter) FitPNG(ctx context.Context, data []byte, maxBytes int64, mode P
 	if int64(len(data)) <= maxBytes && mode != PNGToJPEG {
 		return data, rep, nil
 	}
-	defer recoverDecoder(&err, "PNG image")
 	cfg, err := f.checkConfig(data, "PNG image")
 	if err != nil {
 		return nil, rep, err

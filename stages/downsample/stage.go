@@ -17,11 +17,13 @@ const StageName = "downsample"
 
 // Stage is the downsample pipeline.AttachmentStage. It changes an
 // attachment only when it is over the size limit (Options.MaxBytes, or
-// else the route's MaxDecodedBytes: its limit under its basis), or when it is a PNG on a route
-// that does not accept PNG (then it becomes a JPEG, and its MIME type and
-// file extension change with it). Each change is reported with
-// doc.AddChange, its Data holding the Report's figures. Content that
-// cannot be fitted is a problem for attachments[i].content.
+// else the route's MaxDecodedBytes, which the size gate after it checks),
+// or when it is a PNG on a route that does not accept PNG (then it becomes
+// a JPEG, and its MIME type and file extension change with it). Each change
+// is reported with doc.AddChange, its Data holding the Report's figures. Content it cannot
+// shrink (text), or cannot fit, is left as it is for the size gate (stage
+// sizegate) to refuse, with a warning that says how close fitting came;
+// content that does not decode is a problem for attachments[i].content.
 type Stage struct {
 	fit      *Fitter
 	maxBytes int64 // 0: the route's
@@ -48,16 +50,11 @@ func (s *Stage) Name() string { return StageName }
 func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i int) error {
 	att := doc.Message.Attachments[i]
 	limit := s.maxBytes
-	limitText := ""
 	if limit <= 0 && doc.Route != nil {
-		// The route's limit under its basis (decoded bytes or Base64 text).
-		limit, limitText = doc.Route.MaxDecodedBytes(), doc.Route.DescribeLimit()
+		limit = doc.Route.MaxDecodedBytes() // the size gate's limit
 	}
 	if limit <= 0 {
 		limit = DefaultMaxBytes
-	}
-	if limitText == "" {
-		limitText = fmt.Sprintf("%d bytes", limit)
 	}
 	kind := sniff(att.Data)
 	over := int64(len(att.Data)) > limit
@@ -88,14 +85,17 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 	case conneqt.MIMEPDF:
 		out, rep, err = s.fit.FitPDF(ctx, att.Data, limit)
 	default:
-		return conneqt.NewValidationError([]conneqt.Problem{{
-			Name:   conneqt.AttachmentField(i, "content"),
-			Reason: fmt.Sprintf("is %d bytes, over the limit of %s, and gpdoc can only shrink JPEG, PNG and PDF files", len(att.Data), limitText),
-		}})
+		return nil // nothing to shrink: the size gate after this stage refuses it
 	}
 	if err != nil {
 		var fe *FitError
-		if errors.As(err, &fe) {
+		switch {
+		case errors.As(err, &fe) && errors.Is(err, ErrCannotFit):
+			// The size gate refuses it, with the one size message; this
+			// says how close fitting came.
+			doc.AddWarning(conneqt.Problem{Name: conneqt.AttachmentField(i, "content"), Reason: fe.Reason})
+			return nil
+		case fe != nil:
 			return conneqt.NewValidationError([]conneqt.Problem{{Name: conneqt.AttachmentField(i, "content"), Reason: fe.Reason}})
 		}
 		return err

@@ -42,12 +42,12 @@ func TestStage(t *testing.T) {
 			Options{}, false, "image/png", "chart.png", "", ""},
 		{"PNG on the GP Connect route (neither PNG nor JPEG) left to validate", conneqt.GPConnect, conneqt.Attachment{FileName: "chart.png", MIMEType: "image/png", Data: transparent},
 			Options{}, false, "image/png", "chart.png", "", ""},
-		{"text over the limit is a problem", conneqt.Standard, conneqt.Attachment{FileName: "n.txt", MIMEType: "text/plain", Data: bytes.Repeat([]byte("a"), 2000)},
-			Options{MaxBytes: 1000}, false, "text/plain", "n.txt", "can only shrink JPEG, PNG and PDF", ""},
+		{"text over the limit is left to the size gate", conneqt.Standard, conneqt.Attachment{FileName: "n.txt", MIMEType: "text/plain", Data: bytes.Repeat([]byte("a"), 2000)},
+			Options{MaxBytes: 1000}, false, "text/plain", "n.txt", "", ""},
 		{"damaged JPEG over the limit is a problem", conneqt.Standard, conneqt.Attachment{FileName: "d.jpg", MIMEType: "image/jpeg", Data: append(bytes.Clone(small[:20]), make([]byte, 2000)...)},
 			Options{MaxBytes: 1000}, false, "image/jpeg", "d.jpg", "could not be decoded", ""},
-		{"photo that cannot fit at the floor is a problem", conneqt.Standard, conneqt.Attachment{FileName: "p.jpg", MIMEType: "image/jpeg", Data: photo},
-			Options{MaxBytes: 50_000}, false, "image/jpeg", "p.jpg", "the smallest encoding reached", ""},
+		{"photo that cannot fit at the floor is left to the size gate, with a warning", conneqt.Standard, conneqt.Attachment{FileName: "p.jpg", MIMEType: "image/jpeg", Data: photo},
+			Options{MaxBytes: 50_000}, false, "image/jpeg", "p.jpg", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,6 +73,12 @@ func TestStage(t *testing.T) {
 			changed := !bytes.Equal(before, att.Data)
 			if changed != tt.wantChanged || att.MIMEType != tt.wantMIME || att.FileName != tt.wantFileName {
 				t.Fatalf("changed %v, %s %q; want %v, %s %q", changed, att.MIMEType, att.FileName, tt.wantChanged, tt.wantMIME, tt.wantFileName)
+			}
+			// What cannot be fitted is left to the size gate, with a
+			// warning that says how close fitting came.
+			wantWarning := map[string]string{"photo that cannot fit at the floor is left to the size gate, with a warning": "the smallest encoding reached"}[tt.name]
+			if ws := doc.Warnings(); (wantWarning == "") != (len(ws) == 0) || (wantWarning != "" && !strings.Contains(ws[0].Reason, wantWarning)) {
+				t.Errorf("warnings %v, want one saying %q", ws, wantWarning)
 			}
 			changes := doc.Changes()
 			if !tt.wantChanged {
@@ -117,9 +123,10 @@ func TestStageInRunner(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &pipeline.Runner{Stages: pipeline.Pipeline{s}}
+	small := tinyJPEG(t)
 	doc := newDoc(conneqt.Standard,
-		&conneqt.Attachment{FileName: "ok.jpg", MIMEType: "image/jpeg", Data: tinyJPEG(t)},
-		&conneqt.Attachment{FileName: "big.txt", MIMEType: "text/plain", Data: make([]byte, 5000)})
+		&conneqt.Attachment{FileName: "ok.jpg", MIMEType: "image/jpeg", Data: small},
+		&conneqt.Attachment{FileName: "damaged.jpg", MIMEType: "image/jpeg", Data: append(bytes.Clone(small[:20]), make([]byte, 2000)...)})
 	err = r.Process(context.Background(), doc)
 	var ve *conneqt.ValidationError
 	if !errors.As(err, &ve) || len(ve.Problems) != 1 || ve.Problems[0].Name != "attachments[1].content" {

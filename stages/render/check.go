@@ -75,8 +75,8 @@ func isNHSSubject(m *conneqt.Message) bool {
 
 // Check compares a document's consultation with the message it travels in,
 // so that the report cannot describe another patient, another version or
-// another confidentiality than the message (issue 15; DOMAIN.md section 5:
-// the version is shown in the PDF and the MESH subject; surname, date of
+// another confidentiality than the message (issue 15;
+// docs/spec.md#consultation-report-layout: the version is shown in the PDF and the MESH subject; surname, date of
 // birth and NHS number must match the recipient details). With
 // gpConnectAdditionalInformation it compares:
 //

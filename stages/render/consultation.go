@@ -30,7 +30,7 @@ type Consultation struct {
 	Version int `json:"version"`
 	// RelatedDocuments is the number of documents sent with the report.
 	RelatedDocuments int `json:"relatedDocuments"`
-	// Confidential hides the clinical content (DOMAIN.md section 5).
+	// Confidential hides the clinical content (docs/spec.md#consultation-report-layout).
 	Confidential bool `json:"confidential"`
 	// Patient is the subject of the consultation.
 	Patient Patient `json:"patient"`
@@ -288,8 +288,8 @@ func (c *Consultation) Validate(now time.Time) error {
 	return conneqt.NewValidationError(v.problems)
 }
 
-// fileName applies the spec's Windows file-name rule (spec README, "Field
-// decisions") and requires a .pdf extension.
+// fileName applies the spec's Windows file-name rule (docs/spec.md#file-names)
+// and requires a .pdf extension.
 func (v *validator) fileName(path, name string) {
 	if errs := winname.Check(name); len(errs) > 0 {
 		v.add(path, "must be a valid Windows file name: "+errors.Join(errs...).Error(), name)

@@ -1,6 +1,6 @@
 // Package render is gpdoc's render stage: it turns a manifest line's
 // "consultation" object into the consultation summary PDF that GP Connect
-// carries (the Consultation Report of DOMAIN.md section 5) and puts it first
+// carries (the Consultation Report, docs/spec.md#consultation-report-layout) and puts it first
 // among the message's attachments.
 //
 // [Parse] decodes and checks a [Consultation], reporting every problem with

@@ -66,7 +66,7 @@ func TestRenderFindsEveryField(t *testing.T) {
 		}
 		last = i
 	}
-	// The layout's own labels (DOMAIN.md section 5), and none of the old ones.
+	// The layout's own labels (docs/spec.md#consultation-report-layout), and none of the old ones.
 	for _, old := range []string{"Home Address", "Date Letter Sent", "CONSULTATION "} {
 		if strings.Contains(strings.ReplaceAll(flat, "CONSULTATION REPORT", ""), old) {
 			t.Errorf("report text has %q, which the Consultation Report layout does not", old)

@@ -10,10 +10,11 @@ import (
 )
 
 // SummaryReason is the fixed "Summary Reason" text of the GP Connect
-// Consultation Report layout (DOMAIN.md section 5).
+// Consultation Report layout (docs/spec.md#consultation-report-layout).
 const SummaryReason = "A patient recently consulted with a clinician at an organisation different to the GP practice that they are registered with. The notes contained in this document are a summary of the consultation"
 
-// Texts the report uses for confidential consultations (DOMAIN.md section 5).
+// Texts the report uses for confidential consultations
+// (docs/spec.md#consultation-report-layout).
 const (
 	ConfidentialNotes = "The details of this consultation have been set as confidential"
 	ConfidentialItem  = "Confidential item"

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -53,7 +52,23 @@ type Stage struct {
 var (
 	_ pipeline.MessageStage     = (*Stage)(nil)
 	_ pipeline.ProblemCollector = (*Stage)(nil)
+	_ pipeline.AttachmentAdder  = (*Stage)(nil)
 )
+
+// AttachmentsAdded reports 1 for a document with consultation data whose
+// report is not yet attachment 0, else 0: the Runner tells the stages
+// before this one (validate counts the attachments the message will be sent
+// with).
+func (s *Stage) AttachmentsAdded(doc *pipeline.Document) int {
+	raw := bytes.TrimSpace(doc.Consultation)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return 0
+	}
+	if atts := doc.Message.Attachments; len(atts) > 0 && atts[0] != nil && atts[0].Generated {
+		return 0 // a re-run replaces the report it rendered before
+	}
+	return 1
+}
 
 // CollectsProblems reports true: the Runner calls the stage even for a
 // document that already has problems, so that problems with the
@@ -118,13 +133,6 @@ func (s *Stage) Render(ctx context.Context, c *Consultation, ref time.Time) (rep
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	defer func() {
-		// pdfcpu and the layout panic only on bugs, but one bad document
-		// must not take down a run: report it with its stack.
-		if v := recover(); v != nil {
-			rep, err = nil, &pipeline.PanicError{Value: v, Stack: debug.Stack()}
-		}
-	}()
 	if err := c.Validate(s.opts.Now()); err != nil {
 		return nil, err
 	}

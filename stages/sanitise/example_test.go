@@ -14,7 +14,7 @@ import (
 // and a printed NHS number: everything can be fixed, and every fix is
 // reported.
 func Example() {
-	v, _ := validate.New(validate.Options{Sanitise: true})
+	v, _ := validate.New(validate.Options{})
 	s, _ := sanitise.New(sanitise.Options{})
 	runner := &pipeline.Runner{Stages: pipeline.Pipeline{v, s}}
 

@@ -96,7 +96,7 @@ func newDoc(atts ...*conneqt.Attachment) *pipeline.Document {
 }
 
 func runner(t testing.TB) *pipeline.Runner {
-	v, err := validate.New(validate.Options{Sanitise: true})
+	v, err := validate.New(validate.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

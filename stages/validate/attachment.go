@@ -82,17 +82,12 @@ func agrees(declared, detected string) bool {
 func checkAttachment(route *conneqt.Route, i int, att *conneqt.Attachment, opts Options, r *report) (detected string) {
 	content := conneqt.AttachmentField(i, "content")
 	mimeField := conneqt.AttachmentField(i, "mimeType")
-	defer func() {
-		if v := recover(); v != nil {
-			r.problem(content, fmt.Sprintf("could not be checked: a decoder failed on it (%v); the file is probably damaged", v), "")
-		}
-	}()
 	declared := att.MIMEType
 	switch {
 	case declared == "":
 		r.problem(mimeField, "required: "+quoteList(route.AttachmentMIMETypes), "")
 	case !route.AllowsMIME(declared):
-		if declared == conneqt.MIMEPNG && opts.Downsample && route.AllowsMIME(conneqt.MIMEJPEG) {
+		if declared == conneqt.MIMEPNG && !opts.exact && route.AllowsMIME(conneqt.MIMEJPEG) {
 			r.warn(mimeField, "PNG is not accepted on the "+string(route.Name)+" route: the downsample stage converts it to JPEG", declared)
 		} else {
 			r.problem(mimeField, "must be "+quoteList(route.AttachmentMIMETypes)+" on the "+string(route.Name)+" route", clip(declared))
@@ -109,32 +104,25 @@ func checkAttachment(route *conneqt.Route, i int, att *conneqt.Attachment, opts 
 	}
 	isText := declared == conneqt.MIMEText || declared == conneqt.MIMEConsultation
 	detected = Detect(data, declared == conneqt.MIMEPDF)
-	size := len(data) // as it will be sent
 	switch {
 	case isText && detected == conneqt.MIMEText:
 		text := checkText(data, opts, content, r)
 		if text == nil {
 			return detected // the text problem says it all
 		}
-		detected, size = Detect(text, false), len(text)
-	case isText && detected == "application/octet-stream" && opts.Sanitise:
+		detected = Detect(text, false)
+	case isText && detected == "application/octet-stream" && !opts.exact:
 		// BOM-less UTF-16 sniffs as binary; the sanitise stage converts it.
 		if res, err := textnorm.Normalise(data); err == nil && len(res.Text) > 0 {
-			detected, size = Detect(res.Text, false), len(res.Text)
+			detected = Detect(res.Text, false)
 		}
 	}
-	downsampled := false // the downsample stage will decode and re-encode it
-	if max := opts.maxBytes(route); int64(size) > max {
-		switch detected {
-		case conneqt.MIMEPDF, conneqt.MIMEJPEG, conneqt.MIMEPNG:
-			if opts.Downsample {
-				r.warn(content, fmt.Sprintf("is %d bytes, more than the limit of %s: the downsample stage reduces it", size, opts.describeLimit(route)), "")
-				downsampled = true
-				break
-			}
-			fallthrough
-		default:
-			r.problem(content, fmt.Sprintf("%v: %d bytes, more than the limit of %s per attachment", pipeline.ErrTooLarge, size, opts.describeLimit(route)), "")
+	// The size limit is checked once, by the size gate after downsample
+	// (conneqt.Route.CheckAttachmentSize); CheckMessage runs the same gate.
+	oversize := int64(len(data)) > route.MaxDecodedBytes() && route.MaxDecodedBytes() > 0
+	if opts.exact {
+		if p, ok := route.CheckAttachmentSize(i, int64(len(data))); !ok {
+			r.problem(p.Name, p.Reason, "")
 		}
 	}
 	if declared != "" && !agrees(declared, detected) {
@@ -148,10 +136,10 @@ func checkAttachment(route *conneqt.Route, i int, att *conneqt.Attachment, opts 
 		// An oversize photo is decoded by the downsample stage, which
 		// reports one that does not decode: decoding it here as well would
 		// double the most expensive step of a big photo.
-		fullDecode := !(downsampled && detected == conneqt.MIMEJPEG)
+		fullDecode := opts.exact || !(oversize && detected == conneqt.MIMEJPEG)
 		checkImage(data, detected, opts, content, r, fullDecode)
 	}
-	if !opts.Sanitise && declared != conneqt.MIMEConsultation {
+	if opts.exact && declared != conneqt.MIMEConsultation {
 		checkExtension(i, att.FileName, detected, r)
 	}
 	return detected
@@ -171,7 +159,7 @@ func mismatch(declared, detected string) string {
 // checkText checks a text attachment and returns its text as it will be
 // sent (converted when the sanitise stage will convert it), or nil.
 func checkText(data []byte, opts Options, content string, r *report) []byte {
-	if !opts.Sanitise {
+	if opts.exact {
 		if err := textnorm.CheckUTF8(data); err != nil {
 			r.problem(content, "must be UTF-8 text: "+err.Error(), "")
 			return nil
@@ -220,7 +208,7 @@ func checkPDF(data []byte, opts Options, content string, r *report) {
 	switch {
 	case doc.Encrypted:
 		r.problem(content, "has active content ("+strings.Join(list, "; ")+") and is encrypted, so it cannot be sanitised: send an unprotected copy", "")
-	case !opts.Sanitise:
+	case opts.exact:
 		r.problem(content, "has active content the service's virus scan rejects ("+strings.Join(list, "; ")+"); the sanitise stage removes it", "")
 	}
 }

@@ -19,10 +19,16 @@ func TestAttachments(t *testing.T) {
 	}
 	const c0, m0, f0 = "attachments[0].content", "attachments[0].mimeType", "attachments[0].fileName"
 	tests := []struct {
-		name     string
-		route    conneqt.RouteName
-		atts     []*conneqt.Attachment
-		opts     Options
+		name  string
+		route conneqt.RouteName
+		atts  []*conneqt.Attachment
+		opts  Options
+		// input checks the attachments as gpdoc's input, with the Stage
+		// (what the check phase's sanitise stage fixes is left to it),
+		// instead of exactly, with CheckMessage.
+		input bool
+		// limit, when > 0, is the route's per-attachment limit.
+		limit    int64
 		problems []conneqt.Problem
 		warnings []conneqt.Problem
 		// prefix compares only the start of the one problem's reason.
@@ -43,12 +49,12 @@ func TestAttachments(t *testing.T) {
 			problems: []conneqt.Problem{
 				p(m0, "must be 'application/pdf', 'image/jpeg', 'text/plain' or 'text/vnd.qxlva.conneqt.consultation' on the instant route", "image/gif"),
 			}},
-		{name: "UTF-16 without BOM sanitised", opts: Options{Sanitise: true}, atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte("h\x00e\x00l\x00l\x00o\x00"))}},
+		{name: "UTF-16 without BOM sanitised", input: true, atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte("h\x00e\x00l\x00l\x00o\x00"))}},
 		{name: "UTF-16 without BOM strict", atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte("h\x00e\x00l\x00l\x00o\x00"))},
 			problems: []conneqt.Problem{p(m0, "declared text/plain but the content is not a type gpdoc recognises (binary data?)", "text/plain")}},
 		{name: "PNG on instant", route: conneqt.Instant, atts: []*conneqt.Attachment{att("scan.png", conneqt.MIMEPNG, pngData)},
 			problems: []conneqt.Problem{p(m0, "must be 'application/pdf', 'image/jpeg', 'text/plain' or 'text/vnd.qxlva.conneqt.consultation' on the instant route", "image/png")}},
-		{name: "PNG on instant before downsample", route: conneqt.Instant, opts: Options{Downsample: true}, atts: []*conneqt.Attachment{att("scan.png", conneqt.MIMEPNG, pngData)},
+		{name: "PNG on instant before downsample", route: conneqt.Instant, input: true, atts: []*conneqt.Attachment{att("scan.png", conneqt.MIMEPNG, pngData)},
 			warnings: []conneqt.Problem{p(m0, "PNG is not accepted on the instant route: the downsample stage converts it to JPEG", "image/png")}},
 		{name: "PDF only on gpconnect", route: conneqt.GPConnect, atts: []*conneqt.Attachment{att("photo.jpg", conneqt.MIMEJPEG, jpg)},
 			problems: []conneqt.Problem{p(m0, "must be 'application/pdf' on the gpconnect route", "image/jpeg")}},
@@ -58,26 +64,23 @@ func TestAttachments(t *testing.T) {
 			problems: []conneqt.Problem{p(m0, "declared image/jpeg but the content is image/png", "image/jpeg")}},
 		{name: "HTML declared as text", atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte("<html><body><script>alert(1)</script></body></html>"))},
 			problems: []conneqt.Problem{p(m0, "declared text/plain but the content is HTML (text/html), which must not be sent as text", "text/plain")}},
-		{name: "binary declared as text", atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte{0x00, 0x01, 0x02, 0x03})}, opts: Options{Sanitise: true},
+		{name: "binary declared as text", atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte{0x00, 0x01, 0x02, 0x03})}, input: true,
 			problems: []conneqt.Problem{p(m0, "declared text/plain but the content is not a type gpdoc recognises (binary data?)", "text/plain")}},
-		{name: "too large", opts: Options{MaxAttachmentBytes: 10}, atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte("twenty bytes of text"))},
-			problems: []conneqt.Problem{p(c0, "too large: 20 bytes, more than the limit of 10 bytes per attachment", "")}},
-		{name: "too large before downsample", opts: Options{MaxAttachmentBytes: 100, Downsample: true}, atts: []*conneqt.Attachment{att("photo.jpg", conneqt.MIMEJPEG, jpg)},
-			warnings: []conneqt.Problem{p(c0, "is "+itoa(len(jpg))+" bytes, more than the limit of 100 bytes: the downsample stage reduces it", "")}},
-		{name: "text too large before downsample", opts: Options{MaxAttachmentBytes: 10, Downsample: true}, atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte("twenty bytes of text"))},
-			problems: []conneqt.Problem{p(c0, "too large: 20 bytes, more than the limit of 10 bytes per attachment", "")}},
-		{name: "UTF-16 counted once converted", opts: Options{MaxAttachmentBytes: 12, Sanitise: true},
-			atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte("\xff\xfeC\x00h\x00e\x00s\x00t\x00 \x00c\x00l\x00e\x00a\x00r\x00"))}},
+		{name: "too large", limit: 10, atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte("twenty bytes of text"))},
+			problems: []conneqt.Problem{p(c0, "too large: 20 bytes (28 in Base64), more than the 10 bytes the standard route accepts per attachment; send at most 10 bytes (a smaller file, or an image or PDF gpdoc can downsample)", "")}},
+		// As input, size is left to the size gate after downsample.
+		{name: "photo too large as input", input: true, limit: 100, atts: []*conneqt.Attachment{att("photo.jpg", conneqt.MIMEJPEG, jpg)}},
+		{name: "text too large as input", input: true, limit: 10, atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte("twenty bytes of text"))}},
 		{name: "EICAR", atts: []*conneqt.Attachment{att("eicar.txt", conneqt.MIMEText, []byte(eicar))},
 			problems: []conneqt.Problem{p(c0, "is the EICAR anti-virus test file: the service's virus scan refuses it (406), and it must never be resent", "")}},
 		// text encodings
 		{name: "Windows-1252 strict", atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte("caf\xe9"))},
 			problems: []conneqt.Problem{p(c0, "must be UTF-8 text: not valid UTF-8 (first invalid byte at offset 3)", "")}},
-		{name: "Windows-1252 sanitised", opts: Options{Sanitise: true}, atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte("caf\xe9"))}},
+		{name: "Windows-1252 sanitised", input: true, atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte("caf\xe9"))}},
 		{name: "UTF-16 strict", atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEConsultation, []byte("\xff\xfeh\x00i\x00"))},
 			problems: []conneqt.Problem{p(c0, "must be UTF-8 text: not valid UTF-8 (first invalid byte at offset 0)", "")}},
-		{name: "UTF-16 sanitised", opts: Options{Sanitise: true}, atts: []*conneqt.Attachment{att("note", conneqt.MIMEConsultation, []byte("\xff\xfeh\x00i\x00"))}},
-		{name: "Shift_JIS sanitised", opts: Options{Sanitise: true}, atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte("\x82\xb1\x82\xf1\x82\xc9\x82\xbf\x82\xcd"))},
+		{name: "UTF-16 sanitised", input: true, atts: []*conneqt.Attachment{att("note", conneqt.MIMEConsultation, []byte("\xff\xfeh\x00i\x00"))}},
+		{name: "Shift_JIS sanitised", input: true, atts: []*conneqt.Attachment{att("note.txt", conneqt.MIMEText, []byte("\x82\xb1\x82\xf1\x82\xc9\x82\xbf\x82\xcd"))},
 			problems: []conneqt.Problem{p(c0, "unsupported: text encoding cannot be determined unambiguously", "")}, prefix: true},
 		// file names
 		{name: "reserved device name", atts: []*conneqt.Attachment{att("CON.pdf", conneqt.MIMEPDF, pdf)},
@@ -89,21 +92,21 @@ func TestAttachments(t *testing.T) {
 			}},
 		{name: "file name empty", atts: []*conneqt.Attachment{att("", conneqt.MIMEPDF, pdf)},
 			problems: []conneqt.Problem{p(f0, "must be a valid Windows file name: is empty", "")}},
-		{name: "bad names fixed by sanitise", opts: Options{Sanitise: true}, atts: []*conneqt.Attachment{att(" CON?.pdf. ", conneqt.MIMEPDF, pdf), att("con_.pdf", conneqt.MIMEPDF, pdf)}},
+		{name: "bad names fixed by sanitise", input: true, atts: []*conneqt.Attachment{att(" CON?.pdf. ", conneqt.MIMEPDF, pdf), att("con_.pdf", conneqt.MIMEPDF, pdf)}},
 		{name: "duplicate names", atts: []*conneqt.Attachment{att("letter.pdf", conneqt.MIMEPDF, pdf), att("Letter.PDF", conneqt.MIMEPDF, pdf)},
 			problems: []conneqt.Problem{p("attachments[1].fileName", "same name as attachments[0]: names must be unique within a message (Windows ignores case)", "Letter.PDF")}},
 		{name: "wrong extension", atts: []*conneqt.Attachment{att("photo.png", conneqt.MIMEJPEG, jpg)},
 			problems: []conneqt.Problem{p(f0, "extension .png does not match the content (image/jpeg): use .jpg", "photo.png")}},
 		{name: "missing extension", atts: []*conneqt.Attachment{att("photo", conneqt.MIMEJPEG, jpg)},
 			warnings: []conneqt.Problem{p(f0, "has no extension for its type (image/jpeg): add .jpg so the practice can open it", "photo")}},
-		{name: "extension fixed by sanitise", opts: Options{Sanitise: true}, atts: []*conneqt.Attachment{att("photo.png", conneqt.MIMEJPEG, jpg)}},
+		{name: "extension fixed by sanitise", input: true, atts: []*conneqt.Attachment{att("photo.png", conneqt.MIMEJPEG, jpg)}},
 		// structure
 		{name: "PDF cut short", atts: []*conneqt.Attachment{att("letter.pdf", conneqt.MIMEPDF, pdf[:len(pdf)/2])},
 			problems: []conneqt.Problem{p(c0, "is not a readable PDF: PDF does not parse: no %%EOF marker at the end (the file is cut short or has data appended)", "")}},
 		{name: "PDF with JavaScript strict", atts: []*conneqt.Attachment{att("letter.pdf", conneqt.MIMEPDF, jsPDF(t))},
 			problems: []conneqt.Problem{p(c0, "has active content the service's virus scan rejects (JavaScript action (document OpenAction)); the sanitise stage removes it", "")}},
-		{name: "PDF with JavaScript before sanitise", opts: Options{Sanitise: true}, atts: []*conneqt.Attachment{att("letter.pdf", conneqt.MIMEPDF, jsPDF(t))}},
-		{name: "PDF with a password", opts: Options{Sanitise: true}, atts: []*conneqt.Attachment{att("letter.pdf", conneqt.MIMEPDF, encryptedPDF(t))},
+		{name: "PDF with JavaScript before sanitise", input: true, atts: []*conneqt.Attachment{att("letter.pdf", conneqt.MIMEPDF, jsPDF(t))}},
+		{name: "PDF with a password", input: true, atts: []*conneqt.Attachment{att("letter.pdf", conneqt.MIMEPDF, encryptedPDF(t))},
 			problems: []conneqt.Problem{p(c0, "PDF is encrypted: it needs a password to open: send a copy without a password", "")}},
 		{name: "JPEG pixel bomb", atts: []*conneqt.Attachment{att("photo.jpg", conneqt.MIMEJPEG, patchSOF(t, jpg, 0xC0, 65535, 65535))},
 			problems: []conneqt.Problem{p(c0, "too large: declares 65535×65535 = 4294836225 pixels, more than the budget of 100000000; refused before decoding (a decompression bomb?)", "")}},
@@ -127,14 +130,24 @@ func TestAttachments(t *testing.T) {
 			m := baseMessage(route, tt.atts...)
 			opts := tt.opts
 			opts.Now = fixedNow
-			problems, warnings := CheckMessage(conneqt.MustRoute(route), m, opts)
+			r := conneqt.MustRoute(route)
+			if tt.limit > 0 {
+				r = r.Clone()
+				r.MaxAttachmentBytes = tt.limit
+			}
+			var problems, warnings []conneqt.Problem
+			if tt.input {
+				problems, warnings = checkInput(t, r, m, opts)
+			} else {
+				problems, warnings = CheckMessage(r, m, opts)
+			}
 			if tt.prefix && len(problems) == 1 && len(tt.problems) == 1 && strings.HasPrefix(problems[0].Reason, tt.problems[0].Reason) {
 				problems[0].Reason = tt.problems[0].Reason
 			}
 			diff(t, "problems", problems, tt.problems)
 			diff(t, "warnings", warnings, tt.warnings)
 			for _, a := range m.Attachments {
-				if a.DetectedMIME != "" {
+				if a.DetectedMIME != "" && !tt.input {
 					t.Error("CheckMessage changed the message")
 				}
 			}
@@ -142,7 +155,21 @@ func TestAttachments(t *testing.T) {
 	}
 }
 
-func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+// checkInput runs the Stage alone on m, as the Runner would, and returns
+// its problems and warnings.
+func checkInput(t *testing.T, route *conneqt.Route, m *conneqt.Message, opts Options) (problems, warnings []conneqt.Problem) {
+	t.Helper()
+	s, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := &pipeline.Document{Route: route, Message: m}
+	err = (&pipeline.Runner{Stages: pipeline.Pipeline{s}}).Process(context.Background(), doc)
+	if err != nil && !errors.Is(err, conneqt.ErrInvalid) {
+		t.Fatal(err)
+	}
+	return doc.Problems(), doc.Warnings()
+}
 
 func flipByte(b []byte, i int) []byte {
 	c := bytes.Clone(b)
@@ -207,7 +234,7 @@ func TestFixFileName(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
-	for _, o := range []Options{{MaxAttachmentBytes: -1}, {MaxPixels: -1}, {Topics: []string{""}}} {
+	for _, o := range []Options{{MaxPixels: -1}, {Topics: []string{""}}} {
 		if _, err := New(o); err == nil {
 			t.Errorf("New(%+v) = nil error", o)
 		}
@@ -218,15 +245,29 @@ func TestNew(t *testing.T) {
 	}
 }
 
-// TestStage runs the stage through the Runner: the consultation report the
-// render stage will add counts as an attachment, detected types are
-// recorded, and problems and warnings of both parts are collected.
+// reportAdder stands in for the render stage: a later stage that adds one
+// attachment to a document with consultation data.
+type reportAdder struct{}
+
+func (reportAdder) Name() string                                             { return "render" }
+func (reportAdder) ProcessMessage(context.Context, *pipeline.Document) error { return nil }
+func (reportAdder) AttachmentsAdded(doc *pipeline.Document) int {
+	if doc.Consultation != nil {
+		return 1
+	}
+	return 0
+}
+
+// TestStage runs the stage through the Runner: the attachment a later stage
+// will add counts (the Runner says so, Document.AttachmentsToCome), detected
+// types are recorded, and problems and warnings of both parts are
+// collected.
 func TestStage(t *testing.T) {
 	s, err := New(Options{Now: fixedNow})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &pipeline.Runner{Stages: pipeline.Pipeline{s}}
+	r := &pipeline.Runner{Stages: pipeline.Pipeline{s, reportAdder{}}}
 	tests := []struct {
 		name     string
 		route    conneqt.RouteName

@@ -42,7 +42,7 @@ func BenchmarkCheckPhoto(b *testing.B) {
 	att := &conneqt.Attachment{FileName: "photo.jpg", MIMEType: conneqt.MIMEJPEG, Data: buf.Bytes()}
 	m := baseMessage(conneqt.Standard, att)
 	route := conneqt.MustRoute(conneqt.Standard)
-	opts := Options{Now: fixedNow, Downsample: true}
+	opts := Options{Now: fixedNow}
 	b.SetBytes(int64(buf.Len()))
 	b.ReportAllocs()
 	for b.Loop() {

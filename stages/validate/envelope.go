@@ -111,7 +111,7 @@ func countReason(route *conneqt.Route) string {
 }
 
 // IsODSCode reports whether s has the shape of an ODS organisation code:
-// 1 to 9 letters and digits (DOMAIN.md §2).
+// 1 to 9 letters and digits (docs/spec.md#identifiers).
 func IsODSCode(s string) bool { return odsPattern.MatchString(s) }
 
 // checkIDType checks an identifier's type against the route's values. An
@@ -166,8 +166,8 @@ func checkSubject(route *conneqt.Route, id conneqt.Identifier, opts Options, r *
 	}
 	_, nerr := nhsnumber.Normalise(id.Value)
 	switch {
-	case nerr == nil && opts.Sanitise:
-		// The sanitise stage removes the spaces or dashes.
+	case nerr == nil && !opts.exact:
+		// The check phase's sanitise stage removes the spaces or dashes.
 	case nerr == nil:
 		r.problem("subject.id.value", "must be the 10 digits of the NHS number without spaces or dashes", nhsnumber.Mask(id.Value))
 	case errors.Is(nerr, nhsnumber.ErrFormat):

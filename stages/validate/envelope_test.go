@@ -34,6 +34,7 @@ func TestEnvelope(t *testing.T) {
 		route    conneqt.RouteName
 		edit     func(m *conneqt.Message)
 		opts     Options
+		input    bool // check with the Stage, as gpdoc's input (see TestAttachments)
 		problems []conneqt.Problem
 		warnings []conneqt.Problem
 	}
@@ -92,7 +93,7 @@ func TestEnvelope(t *testing.T) {
 			problems: []conneqt.Problem{p("subject.id.value", "required: the patient's NHS number", "")}},
 		{name: "NHS number with spaces, strict", route: conneqt.Standard, edit: func(m *conneqt.Message) { m.Subject.ID.Value = "943 476 5919" },
 			problems: []conneqt.Problem{p("subject.id.value", "must be the 10 digits of the NHS number without spaces or dashes", "943***5919")}},
-		{name: "NHS number with spaces, sanitised", route: conneqt.Standard, edit: func(m *conneqt.Message) { m.Subject.ID.Value = "943-476-5919" }, opts: Options{Sanitise: true}},
+		{name: "NHS number with spaces, sanitised", route: conneqt.Standard, edit: func(m *conneqt.Message) { m.Subject.ID.Value = "943-476-5919" }, input: true},
 		// expiry
 		{name: "expiry 4 days ahead", route: conneqt.Standard, edit: func(m *conneqt.Message) { m.ExpiryDateTime = "2026-11-25T10:00:00Z" }},
 		{name: "expiry with offset", route: conneqt.Standard, edit: func(m *conneqt.Message) { m.ExpiryDateTime = "2026-11-25T10:00:00+01:00" }},
@@ -217,6 +218,9 @@ func TestEnvelope(t *testing.T) {
 			opts := tt.opts
 			opts.Now = fixedNow
 			problems, warnings := CheckMessage(conneqt.MustRoute(tt.route), m, opts)
+			if tt.input {
+				problems, warnings = checkInput(t, conneqt.MustRoute(tt.route), m, opts)
+			}
 			diff(t, "problems", problems, tt.problems)
 			diff(t, "warnings", warnings, tt.warnings)
 		})

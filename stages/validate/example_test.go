@@ -34,10 +34,10 @@ func ExampleCheckMessage() {
 	// subject.id.value: not a valid NHS number: the Modulus 11 check digit is wrong (got "485***3456")
 }
 
-// The stage runs in a pipeline; with Sanitise set it leaves fixable names
-// to the sanitise stage.
+// The stage runs in a pipeline's check phase; it leaves what the sanitise
+// stage fixes (file names, say) to it.
 func ExampleNew() {
-	s, err := validate.New(validate.Options{Sanitise: true, Downsample: true})
+	s, err := validate.New(validate.Options{})
 	if err != nil {
 		panic(err)
 	}

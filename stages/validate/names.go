@@ -92,10 +92,10 @@ func checkExtension(i int, name, mime string, r *report) {
 }
 
 // checkNames checks that every file name is a valid Windows file name and
-// that names are unique within the message. The sanitise stage fixes all
-// of that, so with opts.Sanitise nothing is reported.
+// that names are unique within the message. The check phase's sanitise
+// stage fixes all of that, so only CheckMessage reports it.
 func checkNames(msg *conneqt.Message, opts Options, r *report) {
-	if opts.Sanitise {
+	if !opts.exact {
 		return
 	}
 	first := map[string]int{}

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"context"
+	"errors"
 
 	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
@@ -40,17 +41,15 @@ func (s *Stage) Name() string { return Name }
 // CollectsProblems returns true: validation reports every problem at once.
 func (s *Stage) CollectsProblems() bool { return true }
 
-// ProcessMessage checks the envelope and the file names. The attachment
-// count includes the consultation report the render stage adds when the
-// document has consultation data.
+// ProcessMessage checks the envelope. The attachment count is the count
+// the message will be sent with: its attachments and those the stages after
+// this one will add (doc.AttachmentsToCome, which the Runner works out from
+// the pipeline).
 func (s *Stage) ProcessMessage(ctx context.Context, doc *pipeline.Document) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	n := len(doc.Message.Attachments)
-	if doc.Consultation != nil {
-		n++
-	}
+	n := len(doc.Message.Attachments) + doc.AttachmentsToCome()
 	var r report
 	checkEnvelope(doc.Route, doc.Message, n, s.opts, &r)
 	checkNames(doc.Message, s.opts, &r)
@@ -79,11 +78,16 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 }
 
 // CheckMessage checks a final wire message, envelope and every
-// attachment's bytes, exactly as strictly as the service would when opts
-// has neither Sanitise nor Downsample set. It does not change msg, depends
-// only on its arguments (time through opts.Now), and returns problems and
-// warnings sorted by path.
+// attachment's bytes, exactly as strictly as the service would: file names,
+// text encodings, NHS number formatting and PDF active content must already
+// be right, and every attachment must pass the size gate
+// (conneqt.Route.CheckAttachmentSize). It does not change msg, depends only
+// on its arguments (time through opts.Now), and returns problems and
+// warnings sorted by path. A decoder that panics on an attachment's bytes
+// makes that attachment a problem; a panic in gpdoc's own code is re-raised
+// as a *pipeline.PanicError.
 func CheckMessage(route *conneqt.Route, msg *conneqt.Message, opts Options) (problems, warnings []conneqt.Problem) {
+	opts.exact = true
 	var r report
 	switch {
 	case route == nil:
@@ -98,7 +102,21 @@ func CheckMessage(route *conneqt.Route, msg *conneqt.Message, opts Options) (pro
 				r.problem(conneqt.AttachmentField(i, ""), "must be an attachment object, not null", "")
 				continue
 			}
-			checkAttachment(route, i, att, opts, &r)
+			var one report
+			err := pipeline.Recover(nil, func() error {
+				checkAttachment(route, i, att, opts, &one)
+				return nil
+			})
+			var pe *pipeline.PanicError
+			switch {
+			case errors.As(err, &pe) && pe.Decoder != "":
+				r.problem(conneqt.AttachmentField(i, "content"), "could not be read: the file is probably damaged (panic in "+pe.Decoder+")", "")
+			case err != nil:
+				panic(err)
+			default:
+				r.problems = append(r.problems, one.problems...)
+				r.warnings = append(r.warnings, one.warnings...)
+			}
 		}
 	}
 	// A throwaway Document sorts by path the way every report does.

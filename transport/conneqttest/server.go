@@ -26,7 +26,7 @@ import (
 	"github.com/gpdoc/gpdoc/pipeline"
 )
 
-// EICAR is the anti-virus test string (DOMAIN.md §8): a decoded attachment
+// EICAR is the anti-virus test string (docs/spec.md#eicar-test-file): a decoded attachment
 // that starts with it is answered 406.
 const EICAR = `X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*`
 

@@ -87,7 +87,7 @@ func TestMessageOutcomes(t *testing.T) {
 
 	bad := SampleMessage(conneqt.Standard)
 	bad.MessageID = "not-a-uuid"
-	bad.Subject.ID.Value = "4857773456" // fails Modulus 11 (DOMAIN.md §0 #1)
+	bad.Subject.ID.Value = "4857773456" // fails Modulus 11 (docs/spec.md#mistakes-in-the-api-pages)
 	bad.Body.MIMEType = conneqt.MIMEHTML
 	bad.Attachments[0].FileName = "CON.pdf"
 

@@ -71,14 +71,9 @@ func (d *Document) PDF(info Info) (out []byte, err error) {
 		}
 	}
 	initPDFCPU()
-	defer func() {
-		// pdfcpu panics on some internal errors; a panic here is a bug in
-		// this package, but it must not take the process down.
-		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("layout: pdfcpu: %v", r)
-		}
-	}()
-
+	// pdfcpu panics on some internal errors. On what this package builds
+	// that is a bug, not damaged input: it is left to the Runner, which
+	// reports it as an internal error with its stack.
 	ctx, err := pdfcpu.CreateContextWithXRefTable(Configuration(), &types.Dim{Width: d.Width, Height: d.Height})
 	if err != nil {
 		return nil, fmt.Errorf("layout: create PDF: %w", err)
