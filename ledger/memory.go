@@ -68,11 +68,15 @@ func (m *Memory) Claim(_ context.Context, it Item, opts ClaimOptions) (Decision,
 		s.entries[it.MessageID] = e
 	}
 	e.SourceID, e.Line, e.Hash, e.State, e.RunID, e.Updated = it.SourceID, it.Line, it.Hash, StateAfterClaim(prev), m.runID, now
+	if e.State == Pending {
+		e.PayloadSHA256 = ""
+	}
+	d.FirstClaimed = e.Created
 	return d, nil
 }
 
 // MarkSending implements [Ledger].
-func (m *Memory) MarkSending(_ context.Context, messageID string) (int, error) {
+func (m *Memory) MarkSending(_ context.Context, messageID, payloadSHA256 string) (int, error) {
 	s := m.store
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -80,7 +84,10 @@ func (m *Memory) MarkSending(_ context.Context, messageID string) (int, error) {
 	if e == nil || e.RunID != m.runID {
 		return 0, fmt.Errorf("%w: %s", ErrNotClaimed, messageID)
 	}
-	e.State, e.Updated = Sending, time.Now().UTC()
+	if err := CheckPayload(messageID, e.PayloadSHA256, payloadSHA256); err != nil {
+		return 0, err
+	}
+	e.State, e.Updated, e.PayloadSHA256 = Sending, time.Now().UTC(), payloadSHA256
 	e.Attempts++
 	return e.Attempts, nil
 }
