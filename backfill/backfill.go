@@ -61,8 +61,14 @@ const (
 	OutcomePrepared Outcome = "prepared"
 	// OutcomeSkipped: an earlier run finished it (see Result.Reason).
 	OutcomeSkipped Outcome = "skipped"
-	// OutcomeConflict: the line changed but its messageId may already have
-	// been delivered with the old content; nothing was sent.
+	// OutcomeConflict: the message cannot go out under its messageId
+	// without risking two different documents under one id: the line
+	// changed but the id may already have been delivered with the old
+	// content; another line of this manifest has the same id and other
+	// content; the payload prepared now differs from the bytes sent before
+	// under the id; or the service answered 409 (it holds other content
+	// under the id). Nothing more is sent; Result.Reason says which, with
+	// the payload hashes. An operator decides (docs/backfill.md).
 	OutcomeConflict Outcome = "conflict"
 	// OutcomeDuplicate: the messageId appears earlier in the manifest.
 	OutcomeDuplicate Outcome = "duplicate"
@@ -132,6 +138,7 @@ type Result struct {
 	Warnings       []conneqt.Problem `json:"warnings,omitempty"`
 	Changes        []pipeline.Change `json:"changes,omitempty"` // renames, downsampling...
 	Attempts       int               `json:"attempts"`          // send attempts over all runs
+	PayloadSHA256  string            `json:"payloadSha256,omitempty"` // hex SHA-256 of the payload sent (or written)
 	Bytes          int64             `json:"bytes,omitempty"`   // payload bytes sent (or written)
 	Elapsed        time.Duration     `json:"elapsedNs,omitempty"`
 }
@@ -201,6 +208,11 @@ type job struct {
 	start    time.Time
 	marked   bool // the ledger says sending
 	attempts int
+	// delivered: an earlier run left the message in a state that says it
+	// may have been delivered (sending, failed-retryable); only "sent" may
+	// end that.
+	delivered bool
+	recorded  string // payload hash recorded by an earlier send, if any
 }
 
 type run struct {
@@ -338,7 +350,10 @@ func (r *run) docs(intake context.Context, limiter *rate.Limiter) iter.Seq[*pipe
 				if d.Previous != nil {
 					j.attempts = d.Previous.Attempts
 					j.res.StatusEndpoint = d.Previous.StatusEndpoint
+					j.delivered = d.Previous.State.MayHaveBeenDelivered()
+					j.recorded = d.Previous.PayloadSHA256
 				}
+				doc.ReferenceTime = d.FirstClaimed
 				if d.Action != ledger.Process {
 					j.res.Attempts = j.attempts
 					j.res.Outcome = map[ledger.Action]Outcome{ledger.Skip: OutcomeSkipped,
@@ -401,7 +416,19 @@ func (r *run) markSending(ctx context.Context, doc *pipeline.Document) error {
 			return fmt.Errorf("%w (SHA-256 %s)", ErrBlockedContent, strings.Join(blocked, ", "))
 		}
 	}
-	n, err := r.cfg.Ledger.MarkSending(ctx, doc.Message.MessageID)
+	sum, err := payloadSHA256(doc.Payload)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	if j := r.jobs[doc]; j != nil {
+		j.res.PayloadSHA256 = sum
+	}
+	r.mu.Unlock()
+	n, err := r.cfg.Ledger.MarkSending(ctx, doc.Message.MessageID, sum)
+	if errors.Is(err, ledger.ErrPayloadConflict) {
+		return err // this message's conflict, not the ledger's failure
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			r.fail(fmt.Errorf("%w: %w", ErrLedger, err))
@@ -450,18 +477,34 @@ func (r *run) done(doc *pipeline.Document, err error) {
 	default:
 		res.Outcome = state
 	}
+	// What the ledger records: the outcome, except that a message that may
+	// have been delivered stays resendable (same id, same bytes) until it
+	// is sent. A conflict is for an operator to resolve.
+	recordState := state
+	switch {
+	case state == "":
+	case errors.Is(err, ledger.ErrPayloadConflict):
+		res.Outcome, res.Reason, recordState = OutcomeConflict, err.Error(), ledger.FailedRetryable
+	case errors.Is(err, conneqt.ErrConflict):
+		res.Outcome, recordState = OutcomeConflict, ledger.FailedRetryable
+		res.Reason = conflictReason(j.recorded, res.PayloadSHA256)
+	case j.delivered && state != ledger.Sent && !state.MayHaveBeenDelivered():
+		recordState = ledger.FailedRetryable
+		res.Reason = joinReason(res.Reason, "recorded failed-retryable, not "+string(state)+
+			": an earlier send may have been delivered, so only the same bytes may go out under this messageId")
+	}
 	if state == ledger.Sent {
 		res.StatusEndpoint = doc.StatusEndpoint
 		if doc.Payload != nil {
 			res.Bytes = doc.Payload.Size()
 		}
 	}
-	if r.cfg.Ledger != nil && state != "" {
+	if r.cfg.Ledger != nil && recordState != "" {
 		// The outcome is written even when the run is being forced to stop:
 		// the send has happened (or not), and the ledger must say which.
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), 30*time.Second)
 		ferr := r.cfg.Ledger.Finish(wctx, doc.Message.MessageID, ledger.Outcome{
-			State: state, Problem: problemJSON(problemFor(err, doc.Message.MessageID)), StatusEndpoint: doc.StatusEndpoint})
+			State: recordState, Problem: problemJSON(problemFor(err, doc.Message.MessageID)), StatusEndpoint: doc.StatusEndpoint})
 		var rejected *send.RejectedError
 		if b, ok := r.cfg.Ledger.(ledger.ContentBlocker); ok && ferr == nil && errors.As(err, &rejected) {
 			ferr = b.BlockContent(wctx, doc.Message.MessageID, rejected.AttachmentSHA256)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gpdoc/gpdoc/conneqt"
 )
@@ -33,6 +34,11 @@ type Document struct {
 	Payload Payload
 	// StatusEndpoint is the messageStatusEndpoint the service returned.
 	StatusEndpoint string
+	// ReferenceTime is the time of the first claim of this message recorded
+	// in the ledger. Stages that need "now" for the message (the report's
+	// dates, a default sentDateTime) use it instead of the clock, so that a
+	// resend is byte-identical. Zero means none is known.
+	ReferenceTime time.Time
 
 	mu       sync.Mutex
 	problems []conneqt.Problem
