@@ -136,10 +136,10 @@ type Result struct {
 	Problems       []conneqt.Problem `json:"problems,omitempty"`
 	Error          string            `json:"error,omitempty"` // a failure that is not a list of problems
 	Warnings       []conneqt.Problem `json:"warnings,omitempty"`
-	Changes        []pipeline.Change `json:"changes,omitempty"` // renames, downsampling...
-	Attempts       int               `json:"attempts"`          // send attempts over all runs
+	Changes        []pipeline.Change `json:"changes,omitempty"`       // renames, downsampling...
+	Attempts       int               `json:"attempts"`                // send attempts over all runs
 	PayloadSHA256  string            `json:"payloadSha256,omitempty"` // hex SHA-256 of the payload sent (or written)
-	Bytes          int64             `json:"bytes,omitempty"`   // payload bytes sent (or written)
+	Bytes          int64             `json:"bytes,omitempty"`         // payload bytes sent (or written)
 	Elapsed        time.Duration     `json:"elapsedNs,omitempty"`
 }
 

@@ -114,9 +114,9 @@ type Entry struct {
 	// PayloadSHA256 is the hex SHA-256 of the payload recorded by the
 	// first MarkSending since the entry last went back to pending (empty:
 	// nothing sent since). A resend must carry exactly these bytes.
-	PayloadSHA256 string `json:"payloadSha256,omitempty"`
-	Created        time.Time       `json:"created"`
-	Updated        time.Time       `json:"updated"`
+	PayloadSHA256 string    `json:"payloadSha256,omitempty"`
+	Created       time.Time `json:"created"`
+	Updated       time.Time `json:"updated"`
 }
 
 // Action is what a run does with a claimed line.
