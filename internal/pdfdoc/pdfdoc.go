@@ -275,16 +275,3 @@ func sortedObjNrs(x *model.XRefTable) []int {
 	return nrs
 }
 
-// Write serialises ctx.
-func Write(ctx *model.Context) (out []byte, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("writing the PDF failed: %v", r)
-		}
-	}()
-	var buf bytes.Buffer
-	if err := api.WriteContext(ctx, &buf); err != nil {
-		return nil, fmt.Errorf("writing the PDF: %w", err)
-	}
-	return buf.Bytes(), nil
-}
