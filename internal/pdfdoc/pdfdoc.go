@@ -274,4 +274,3 @@ func sortedObjNrs(x *model.XRefTable) []int {
 	slices.Sort(nrs)
 	return nrs
 }
-
