@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"net/http"
 	"runtime"
 	"strings"
 	"sync"
@@ -499,12 +500,21 @@ func (r *run) done(doc *pipeline.Document, err error) {
 			res.Bytes = doc.Payload.Size()
 		}
 	}
+	problem := problemFor(err, doc.Message.MessageID)
+	if res.Outcome == OutcomeConflict {
+		// What the operator needs, in the ledger too (gpdoc status).
+		problem = &conneqt.ProblemDetails{Title: "Conflict: not sent again under this messageId",
+			Detail: res.Reason, Instance: doc.Message.MessageID}
+		if errors.Is(err, conneqt.ErrConflict) {
+			problem.Status = http.StatusConflict
+		}
+	}
 	if r.cfg.Ledger != nil && recordState != "" {
 		// The outcome is written even when the run is being forced to stop:
 		// the send has happened (or not), and the ledger must say which.
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), 30*time.Second)
 		ferr := r.cfg.Ledger.Finish(wctx, doc.Message.MessageID, ledger.Outcome{
-			State: recordState, Problem: problemJSON(problemFor(err, doc.Message.MessageID)), StatusEndpoint: doc.StatusEndpoint})
+			State: recordState, Problem: problemJSON(problem), StatusEndpoint: doc.StatusEndpoint})
 		var rejected *send.RejectedError
 		if b, ok := r.cfg.Ledger.(ledger.ContentBlocker); ok && ferr == nil && errors.As(err, &rejected) {
 			ferr = b.BlockContent(wctx, doc.Message.MessageID, rejected.AttachmentSHA256)

@@ -68,6 +68,9 @@ const schemaVersion = "2"
 
 const columns = `message_id, source_id, line, hash, state, attempts, problem, status_endpoint, run_id, created_at, updated_at, payload_sha256`
 
+// columnsV1 reads a schema 1 file opened read-only (not migrated).
+const columnsV1 = `message_id, source_id, line, hash, state, attempts, problem, status_endpoint, run_id, created_at, updated_at, '' AS payload_sha256`
+
 // Ledger is a [ledger.Ledger] in an SQLite database file. It uses one connection in WAL mode with a busy timeout, so writes from
 // many goroutines are serialised and each is one transaction; another process
 // may read the file while a run writes it.
@@ -76,6 +79,7 @@ type Ledger struct {
 	runID string
 	now   func() time.Time
 	lock  ledger.RunLock // nil for read-only handles
+	cols  string         // the select list: columns, or columnsV1
 
 	closeOnce sync.Once
 	closeErr  error
@@ -138,7 +142,7 @@ func Open(ctx context.Context, path string, opts Options) (*Ledger, error) {
 	db.SetMaxOpenConns(1) // one writer; database/sql queues the goroutines
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
-	l := &Ledger{db: db, runID: opts.RunID, now: time.Now}
+	l := &Ledger{db: db, runID: opts.RunID, now: time.Now, cols: columns}
 	if l.runID == "" {
 		l.runID = uuid.NewString()
 	}
@@ -154,6 +158,10 @@ func Open(ctx context.Context, path string, opts Options) (*Ledger, error) {
 		if err := db.PingContext(ctx); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("ledger: open %s: %w", path, err)
+		}
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('messages') WHERE name = 'payload_sha256'`).Scan(&n); err == nil && n == 0 {
+			l.cols = columnsV1 // written by an older gpdoc; a run migrates it
 		}
 		return l, nil
 	}
@@ -249,10 +257,10 @@ func scanEntry(row scanner) (ledger.Entry, error) {
 	return e, nil
 }
 
-func get(ctx context.Context, q interface {
+func (l *Ledger) get(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, id string) (*ledger.Entry, error) {
-	e, err := scanEntry(q.QueryRowContext(ctx, `SELECT `+columns+` FROM messages WHERE message_id = ?`, id))
+	e, err := scanEntry(q.QueryRowContext(ctx, `SELECT `+l.cols+` FROM messages WHERE message_id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -269,7 +277,7 @@ func (l *Ledger) Claim(ctx context.Context, it ledger.Item, opts ledger.ClaimOpt
 	}
 	// Fast path for re-runs: a line that needs nothing (already sent, say)
 	// is decided on a plain read, without taking the write lock.
-	prev, err := get(ctx, l.db, it.MessageID)
+	prev, err := l.get(ctx, l.db, it.MessageID)
 	if err != nil {
 		return ledger.Decision{}, err
 	}
@@ -278,7 +286,7 @@ func (l *Ledger) Claim(ctx context.Context, it ledger.Item, opts ledger.ClaimOpt
 	}
 	var d ledger.Decision
 	err = l.tx(ctx, func(tx *sql.Tx) error {
-		prev, err := get(ctx, tx, it.MessageID)
+		prev, err := l.get(ctx, tx, it.MessageID)
 		if err != nil {
 			return err
 		}
@@ -361,7 +369,7 @@ func (l *Ledger) Finish(ctx context.Context, messageID string, o ledger.Outcome)
 			return fmt.Errorf("ledger: finish %s: %w", messageID, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			e, err := get(ctx, tx, messageID)
+			e, err := l.get(ctx, tx, messageID)
 			if err != nil {
 				return err
 			}
@@ -405,7 +413,7 @@ func (l *Ledger) BlockedContent(ctx context.Context, sha256s []string) ([]string
 
 // Get implements [ledger.Ledger].
 func (l *Ledger) Get(ctx context.Context, messageID string) (ledger.Entry, error) {
-	e, err := get(ctx, l.db, messageID)
+	e, err := l.get(ctx, l.db, messageID)
 	if err != nil {
 		return ledger.Entry{}, err
 	}
@@ -440,7 +448,7 @@ func (l *Ledger) Stats(ctx context.Context) (ledger.Stats, error) {
 // Entries calls fn for every entry in messageId order, stopping at the first
 // error fn returns. It is for reports and tests; a run never needs it.
 func (l *Ledger) Entries(ctx context.Context, fn func(ledger.Entry) error) error {
-	rows, err := l.db.QueryContext(ctx, `SELECT `+columns+` FROM messages ORDER BY message_id`)
+	rows, err := l.db.QueryContext(ctx, `SELECT `+l.cols+` FROM messages ORDER BY message_id`)
 	if err != nil {
 		return fmt.Errorf("ledger: entries: %w", err)
 	}

@@ -227,6 +227,14 @@ func TestMigrateSchema1(t *testing.T) {
 		}
 	}
 	db.Close()
+	ro, err := Open(ctx, path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, err := ro.Get(ctx, "m1"); err != nil || e.State != ledger.Sending || e.PayloadSHA256 != "" {
+		t.Fatalf("read-only Get on a schema 1 file: %+v %v", e, err)
+	}
+	ro.Close()
 	l := open(t, path, "new-run")
 	d, err := l.Claim(ctx, ledger.Item{MessageID: "m1", SourceID: "s1", Line: 1, Hash: "h1"}, ledger.ClaimOptions{})
 	if err != nil || !d.Resend || d.FirstClaimed.Format(time.RFC3339) != "2026-01-02T03:04:05Z" {
