@@ -9,7 +9,13 @@
 // limit. A stage of its own, inserted right before "send", marks the message
 // sending in the ledger before any byte leaves; the outcome is recorded when
 // the document is done. A message left sending by a crash is sent again with
-// the same messageId, which the service de-duplicates.
+// the same messageId and the same bytes, which the service de-duplicates:
+// the ledger records the payload's SHA-256 at the first send, each document
+// gets the time of its first claim as [pipeline.Document.ReferenceTime] (for
+// stages that need "now"), and a resend whose bytes differ is not sent but
+// reported as OutcomeConflict. A message that may have been delivered is
+// only ever recorded sent or failed-retryable (see docs/backfill.md, "The
+// exactly-once contract").
 //
 // Stopping: closing [Config.Stop] stops taking new lines and lets the
 // messages in flight finish (a graceful stop, the first Ctrl-C); cancelling
