@@ -27,7 +27,9 @@ var ErrCanonical = errors.New("cannot make the written PDF reproducible")
 // therefore writes a classic cross-reference table (no object or xref
 // streams), puts the objects in object-number order, restores the input's
 // own CreationDate and ModDate (or leaves them out if it had none), and
-// derives the file id from the resulting bytes (see [Canonical]).
+// derives the file id from the resulting bytes (see [Canonical]). Without
+// object streams the output is a few percent larger for PDFs of many small
+// objects (0 to 10% on the corpus); image-heavy PDFs barely change.
 func Write(ctx *model.Context) (out []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
