@@ -488,10 +488,11 @@ func (r *run) done(doc *pipeline.Document, err error) {
 	// have been delivered stays resendable (same id, same bytes) until it
 	// is sent. A conflict is for an operator to resolve.
 	recordState := state
+	var pc *ledger.PayloadConflictError
 	switch {
 	case state == "":
-	case errors.Is(err, ledger.ErrPayloadConflict):
-		res.Outcome, res.Reason, recordState = OutcomeConflict, err.Error(), ledger.FailedRetryable
+	case errors.As(err, &pc):
+		res.Outcome, res.Reason, recordState = OutcomeConflict, pc.Error(), ledger.FailedRetryable
 	case errors.Is(err, conneqt.ErrConflict):
 		res.Outcome, recordState = OutcomeConflict, ledger.FailedRetryable
 		res.Reason = conflictReason(j.recorded, res.PayloadSHA256)
