@@ -191,8 +191,9 @@ func TestBackfillExactlyOnce(t *testing.T) {
 	}
 	writeFile(t, man, strings.Join(lines, "\n")+"\n")
 	n := len(lines)
+	report := filepath.Join(dir, "report.jsonl")
 	backfillCmd := func() (*exec.Cmd, *bytes.Buffer) {
-		cmd := exec.Command(bin, "backfill", "--url", url, "--concurrency", "4", "--progress", "none", man)
+		cmd := exec.Command(bin, "backfill", "--url", url, "--concurrency", "4", "--progress", "none", "--report", report, man)
 		cmd.Env = append(os.Environ(), "CONNEQT_API_KEY=crash-key", "CONNEQT_ACCESS_TOKEN=crash-token")
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
@@ -251,7 +252,13 @@ func TestBackfillExactlyOnce(t *testing.T) {
 		}
 		t.Logf("re-run %d: exit %d", run, code)
 		if code != exitFailed || run == 8 {
-			t.Fatalf("re-run %d: exit %d (%v)\n%s", run, code, err, out)
+			var failed []string
+			for _, r := range readResults(t, report) {
+				if r.Outcome != "sent" && r.Outcome != "skipped" {
+					failed = append(failed, fmt.Sprintf("%s: %s %s %s", r.SourceID, r.Outcome, r.Reason, r.Error))
+				}
+			}
+			t.Fatalf("re-run %d: exit %d (%v)\n%s\n%s", run, code, err, out, strings.Join(failed, "\n"))
 		}
 	}
 	st := simStats(t, url)
