@@ -9,7 +9,13 @@
 // limit. A stage of its own, inserted right before "send", marks the message
 // sending in the ledger before any byte leaves; the outcome is recorded when
 // the document is done. A message left sending by a crash is sent again with
-// the same messageId, which the service de-duplicates.
+// the same messageId and the same bytes, which the service de-duplicates:
+// the ledger records the payload's SHA-256 at the first send, each document
+// gets the time of its first claim as [pipeline.Document.ReferenceTime] (for
+// stages that need "now"), and a resend whose bytes differ is not sent but
+// reported as OutcomeConflict. A message that may have been delivered is
+// only ever recorded sent or failed-retryable (see docs/backfill.md, "The
+// exactly-once contract").
 //
 // Stopping: closing [Config.Stop] stops taking new lines and lets the
 // messages in flight finish (a graceful stop, the first Ctrl-C); cancelling
@@ -25,6 +31,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"net/http"
 	"runtime"
 	"strings"
 	"sync"
@@ -61,8 +68,14 @@ const (
 	OutcomePrepared Outcome = "prepared"
 	// OutcomeSkipped: an earlier run finished it (see Result.Reason).
 	OutcomeSkipped Outcome = "skipped"
-	// OutcomeConflict: the line changed but its messageId may already have
-	// been delivered with the old content; nothing was sent.
+	// OutcomeConflict: the message cannot go out under its messageId
+	// without risking two different documents under one id: the line
+	// changed but the id may already have been delivered with the old
+	// content; another line of this manifest has the same id and other
+	// content; the payload prepared now differs from the bytes sent before
+	// under the id; or the service answered 409 (it holds other content
+	// under the id). Nothing more is sent; Result.Reason says which, with
+	// the payload hashes. An operator decides (docs/backfill.md).
 	OutcomeConflict Outcome = "conflict"
 	// OutcomeDuplicate: the messageId appears earlier in the manifest.
 	OutcomeDuplicate Outcome = "duplicate"
@@ -134,9 +147,10 @@ type Result struct {
 	Problems       []conneqt.Problem `json:"problems,omitempty"`
 	Error          string            `json:"error,omitempty"` // a failure that is not a list of problems
 	Warnings       []conneqt.Problem `json:"warnings,omitempty"`
-	Changes        []pipeline.Change `json:"changes,omitempty"` // renames, downsampling...
-	Attempts       int               `json:"attempts"`          // send attempts over all runs
-	Bytes          int64             `json:"bytes,omitempty"`   // payload bytes sent (or written)
+	Changes        []pipeline.Change `json:"changes,omitempty"`       // renames, downsampling...
+	Attempts       int               `json:"attempts"`                // send attempts over all runs
+	PayloadSHA256  string            `json:"payloadSha256,omitempty"` // hex SHA-256 of the payload sent (or written)
+	Bytes          int64             `json:"bytes,omitempty"`         // payload bytes sent (or written)
 	Elapsed        time.Duration     `json:"elapsedNs,omitempty"`
 }
 
@@ -205,6 +219,11 @@ type job struct {
 	start    time.Time
 	marked   bool // the ledger says sending
 	attempts int
+	// delivered: an earlier run left the message in a state that says it
+	// may have been delivered (sending, failed-retryable); only "sent" may
+	// end that.
+	delivered bool
+	recorded  string // payload hash recorded by an earlier send, if any
 }
 
 type run struct {
@@ -342,7 +361,10 @@ func (r *run) docs(intake context.Context, limiter *rate.Limiter) iter.Seq[*pipe
 				if d.Previous != nil {
 					j.attempts = d.Previous.Attempts
 					j.res.StatusEndpoint = d.Previous.StatusEndpoint
+					j.delivered = d.Previous.State.MayHaveBeenDelivered()
+					j.recorded = d.Previous.PayloadSHA256
 				}
+				doc.ReferenceTime = d.FirstClaimed
 				if d.Action != ledger.Process {
 					j.res.Attempts = j.attempts
 					j.res.Outcome = map[ledger.Action]Outcome{ledger.Skip: OutcomeSkipped,
@@ -405,7 +427,19 @@ func (r *run) markSending(ctx context.Context, doc *pipeline.Document) error {
 			return fmt.Errorf("%w (SHA-256 %s)", ErrBlockedContent, strings.Join(blocked, ", "))
 		}
 	}
-	n, err := r.cfg.Ledger.MarkSending(ctx, doc.Message.MessageID)
+	sum, err := payloadSHA256(doc.Payload)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	if j := r.jobs[doc]; j != nil {
+		j.res.PayloadSHA256 = sum
+	}
+	r.mu.Unlock()
+	n, err := r.cfg.Ledger.MarkSending(ctx, doc.Message.MessageID, sum)
+	if errors.Is(err, ledger.ErrPayloadConflict) {
+		return err // this message's conflict, not the ledger's failure
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			r.fail(fmt.Errorf("%w: %w", ErrLedger, err))
@@ -454,18 +488,44 @@ func (r *run) done(doc *pipeline.Document, err error) {
 	default:
 		res.Outcome = state
 	}
+	// What the ledger records: the outcome, except that a message that may
+	// have been delivered stays resendable (same id, same bytes) until it
+	// is sent. A conflict is for an operator to resolve.
+	recordState := state
+	var pc *ledger.PayloadConflictError
+	switch {
+	case state == "":
+	case errors.As(err, &pc):
+		res.Outcome, res.Reason, recordState = OutcomeConflict, pc.Error(), ledger.FailedRetryable
+	case errors.Is(err, conneqt.ErrConflict):
+		res.Outcome, recordState = OutcomeConflict, ledger.FailedRetryable
+		res.Reason = conflictReason(j.recorded, res.PayloadSHA256)
+	case j.delivered && state != ledger.Sent && !state.MayHaveBeenDelivered():
+		recordState = ledger.FailedRetryable
+		res.Reason = joinReason(res.Reason, "recorded failed-retryable, not "+string(state)+
+			": an earlier send may have been delivered, so only the same bytes may go out under this messageId")
+	}
 	if state == ledger.Sent {
 		res.StatusEndpoint = doc.StatusEndpoint
 		if doc.Payload != nil {
 			res.Bytes = doc.Payload.Size()
 		}
 	}
-	if r.cfg.Ledger != nil && state != "" {
+	problem := problemFor(err, doc.Message.MessageID)
+	if res.Outcome == OutcomeConflict {
+		// What the operator needs, in the ledger too (gpdoc status).
+		problem = &conneqt.ProblemDetails{Title: "Conflict: not sent again under this messageId",
+			Detail: res.Reason, Instance: doc.Message.MessageID}
+		if errors.Is(err, conneqt.ErrConflict) {
+			problem.Status = http.StatusConflict
+		}
+	}
+	if r.cfg.Ledger != nil && recordState != "" {
 		// The outcome is written even when the run is being forced to stop:
 		// the send has happened (or not), and the ledger must say which.
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), 30*time.Second)
 		ferr := r.cfg.Ledger.Finish(wctx, doc.Message.MessageID, ledger.Outcome{
-			State: state, Problem: problemJSON(problemFor(err, doc.Message.MessageID)), StatusEndpoint: doc.StatusEndpoint})
+			State: recordState, Problem: problemJSON(problem), StatusEndpoint: doc.StatusEndpoint})
 		var rejected *send.RejectedError
 		if b, ok := r.cfg.Ledger.(ledger.ContentBlocker); ok && ferr == nil && errors.As(err, &rejected) {
 			ferr = b.BlockContent(wctx, doc.Message.MessageID, rejected.AttachmentSHA256)

@@ -298,8 +298,17 @@ func TestRunDuplicateLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Sent != 1 || s.ByOutcome[OutcomeDuplicate] != 2 || fake.count(manifest.DeriveMessageID("src-7")) != 1 {
+	// The same line again is a duplicate; a different line under the same
+	// messageId is a conflict (break 3 of issue 13: it was counted as a
+	// skipped duplicate and the run exited 0).
+	if s.Sent != 1 || s.ByOutcome[OutcomeDuplicate] != 1 || s.ByOutcome[OutcomeConflict] != 1 || s.OK() ||
+		fake.count(manifest.DeriveMessageID("src-7")) != 1 {
 		t.Fatalf("summary %+v", s)
+	}
+	for _, r := range readReport(t, report.Bytes()) {
+		if r.Line == 3 && (r.Outcome != OutcomeConflict || !strings.Contains(r.Reason, "line 1")) {
+			t.Fatalf("line 3: %+v", r)
+		}
 	}
 }
 
@@ -413,7 +422,7 @@ func TestRunForcedStop(t *testing.T) {
 
 type brokenLedger struct{ ledger.Ledger }
 
-func (brokenLedger) MarkSending(context.Context, string) (int, error) {
+func (brokenLedger) MarkSending(context.Context, string, string) (int, error) {
 	return 0, errors.New("disk I/O error")
 }
 

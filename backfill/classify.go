@@ -2,9 +2,14 @@ package backfill
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+
+	"github.com/gpdoc/gpdoc/ledger"
 
 	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
@@ -45,4 +50,41 @@ func problemJSON(p *conneqt.ProblemDetails) json.RawMessage {
 		return nil
 	}
 	return b
+}
+
+// payloadSHA256 is the hex SHA-256 of an assembled payload's bytes; empty
+// for none (a pipeline without an assemble stage: nothing to compare).
+func payloadSHA256(p pipeline.Payload) (string, error) {
+	if p == nil {
+		return "", nil
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, p.NewReader()); err != nil {
+		return "", fmt.Errorf("backfill: hashing the payload: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// conflictReason explains a 409: the service holds other content under the
+// messageId. recorded is the payload hash of an earlier send (empty if
+// none), sent the one sent now.
+func conflictReason(recorded, sent string) string {
+	var what string
+	switch {
+	case recorded == "":
+		what = "gpdoc sent payload sha256 " + ledger.ShortHash(sent) + " and has no earlier send recorded (was the ledger lost or another system using this id?)"
+	case recorded == sent:
+		what = "gpdoc resent the same bytes as its earlier send (payload sha256 " + ledger.ShortHash(sent) + "), so the service disagrees about what it holds"
+	default:
+		what = "recorded payload sha256 " + ledger.ShortHash(recorded) + ", sent now sha256 " + ledger.ShortHash(sent)
+	}
+	return "the service holds other content under this messageId (409): " + what +
+		"; nothing else is sent under it: check what the practice received (gpdoc status), then give this document a new messageId if it must still be sent"
+}
+
+func joinReason(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
 }

@@ -23,6 +23,12 @@ var (
 	// ErrUnavailable matches the transient statuses (429, 5xx): the service
 	// could not take the message now.
 	ErrUnavailable = errors.New("service unavailable")
+	// ErrUnconfirmed matches an answer to a send whose meaning cannot be
+	// established after the bytes left: a success status whose body is not
+	// the API's JSON, or names a status endpoint on another host; a
+	// redirect. The message may have been delivered: it must be resent only
+	// with the same messageId and the same bytes.
+	ErrUnconfirmed = errors.New("the service's answer does not establish whether it took the message")
 )
 
 // Outcome is gpdoc's one vocabulary for how a message stands: the outcome of
@@ -75,7 +81,9 @@ func (o Outcome) MayHaveBeenDelivered() bool {
 }
 
 // Classify maps the result of a send, or of a whole pipeline run of a
-// document, to its Outcome: nil is [Sent]; [ErrRejectedContent] is
+// document, to its Outcome: nil is [Sent]; [ErrUnconfirmed] (an answer
+// that does not say whether the message was taken) is [FailedRetryable],
+// whatever else it matches; [ErrRejectedContent] is
 // [RejectedContent]; [ErrInvalid] (a *ValidationError or the service's 400)
 // is [Invalid]; cancellation is [FailedRetryable]; an error that says it is
 // temporary (a `Temporary() bool` method anywhere in its chain, as the
@@ -84,6 +92,9 @@ func (o Outcome) MayHaveBeenDelivered() bool {
 func Classify(err error) Outcome {
 	if err == nil {
 		return Sent
+	}
+	if errors.Is(err, ErrUnconfirmed) {
+		return FailedRetryable
 	}
 	if errors.Is(err, ErrRejectedContent) {
 		return RejectedContent

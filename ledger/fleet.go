@@ -2,8 +2,6 @@ package ledger
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 )
 
@@ -77,23 +75,6 @@ type FleetStater interface {
 	FleetStats(ctx context.Context) (Fleet, error)
 }
 
-// ErrPayloadChanged is returned by [PayloadRecorder.RecordPayload] when the
-// ledger holds another payload hash for the message: the bytes about to be
-// sent differ from those that may already have been delivered under its
-// messageId, so they must not be sent.
-var ErrPayloadChanged = errors.New("ledger: payload differs from the one recorded for this messageId")
-
-// PayloadRecorder is implemented by ledgers that remember the SHA-256 of the
-// bytes sent for each message, so that a resend (a re-run, or another
-// worker taking over an expired lease) can be checked byte-identical.
-type PayloadRecorder interface {
-	// RecordPayload records sha256 (hex) as the payload of a message claimed
-	// by this run; call it before [Ledger.MarkSending]. The first hash
-	// recorded for a messageId stays: a different one later returns
-	// [ErrPayloadChanged] (naming both) and records nothing.
-	RecordPayload(ctx context.Context, messageID, sha256 string) error
-}
-
 // Leased reports whether prev is held, at time now, by a live lease of a
 // worker other than runID: a claim by runID must leave it alone ([Busy]).
 // Final entries hold no lease.
@@ -116,12 +97,4 @@ func DecideLeased(prev *Entry, it Item, runID string, now time.Time, opts ClaimO
 		d.Reason = "lease of worker " + prev.RunID + " expired; " + d.Reason
 	}
 	return d
-}
-
-// PayloadChangedError is the error of [PayloadRecorder.RecordPayload] when
-// messageID holds payload hash recorded and the bytes about to be sent hash
-// to got. It matches [ErrPayloadChanged].
-func PayloadChangedError(messageID, recorded, got string) error {
-	return fmt.Errorf("%w: %s: recorded SHA-256 %s, now %s; the service may hold the recorded bytes: restore the input, or send the changed document under a new messageId",
-		ErrPayloadChanged, messageID, recorded, got)
 }

@@ -1,7 +1,6 @@
 package ledger_test
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -41,12 +40,5 @@ func TestDecideLeased(t *testing.T) {
 					d.Action, d.Resend, d.TakeOver, d.Reason, tt.action, tt.resend, tt.takeOver, tt.reason)
 			}
 		})
-	}
-}
-
-func TestPayloadChangedError(t *testing.T) {
-	err := ledger.PayloadChangedError("m1", "aaaa", "bbbb")
-	if !errors.Is(err, ledger.ErrPayloadChanged) || !strings.Contains(err.Error(), "aaaa") || !strings.Contains(err.Error(), "bbbb") {
-		t.Fatalf("%v", err)
 	}
 }

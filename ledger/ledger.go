@@ -13,8 +13,8 @@
 // leases); package ledger/open picks one from a target string.
 //
 // Optional capabilities are separate interfaces a caller checks for with a
-// type assertion: [ContentBlocker], [BatchClaimer], [Lister], [FleetStater]
-// and [PayloadRecorder].
+// type assertion: [ContentBlocker], [BatchClaimer], [Lister] and
+// [FleetStater].
 //
 // # States
 //
@@ -30,6 +30,25 @@
 //	rejected-content  the service refused the content, e.g. a virus scan (406):
 //	                  never re-sent unchanged
 //
+// # Payloads
+//
+// [Ledger.MarkSending] records the SHA-256 of the bytes about to be sent.
+// Once a message may have been delivered, a resend must carry exactly those
+// bytes: MarkSending refuses a different payload hash with a
+// [*PayloadConflictError] and leaves the entry as it was. Each claim also
+// returns the time of the entry's first claim ([Decision.FirstClaimed]),
+// which the pipeline uses wherever the message needs "now", so that a
+// resend is byte-identical.
+//
+// # One run at a time
+//
+// A ledger opened for a run is held by that run alone: [LockFile] takes an
+// exclusive lock beside a ledger file (released on Close and by the
+// operating system when the process dies) and records its [Holder]; a
+// second run gets a [*LockedError] naming the holder. Read-only handles
+// take no lock. A shared ledger (several workers) can implement [RunLock]
+// as a lease.
+//
 // # Changed lines
 //
 // A messageId that may already have reached the service (sending, sent or
@@ -44,6 +63,7 @@ import (
 
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -104,11 +124,12 @@ type Entry struct {
 	// LeaseUntil is when the claim of RunID expires, on ledgers shared by
 	// many workers (zero: not leased, or a ledger without leases).
 	LeaseUntil time.Time `json:"leaseUntil,omitzero"`
-	// PayloadHash is the hex SHA-256 of the bytes sent, on ledgers that are
-	// a [PayloadRecorder] (empty: nothing recorded).
-	PayloadHash string    `json:"payloadSha256,omitempty"`
-	Created     time.Time `json:"created"`
-	Updated     time.Time `json:"updated"`
+	// PayloadSHA256 is the hex SHA-256 of the payload recorded by the
+	// first MarkSending since the entry last went back to pending (empty:
+	// nothing sent since). A resend must carry exactly these bytes.
+	PayloadSHA256 string    `json:"payloadSha256,omitempty"`
+	Created       time.Time `json:"created"`
+	Updated       time.Time `json:"updated"`
 }
 
 // Action is what a run does with a claimed line.
@@ -166,6 +187,10 @@ type Decision struct {
 	// lease expired (it stopped or died): this claim takes it over. Only
 	// ledgers with leases set it.
 	TakeOver bool
+	// FirstClaimed is the time of the entry's first claim (for a new
+	// message, this claim): the message's reference time, used wherever it
+	// needs "now" so that a resend is byte-identical. Set for Process.
+	FirstClaimed time.Time
 }
 
 // ClaimOptions change the re-run rules.
@@ -179,7 +204,9 @@ type ClaimOptions struct {
 // (nil if new), for a run called runID:
 //
 //   - new: Process.
-//   - claimed earlier by this same run: Duplicate.
+//   - claimed earlier by this same run: Duplicate if the line is the same,
+//     Conflict if it changed (two lines with one messageId: neither
+//     silently wins).
 //   - sent: Skip; if the line changed, Conflict (never send other content
 //     under an id already sent).
 //   - invalid, rejected-content: Skip; Process only if opts.RetryInvalid and
@@ -195,6 +222,8 @@ func Decide(prev *Entry, it Item, runID string, opts ClaimOptions) Decision {
 	d := Decision{Previous: prev}
 	changed := prev.Hash != it.Hash
 	switch {
+	case prev.RunID == runID && runID != "" && changed:
+		d.Action, d.Reason = Conflict, "messageId appears earlier in this manifest (line "+strconv.Itoa(prev.Line)+") with different content; give each document its own messageId (or sourceId)"
 	case prev.RunID == runID && runID != "":
 		d.Action, d.Reason = Duplicate, "messageId appears earlier in this manifest (line "+strconv.Itoa(prev.Line)+")"
 	case prev.State == Sent && changed:
@@ -220,11 +249,50 @@ func Decide(prev *Entry, it Item, runID string, opts ClaimOptions) Decision {
 	return d
 }
 
+// ErrPayloadConflict matches a [*PayloadConflictError].
+var ErrPayloadConflict = errors.New("ledger: the payload differs from the one already sent under this messageId")
+
+// PayloadConflictError is a resend whose payload is not the one recorded at
+// the earlier send: sending it could put other content under an id the
+// service may already hold. It is never sent.
+type PayloadConflictError struct {
+	MessageID string
+	Recorded  string // hex SHA-256 recorded at the earlier send
+	Now       string // hex SHA-256 of the payload prepared now
+}
+
+// Error names both hashes in short form.
+func (e *PayloadConflictError) Error() string {
+	return fmt.Sprintf("messageId %s: the payload prepared now (sha256 %s) differs from the one sent before (sha256 %s); not sent",
+		e.MessageID, ShortHash(e.Now), ShortHash(e.Recorded))
+}
+
+// Is matches [ErrPayloadConflict].
+func (e *PayloadConflictError) Is(target error) bool { return target == ErrPayloadConflict }
+
+// ShortHash is the first 12 hex digits of a hash, for messages.
+func ShortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+// CheckPayload returns a [*PayloadConflictError] if recorded is set and
+// differs from now. Every implementation's MarkSending calls it.
+func CheckPayload(messageID, recorded, now string) error {
+	if recorded != "" && recorded != now {
+		return &PayloadConflictError{MessageID: messageID, Recorded: recorded, Now: now}
+	}
+	return nil
+}
+
 // StateAfterClaim is the state a claim for processing leaves an entry in:
 // pending for a new entry and for one whose earlier outcome is being retried
 // from scratch; sending and failed-retryable are kept (until MarkSending), so
 // that a crash between the claim and the send still shows that the message
-// may have been delivered.
+// may have been delivered. An entry a claim leaves pending forgets its
+// payload hash (nothing under the id can have been delivered).
 func StateAfterClaim(prev *Entry) State {
 	if prev == nil || prev.State.Final() || prev.State == FailedPermanent {
 		return Pending
@@ -270,10 +338,13 @@ type Ledger interface {
 	// Claim records it for this run (inserting a pending entry or updating
 	// the existing one as [Decide] says) and returns the decision.
 	Claim(ctx context.Context, it Item, opts ClaimOptions) (Decision, error)
-	// MarkSending moves a claimed message to sending and counts an attempt;
+	// MarkSending moves a claimed message to sending, counts an attempt and
+	// records payloadSHA256 (the hex SHA-256 of the bytes about to be sent);
 	// call it before any byte of the message leaves. It returns the attempts
-	// so far, this one included.
-	MarkSending(ctx context.Context, messageID string) (attempts int, err error)
+	// so far, this one included. If the entry already holds a different
+	// payload hash (a resend whose bytes changed), nothing is written and the
+	// error is a [*PayloadConflictError]: the message must not be sent.
+	MarkSending(ctx context.Context, messageID, payloadSHA256 string) (attempts int, err error)
 	// Finish records a claimed message's outcome.
 	Finish(ctx context.Context, messageID string, o Outcome) error
 	// Get returns the entry for a messageId, or [ErrNotFound].

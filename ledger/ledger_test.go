@@ -42,6 +42,8 @@ func TestDecide(t *testing.T) {
 		{"failed-permanent changed", prev(ledger.FailedPermanent, "h0", "run-1"), none, ledger.Process, false, ledger.Pending},
 		{"duplicate in this run", prev(ledger.Pending, "h1", run), none, ledger.Duplicate, false, ""},
 		{"duplicate in this run, sent", prev(ledger.Sent, "h1", run), none, ledger.Duplicate, false, ""},
+		{"changed line in this run", prev(ledger.Pending, "h0", run), retry, ledger.Conflict, false, ""},
+		{"changed line in this run, sent", prev(ledger.Sent, "h0", run), retry, ledger.Conflict, false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,12 +28,11 @@ type memStore struct {
 }
 
 var (
-	_ Ledger          = (*Memory)(nil)
-	_ ContentBlocker  = (*Memory)(nil)
-	_ BatchClaimer    = (*Memory)(nil)
-	_ Lister          = (*Memory)(nil)
-	_ FleetStater     = (*Memory)(nil)
-	_ PayloadRecorder = (*Memory)(nil)
+	_ Ledger         = (*Memory)(nil)
+	_ ContentBlocker = (*Memory)(nil)
+	_ BatchClaimer   = (*Memory)(nil)
+	_ Lister         = (*Memory)(nil)
+	_ FleetStater    = (*Memory)(nil)
 )
 
 // NewMemory returns an empty in-memory ledger and its first run.
@@ -94,35 +93,15 @@ func (m *Memory) claimLocked(it Item, opts ClaimOptions) Decision {
 		s.entries[it.MessageID] = e
 	}
 	e.SourceID, e.Line, e.Hash, e.State, e.RunID, e.Updated = it.SourceID, it.Line, it.Hash, StateAfterClaim(prev), m.runID, now
+	if e.State == Pending {
+		e.PayloadSHA256 = ""
+	}
+	d.FirstClaimed = e.Created
 	return d
 }
 
-// RecordPayload implements [PayloadRecorder].
-func (m *Memory) RecordPayload(_ context.Context, messageID, sha256 string) error {
-	s := m.store
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e := s.entries[messageID]
-	if e == nil || e.RunID != m.runID {
-		return fmt.Errorf("%w: %s", ErrNotClaimed, messageID)
-	}
-	return recordPayload(e, sha256)
-}
-
-// recordPayload applies the rule of [PayloadRecorder.RecordPayload] to e.
-func recordPayload(e *Entry, sha256 string) error {
-	switch e.PayloadHash {
-	case "":
-		e.PayloadHash = sha256
-	case sha256:
-	default:
-		return PayloadChangedError(e.MessageID, e.PayloadHash, sha256)
-	}
-	return nil
-}
-
 // MarkSending implements [Ledger].
-func (m *Memory) MarkSending(_ context.Context, messageID string) (int, error) {
+func (m *Memory) MarkSending(_ context.Context, messageID, payloadSHA256 string) (int, error) {
 	s := m.store
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -130,7 +109,10 @@ func (m *Memory) MarkSending(_ context.Context, messageID string) (int, error) {
 	if e == nil || e.RunID != m.runID {
 		return 0, fmt.Errorf("%w: %s", ErrNotClaimed, messageID)
 	}
-	e.State, e.Updated = Sending, time.Now().UTC()
+	if err := CheckPayload(messageID, e.PayloadSHA256, payloadSHA256); err != nil {
+		return 0, err
+	}
+	e.State, e.Updated, e.PayloadSHA256 = Sending, time.Now().UTC(), payloadSHA256
 	e.Attempts++
 	return e.Attempts, nil
 }

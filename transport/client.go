@@ -285,6 +285,7 @@ type request struct {
 	token     bool             // send the AccessToken header
 	retry     func(status int) bool
 	accept    func(status int) bool // success statuses (nil: 2xx)
+	status    int                   // the success status answered, set by attempt
 }
 
 // Send posts an assembled message to route's endpoint and returns the
@@ -311,16 +312,29 @@ func (c *Client) Send(ctx context.Context, route *conneqt.Route, messageID strin
 		MessageStatusEndpoint string `json:"messageStatusEndpoint"`
 	}
 	attempts, err := c.do(ctx, req, &out)
+	unconfirmed := func(status int, reason string, err error) *UnconfirmedError {
+		return &UnconfirmedError{Method: req.method, Path: u.Path, MessageID: messageID, Status: status,
+			Reason: reason, Attempts: attempts, Err: err}
+	}
 	if err != nil {
+		// Bytes left and an answer came whose meaning is not known: a
+		// success gpdoc cannot read, or a redirect (never followed).
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Status >= 200 && ae.Status < 400 {
+			reason := "the body is not the API's JSON"
+			if ae.Status >= 300 {
+				reason = "gpdoc follows no redirect"
+			}
+			return nil, unconfirmed(ae.Status, reason, err)
+		}
 		return nil, err
 	}
 	if out.MessageStatusEndpoint == "" {
-		return nil, &APIError{Method: req.method, Path: u.Path, MessageID: messageID, Status: http.StatusOK,
-			BodyPrefix: "(no messageStatusEndpoint in the answer)", Attempts: attempts}
+		return nil, unconfirmed(req.status, "the answer holds no messageStatusEndpoint", nil)
 	}
 	ep, err := c.resolve(out.MessageStatusEndpoint)
 	if err != nil {
-		return nil, fmt.Errorf("transport: messageId %s accepted, but: %w", messageID, err)
+		return nil, unconfirmed(req.status, "its messageStatusEndpoint cannot be used", err)
 	}
 	return &SendResult{StatusEndpoint: ep.String(), Attempts: attempts}, nil
 }
@@ -558,6 +572,7 @@ func (c *Client) attempt(ctx context.Context, r *request, n int, out any) (retry
 	defer resp.Body.Close()
 	c.logAttempt(ctx, r, n, resp.StatusCode, began, nil)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		r.status = resp.StatusCode
 		data, err := io.ReadAll(io.LimitReader(resp.Body, maxSuccessBody))
 		if err != nil {
 			if ctx.Err() != nil {

@@ -568,3 +568,59 @@ func TestServiceProblemsAreRedacted(t *testing.T) {
 		})
 	}
 }
+
+// TestSendUnconfirmed: an answer whose meaning gpdoc cannot establish after
+// the bytes left is an *UnconfirmedError (conneqt.ErrUnconfirmed), which
+// Classify makes failed-retryable, never failed-permanent; it is not
+// retried within the call.
+func TestSendUnconfirmed(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		body   string
+	}{
+		{"200 not JSON", http.StatusOK, "<html>thanks</html>"},
+		{"200 no endpoint", http.StatusOK, `{}`},
+		{"201 empty", http.StatusCreated, ``},
+		{"200 endpoint on another host", http.StatusOK, `{"messageStatusEndpoint":"https://elsewhere.example/api/v1/messages/m/status"}`},
+		{"302 redirect", http.StatusFound, ``},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls int
+			var mu sync.Mutex
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				calls++
+				mu.Unlock()
+				if tt.status >= 300 {
+					w.Header().Set("Location", "/other")
+				}
+				w.WriteHeader(tt.status)
+				io.WriteString(w, tt.body)
+			}))
+			defer srv.Close()
+			c, err := transport.New(transport.Options{BaseURL: srv.URL, APIKey: "k", Clock: newFakeClock()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg := conneqttest.SampleMessage(conneqt.Standard)
+			_, err = c.Send(context.Background(), conneqt.MustRoute(conneqt.Standard), msg.MessageID, payload(msg))
+			var ue *transport.UnconfirmedError
+			if !errors.As(err, &ue) || !errors.Is(err, conneqt.ErrUnconfirmed) || ue.Status != tt.status {
+				t.Fatalf("err %v, want an *UnconfirmedError for %d", err, tt.status)
+			}
+			if got := conneqt.Classify(err); got != conneqt.FailedRetryable {
+				t.Errorf("Classify = %v, want failed-retryable", got)
+			}
+			if !strings.Contains(err.Error(), "may have been delivered") || !strings.Contains(err.Error(), msg.MessageID) {
+				t.Errorf("error %q", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if calls != 1 {
+				t.Errorf("%d requests, want 1", calls)
+			}
+		})
+	}
+}

@@ -30,4 +30,10 @@
 // error (including a pipeline.Runner result) to the conneqt.Outcome a
 // delivery ledger records: sent, failed-retryable, failed-permanent,
 // rejected-content or invalid.
+//
+// An answer to a send whose meaning cannot be established after the bytes
+// left (a 2xx whose body is not the API's JSON or names no usable status
+// endpoint, or a redirect) is an [*UnconfirmedError]: the message may have
+// been delivered, it matches conneqt.ErrUnconfirmed and classifies as
+// failed-retryable, so that it is resent only with the same id and bytes.
 package transport

@@ -150,3 +150,33 @@ func permanentNetErr(err error) bool {
 	var cv *tls.CertificateVerificationError
 	return errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci) || errors.As(err, &cv)
 }
+
+// UnconfirmedError is an answer to a send whose meaning gpdoc cannot
+// establish although the message's bytes left: a success status whose body
+// is not the API's JSON or holds no usable messageStatusEndpoint (missing,
+// or on another host), or a redirect. The message may have been delivered,
+// so it matches [conneqt.ErrUnconfirmed] and [conneqt.Classify] makes it
+// FailedRetryable: it may be resent only with the same messageId and the
+// same bytes. It is not retried within the call.
+type UnconfirmedError struct {
+	Method, Path string
+	MessageID    string
+	Status       int
+	// Reason says what could not be read.
+	Reason   string
+	Attempts int
+	// Err is the underlying error, if any (an *APIError, ErrInsecure...).
+	Err error
+}
+
+// Error says what was answered and that the message may have been delivered.
+func (e *UnconfirmedError) Error() string {
+	return fmt.Sprintf("conneqt: %s %s (messageId %s): answered %d %s, but %s: the message may have been delivered; a re-run sends the same bytes under the same messageId",
+		e.Method, e.Path, e.MessageID, e.Status, http.StatusText(e.Status), e.Reason)
+}
+
+// Is matches conneqt.ErrUnconfirmed.
+func (e *UnconfirmedError) Is(target error) bool { return target == conneqt.ErrUnconfirmed }
+
+// Unwrap returns the underlying error.
+func (e *UnconfirmedError) Unwrap() error { return e.Err }

@@ -282,10 +282,12 @@ func gpdocBinary(t *testing.T) string {
 }
 
 // startSim runs `gpdoc sim` as its own process and returns its URL.
-func startSim(t *testing.T, bin string, latency time.Duration) string {
+// extra are more sim flags (faults).
+func startSim(t *testing.T, bin string, latency time.Duration, extra ...string) string {
 	t.Helper()
-	cmd := exec.Command(bin, "sim", "--addr", "127.0.0.1:0", "--api-key", "crash-key", "--access-token", "crash-token",
-		"--latency", latency.String(), "--deliver-after", "0")
+	args := []string{"sim", "--addr", "127.0.0.1:0", "--api-key", "crash-key", "--access-token", "crash-token",
+		"--latency", latency.String(), "--deliver-after", "0"}
+	cmd := exec.Command(bin, append(args, extra...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

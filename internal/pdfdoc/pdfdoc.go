@@ -271,12 +271,3 @@ func sortedObjNrs(x *model.XRefTable) []int {
 	slices.Sort(nrs)
 	return nrs
 }
-
-// Write serialises ctx.
-func Write(ctx *model.Context) (out []byte, err error) {
-	var buf bytes.Buffer
-	if err := api.WriteContext(ctx, &buf); err != nil {
-		return nil, fmt.Errorf("writing the PDF: %w", err)
-	}
-	return buf.Bytes(), nil
-}

@@ -71,7 +71,7 @@ func expiryTakeover(t *testing.T, open LeaseOpener) {
 			t.Fatalf("A's claim of %s: %v", it.MessageID, d.Action)
 		}
 	}
-	if _, err := a.MarkSending(ctx, "m1"); err != nil {
+	if _, err := a.MarkSending(ctx, "m1", testPayload); err != nil {
 		t.Fatal(err)
 	}
 	if e, _ := a.Get(ctx, "m1"); e.LeaseUntil.IsZero() || e.RunID != "worker-a" {
@@ -90,13 +90,13 @@ func expiryTakeover(t *testing.T, open LeaseOpener) {
 		t.Fatalf("B's take-over of m2 (pending): %+v", d)
 	}
 	// A is fenced off: it may not mark or finish what B holds now.
-	if _, err := a.MarkSending(ctx, "m1"); !errors.Is(err, ledger.ErrLeaseLost) || !errors.Is(err, ledger.ErrNotClaimed) {
+	if _, err := a.MarkSending(ctx, "m1", testPayload); !errors.Is(err, ledger.ErrLeaseLost) || !errors.Is(err, ledger.ErrNotClaimed) {
 		t.Fatalf("A's MarkSending after the take-over: %v, want ErrLeaseLost", err)
 	}
 	if err := a.Finish(ctx, "m2", ledger.Outcome{State: ledger.Sent}); !errors.Is(err, ledger.ErrLeaseLost) {
 		t.Fatalf("A's Finish after the take-over: %v, want ErrLeaseLost", err)
 	}
-	if n, err := b.MarkSending(ctx, "m1"); err != nil || n != 2 {
+	if n, err := b.MarkSending(ctx, "m1", testPayload); err != nil || n != 2 {
 		t.Fatalf("B's MarkSending: %d %v, want attempt 2", n, err)
 	}
 	if err := b.Finish(ctx, "m1", ledger.Outcome{State: ledger.Sent}); err != nil {
@@ -133,7 +133,7 @@ func heartbeatKeeps(t *testing.T, open LeaseOpener) {
 	if renewed := want(t, a, "m1", ledger.Pending, 0).LeaseUntil; !renewed.After(first) {
 		t.Fatalf("lease not renewed: %v, first %v", renewed, first)
 	}
-	if _, err := a.MarkSending(ctx, "m1"); err != nil {
+	if _, err := a.MarkSending(ctx, "m1", testPayload); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.Close(); err != nil {
@@ -202,7 +202,7 @@ func concurrentBatches(t *testing.T, open LeaseOpener) {
 							errs <- fmt.Errorf("%s given to %s and to worker-%d", id, prev, w)
 							return
 						}
-						if _, err := l.MarkSending(ctx, id); err != nil {
+						if _, err := l.MarkSending(ctx, id, testPayload); err != nil {
 							errs <- err
 							return
 						}

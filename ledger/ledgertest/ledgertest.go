@@ -2,7 +2,7 @@
 // ledger's rules: the life of an entry, the re-run rules of [ledger.Decide],
 // and safety for concurrent use, plus the optional capabilities the
 // implementation has ([ledger.BatchClaimer], [ledger.Lister],
-// [ledger.FleetStater], [ledger.PayloadRecorder]). Every implementation's
+// [ledger.FleetStater]). Every implementation's
 // tests call [Run]; ledgers shared by many workers also call [RunLeases].
 package ledgertest
 
@@ -31,7 +31,93 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 	t.Run("ClaimBatch", func(t *testing.T) { claimBatch(t, fresh(t)) })
 	t.Run("List", func(t *testing.T) { list(t, fresh(t)) })
 	t.Run("FleetStats", func(t *testing.T) { fleetStats(t, fresh(t)) })
-	t.Run("RecordPayload", func(t *testing.T) { recordPayload(t, fresh(t)) })
+	t.Run("Payload", func(t *testing.T) { payload(t, fresh(t)) })
+	t.Run("ChangedInOneRun", func(t *testing.T) { changedInOneRun(t, fresh(t)) })
+}
+
+// Payload hashes (hex SHA-256) for the tests; testPayload is the one the
+// tests that are not about payloads send.
+const (
+	testPayload = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+	payloadA    = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	payloadB    = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+)
+
+// payload: the first send records the payload hash; a resend of other bytes
+// is refused and changes nothing; the first claim's time is the reference
+// time of every later claim; an entry that goes back to pending (nothing
+// delivered) forgets its hash.
+func payload(t *testing.T, open Opener) {
+	ctx := context.Background()
+	l := open(t)
+	it := ledger.Item{MessageID: "m1", Line: 1, Hash: "h1"}
+	d := claim(t, l, it, ledger.ClaimOptions{})
+	first := d.FirstClaimed
+	if first.IsZero() {
+		t.Fatal("a new claim has no FirstClaimed")
+	}
+	if _, err := l.MarkSending(ctx, "m1", payloadA); err != nil {
+		t.Fatal(err)
+	}
+	if e := want(t, l, "m1", ledger.Sending, 1); e.PayloadSHA256 != payloadA {
+		t.Fatalf("payload hash %q, want %q", e.PayloadSHA256, payloadA)
+	}
+	l.Close() // a crash while sending
+
+	l = open(t)
+	d = claim(t, l, it, ledger.ClaimOptions{})
+	if !d.Resend || !d.FirstClaimed.Equal(first) {
+		t.Fatalf("re-run claim: resend %v, FirstClaimed %v, want %v", d.Resend, d.FirstClaimed, first)
+	}
+	_, err := l.MarkSending(ctx, "m1", payloadB)
+	var pc *ledger.PayloadConflictError
+	if !errors.As(err, &pc) || !errors.Is(err, ledger.ErrPayloadConflict) || pc.Recorded != payloadA || pc.Now != payloadB {
+		t.Fatalf("MarkSending with other bytes: %v", err)
+	}
+	if e := want(t, l, "m1", ledger.Sending, 1); e.PayloadSHA256 != payloadA {
+		t.Fatalf("a refused resend changed the payload hash: %q", e.PayloadSHA256)
+	}
+	if n, err := l.MarkSending(ctx, "m1", payloadA); err != nil || n != 2 {
+		t.Fatalf("resend of the same bytes: %d %v", n, err)
+	}
+	// A 401: nothing was delivered, and the next claim starts afresh.
+	if err := l.Finish(ctx, "m1", ledger.Outcome{State: ledger.FailedPermanent}); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	l = open(t)
+	defer l.Close()
+	d = claim(t, l, it, ledger.ClaimOptions{})
+	if d.Resend || !d.FirstClaimed.Equal(first) {
+		t.Fatalf("claim after failed-permanent: %+v", d)
+	}
+	if e := want(t, l, "m1", ledger.Pending, 2); e.PayloadSHA256 != "" {
+		t.Fatalf("pending entry kept payload hash %q", e.PayloadSHA256)
+	}
+	if _, err := l.MarkSending(ctx, "m1", payloadB); err != nil {
+		t.Fatalf("first send after failed-permanent: %v", err)
+	}
+}
+
+// changedInOneRun: two lines with one messageId in one run: the same line
+// again is a duplicate, a different line a conflict, and the entry keeps
+// the first line.
+func changedInOneRun(t *testing.T, open Opener) {
+	l := open(t)
+	defer l.Close()
+	it := ledger.Item{MessageID: "m1", Line: 1, Hash: "h1"}
+	claim(t, l, it, ledger.ClaimOptions{})
+	same, changed := it, it
+	same.Line, changed.Line, changed.Hash = 2, 3, "h2"
+	if d := claim(t, l, same, ledger.ClaimOptions{}); d.Action != ledger.Duplicate {
+		t.Fatalf("same line again: %v (%s)", d.Action, d.Reason)
+	}
+	if d := claim(t, l, changed, ledger.ClaimOptions{RetryInvalid: true}); d.Action != ledger.Conflict {
+		t.Fatalf("changed line under the same id: %v (%s)", d.Action, d.Reason)
+	}
+	if e := want(t, l, "m1", ledger.Pending, 0); e.Hash != "h1" || e.Line != 1 {
+		t.Fatalf("entry %+v", e)
+	}
 }
 
 func blockContent(t *testing.T, open Opener) {
@@ -89,7 +175,7 @@ func lifecycle(t *testing.T, open Opener) {
 		t.Fatalf("first claim: %+v", d)
 	}
 	want(t, l, "m1", ledger.Pending, 0)
-	if n, err := l.MarkSending(ctx, "m1"); err != nil || n != 1 {
+	if n, err := l.MarkSending(ctx, "m1", payloadA); err != nil || n != 1 {
 		t.Fatalf("MarkSending = %d, %v", n, err)
 	}
 	want(t, l, "m1", ledger.Sending, 1)
@@ -113,7 +199,7 @@ func lifecycle(t *testing.T, open Opener) {
 		t.Fatalf("re-run claim: %+v", d)
 	}
 	want(t, l, "m1", ledger.FailedRetryable, 1) // kept until MarkSending
-	if n, _ := l.MarkSending(ctx, "m1"); n != 2 {
+	if n, _ := l.MarkSending(ctx, "m1", payloadA); n != 2 {
 		t.Fatalf("attempts = %d, want 2", n)
 	}
 	if err := l.Finish(ctx, "m1", ledger.Outcome{State: ledger.Sent, StatusEndpoint: "https://x/status/m1"}); err != nil {
@@ -147,7 +233,7 @@ func lifecycle(t *testing.T, open Opener) {
 	if e := want(t, l, "m1", ledger.Sent, 2); e.Hash != "h1" {
 		t.Fatalf("a conflict changed the entry: %+v", e)
 	}
-	if _, err := l.MarkSending(ctx, "m1"); !errors.Is(err, ledger.ErrNotClaimed) {
+	if _, err := l.MarkSending(ctx, "m1", payloadA); !errors.Is(err, ledger.ErrNotClaimed) {
 		t.Fatalf("MarkSending unclaimed: %v", err)
 	}
 	if err := l.Finish(ctx, "m1", ledger.Outcome{State: ledger.Invalid}); !errors.Is(err, ledger.ErrNotClaimed) {
@@ -211,7 +297,7 @@ func concurrent(t *testing.T, open Opener) {
 					errs <- err
 					return
 				}
-				if _, err := l.MarkSending(ctx, id); err != nil {
+				if _, err := l.MarkSending(ctx, id, payloadA); err != nil {
 					errs <- err
 					return
 				}

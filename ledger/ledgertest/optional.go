@@ -24,7 +24,7 @@ func claimBatch(t *testing.T, open Opener) {
 		id := fmt.Sprintf("m%d", i+1)
 		claim(t, l, ledger.Item{MessageID: id, Line: i + 1, Hash: "h"}, ledger.ClaimOptions{})
 		if s != ledger.Invalid {
-			if _, err := l.MarkSending(ctx, id); err != nil {
+			if _, err := l.MarkSending(ctx, id, testPayload); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -80,7 +80,7 @@ func claimBatch(t *testing.T, open Opener) {
 	}
 	// Every claimed message can be marked and finished by this run.
 	for _, id := range []string{"m2", "m3", "m4", "m5"} {
-		if _, err := l.MarkSending(ctx, id); err != nil {
+		if _, err := l.MarkSending(ctx, id, testPayload); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -124,7 +124,7 @@ func list(t *testing.T, open Opener) {
 	for i, id := range []string{"m2", "m3", "m1"} {
 		claim(t, l, ledger.Item{MessageID: id, SourceID: "s-" + id, Line: i + 1, Hash: "h"}, ledger.ClaimOptions{})
 	}
-	if _, err := l.MarkSending(ctx, "m3"); err != nil {
+	if _, err := l.MarkSending(ctx, "m3", testPayload); err != nil {
 		t.Fatal(err)
 	}
 	var got []string
@@ -168,7 +168,7 @@ func fleetStats(t *testing.T, open Opener) {
 			if i >= sent+failed {
 				continue
 			}
-			if _, err := l.MarkSending(ctx, id); err != nil {
+			if _, err := l.MarkSending(ctx, id, testPayload); err != nil {
 				t.Fatal(err)
 			}
 			s := ledger.Sent
@@ -204,46 +204,5 @@ func fleetStats(t *testing.T, open Opener) {
 	}
 	if len(counts) != 2 || !counts[312] || !counts[501] {
 		t.Fatalf("per-worker counts %+v", f.Workers)
-	}
-}
-
-func recordPayload(t *testing.T, open Opener) {
-	ctx := context.Background()
-	l := open(t)
-	pr, ok := l.(ledger.PayloadRecorder)
-	if !ok {
-		l.Close()
-		t.Skip("not a PayloadRecorder")
-	}
-	if err := pr.RecordPayload(ctx, "m1", "aaaa"); !errors.Is(err, ledger.ErrNotClaimed) {
-		t.Fatalf("RecordPayload unclaimed: %v", err)
-	}
-	claim(t, l, ledger.Item{MessageID: "m1", Line: 1, Hash: "h"}, ledger.ClaimOptions{})
-	if err := pr.RecordPayload(ctx, "m1", "aaaa"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.MarkSending(ctx, "m1"); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Finish(ctx, "m1", ledger.Outcome{State: ledger.FailedRetryable}); err != nil {
-		t.Fatal(err)
-	}
-	l.Close()
-	// The next run resends: the same bytes pass, other bytes do not.
-	l = open(t)
-	defer l.Close()
-	pr = l.(ledger.PayloadRecorder)
-	if d := claim(t, l, ledger.Item{MessageID: "m1", Line: 1, Hash: "h"}, ledger.ClaimOptions{}); !d.Resend {
-		t.Fatalf("re-run claim %+v", d)
-	}
-	err := pr.RecordPayload(ctx, "m1", "bbbb")
-	if !errors.Is(err, ledger.ErrPayloadChanged) {
-		t.Fatalf("RecordPayload with other bytes: %v", err)
-	}
-	if e, _ := l.Get(ctx, "m1"); e.PayloadHash != "aaaa" {
-		t.Fatalf("payload hash %q after a refused change, want aaaa", e.PayloadHash)
-	}
-	if err := pr.RecordPayload(ctx, "m1", "aaaa"); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -67,7 +67,7 @@ func Describe(target string) string {
 
 // Open opens the ledger target names. The ledger is a [ledger.Lister] and a
 // [ledger.ContentBlocker]; on PostgreSQL it is also a [ledger.BatchClaimer],
-// a [ledger.FleetStater] and a [ledger.PayloadRecorder], and its claims are
+// and a [ledger.FleetStater], and its claims are
 // leases (a claim can be [ledger.Busy]).
 func Open(ctx context.Context, target string, opts Options) (ledger.Ledger, error) {
 	switch {

@@ -73,7 +73,7 @@ func fleet(b *testing.B, batch, workers int) {
 							busy++
 						case ledger.Process:
 							id := items[i+j].MessageID
-							if _, err := l.MarkSending(ctx, id); err != nil {
+							if _, err := l.MarkSending(ctx, id, payloadOf(id)); err != nil {
 								b.Error(err)
 								return
 							}

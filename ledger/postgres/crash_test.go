@@ -118,7 +118,7 @@ func crashChild(schema string) {
 		fail(err)
 	}
 	for i := range 20 {
-		if _, err := l.MarkSending(ctx, items[i].MessageID); err != nil {
+		if _, err := l.MarkSending(ctx, items[i].MessageID, payloadOf(items[i].MessageID)); err != nil {
 			fail(err)
 		}
 		if i < 10 {

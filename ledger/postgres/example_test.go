@@ -2,6 +2,8 @@ package postgres_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log"
 	"os"
@@ -36,8 +38,10 @@ func ExampleLedger_ClaimBatch() {
 			busy++ // another worker holds it: not final, look again later
 		case ledger.Process:
 			id := batch[i].MessageID
-			if _, err := l.MarkSending(ctx, id); err != nil {
-				log.Fatal(err) // ledger.ErrLeaseLost: another worker took it over
+			body := []byte(`{"messageId":"` + id + `"}`) // the assembled message
+			sum := sha256.Sum256(body)
+			if _, err := l.MarkSending(ctx, id, hex.EncodeToString(sum[:])); err != nil {
+				log.Fatal(err) // ledger.ErrLeaseLost: another worker took it over; or other bytes than a resend must carry
 			}
 			// ... send it ...
 			if err := l.Finish(ctx, id, ledger.Outcome{State: ledger.Sent}); err != nil {

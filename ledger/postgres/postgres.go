@@ -17,13 +17,13 @@
 // and sends it again under the same messageId, as a re-run after a crash
 // does. Until then the others see [ledger.Busy] and leave it.
 //
-// The run id is the fence: MarkSending, RecordPayload and Finish only write
+// The run id is the fence: MarkSending and Finish only write
 // an entry whose run_id is still this worker's, so a worker whose lease was
 // taken over (it was cut off from the database for longer than the TTL)
 // gets [ledger.ErrLeaseLost] and never records an outcome over the new
 // owner's. It may have sent already: the service de-duplicates on the
-// messageId, and the payload hash ([ledger.PayloadRecorder]) makes sure the
-// new owner sends the same bytes.
+// messageId, and the payload hash MarkSending checks (ledger.CheckPayload)
+// makes sure the new owner sends the same bytes.
 //
 // # Batches
 //
@@ -105,12 +105,11 @@ type Ledger struct {
 }
 
 var (
-	_ ledger.Ledger          = (*Ledger)(nil)
-	_ ledger.ContentBlocker  = (*Ledger)(nil)
-	_ ledger.BatchClaimer    = (*Ledger)(nil)
-	_ ledger.Lister          = (*Ledger)(nil)
-	_ ledger.FleetStater     = (*Ledger)(nil)
-	_ ledger.PayloadRecorder = (*Ledger)(nil)
+	_ ledger.Ledger         = (*Ledger)(nil)
+	_ ledger.ContentBlocker = (*Ledger)(nil)
+	_ ledger.BatchClaimer   = (*Ledger)(nil)
+	_ ledger.Lister         = (*Ledger)(nil)
+	_ ledger.FleetStater    = (*Ledger)(nil)
 )
 
 // Redact returns dsn with any password replaced by "xxxxx", for messages.
@@ -237,7 +236,7 @@ func scanEntry(row pgx.Row, extra ...any) (ledger.Entry, error) {
 	var problem *string
 	var lease *time.Time
 	dest := []any{&e.MessageID, &e.SourceID, &e.Line, &e.Hash, &state, &e.Attempts, &problem,
-		&e.StatusEndpoint, &e.RunID, &lease, &e.PayloadHash, &e.Created, &e.Updated}
+		&e.StatusEndpoint, &e.RunID, &lease, &e.PayloadSHA256, &e.Created, &e.Updated}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return ledger.Entry{}, err
 	}
@@ -302,6 +301,9 @@ func (l *Ledger) claimed(prev *ledger.Entry, it ledger.Item, now time.Time) *led
 	}
 	e.SourceID, e.Line, e.Hash, e.State, e.RunID = it.SourceID, it.Line, it.Hash, ledger.StateAfterClaim(prev), l.runID
 	e.LeaseUntil, e.Updated = now.Add(l.ttl), now
+	if e.State == ledger.Pending {
+		e.PayloadSHA256 = ""
+	}
 	return &e
 }
 
@@ -404,7 +406,7 @@ func (l *Ledger) ClaimBatch(ctx context.Context, items []ledger.Item, opts ledge
 			}
 			if !first[it.MessageID] {
 				first[it.MessageID] = true
-				ds[i] = ledger.Decision{Action: ledger.Process}
+				ds[i] = ledger.Decision{Action: ledger.Process, FirstClaimed: e.Created}
 				continue
 			}
 			ds[i] = ledger.DecideLeased(e, it, l.runID, now, opts)
@@ -436,6 +438,7 @@ func (l *Ledger) claimLocked(ctx context.Context, tx pgx.Tx, items []ledger.Item
 		}
 		ds[i] = ledger.DecideLeased(prev, it, l.runID, now, opts)
 		if ds[i].Action == ledger.Process {
+			ds[i].FirstClaimed = prev.Created
 			cur[id] = l.claimed(prev, it, now)
 			uID, uSrc, uHash, uState = append(uID, id), append(uSrc, it.SourceID), append(uHash, it.Hash), append(uState, string(cur[id].State))
 			uLine = append(uLine, int32(it.Line))
@@ -444,8 +447,11 @@ func (l *Ledger) claimLocked(ctx context.Context, tx pgx.Tx, items []ledger.Item
 	if len(uID) == 0 {
 		return nil
 	}
+	// An entry the claim leaves pending forgets its payload hash: nothing
+	// under the id can have been delivered.
 	_, err = tx.Exec(ctx, `UPDATE gpdoc_messages AS m SET source_id = u.src, line = u.line, hash = u.hash,
-		state = u.state, run_id = $6, lease_until = now() + $7 * interval '1 millisecond', updated_at = now()
+		state = u.state, run_id = $6,
+		payload_sha256 = CASE WHEN u.state = 'pending' THEN '' ELSE m.payload_sha256 END, lease_until = now() + $7 * interval '1 millisecond', updated_at = now()
 		FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[]) AS u(id, src, line, hash, state)
 		WHERE m.message_id = u.id`, uID, uSrc, uLine, uHash, uState, l.runID, l.ttlMillis())
 	return err
@@ -482,37 +488,30 @@ func (l *Ledger) lost(ctx context.Context, messageID string) error {
 	return fmt.Errorf("%w: %s", ledger.ErrNotClaimed, messageID)
 }
 
-// MarkSending implements [ledger.Ledger]; it also renews the lease.
-func (l *Ledger) MarkSending(ctx context.Context, messageID string) (int, error) {
+// MarkSending implements [ledger.Ledger]; it also renews the lease. It
+// records payloadSHA256 as the message's payload, or refuses with a
+// *ledger.PayloadConflictError (writing nothing) when another payload was
+// recorded since the entry was last pending.
+func (l *Ledger) MarkSending(ctx context.Context, messageID, payloadSHA256 string) (int, error) {
 	var attempts int
 	err := l.pool.QueryRow(ctx, `UPDATE gpdoc_messages SET state = 'sending', attempts = attempts + 1, updated_at = now(),
-		lease_until = now() + $3 * interval '1 millisecond'
-		WHERE message_id = $1 AND run_id = $2 RETURNING attempts`, messageID, l.runID, l.ttlMillis()).Scan(&attempts)
+		lease_until = now() + $3 * interval '1 millisecond', payload_sha256 = $4
+		WHERE message_id = $1 AND run_id = $2 AND (payload_sha256 = '' OR payload_sha256 = $4)
+		RETURNING attempts`, messageID, l.runID, l.ttlMillis(), payloadSHA256).Scan(&attempts)
 	if errors.Is(err, pgx.ErrNoRows) {
+		var owner, recorded string
+		qerr := l.pool.QueryRow(ctx, `SELECT run_id, payload_sha256 FROM gpdoc_messages WHERE message_id = $1`, messageID).Scan(&owner, &recorded)
+		if qerr == nil && owner == l.runID {
+			if err := ledger.CheckPayload(messageID, recorded, payloadSHA256); err != nil {
+				return 0, err
+			}
+		}
 		return 0, l.lost(ctx, messageID)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("ledger: mark %s sending: %w", messageID, err)
 	}
 	return attempts, nil
-}
-
-// RecordPayload implements [ledger.PayloadRecorder].
-func (l *Ledger) RecordPayload(ctx context.Context, messageID, sha256 string) error {
-	var recorded string
-	err := l.pool.QueryRow(ctx, `UPDATE gpdoc_messages
-		SET payload_sha256 = CASE WHEN payload_sha256 = '' THEN $3 ELSE payload_sha256 END
-		WHERE message_id = $1 AND run_id = $2 RETURNING payload_sha256`, messageID, l.runID, sha256).Scan(&recorded)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return l.lost(ctx, messageID)
-	}
-	if err != nil {
-		return fmt.Errorf("ledger: record payload of %s: %w", messageID, err)
-	}
-	if recorded != sha256 {
-		return ledger.PayloadChangedError(messageID, recorded, sha256)
-	}
-	return nil
 }
 
 // Finish implements [ledger.Ledger]; it releases the lease. A message that is

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -148,7 +150,13 @@ func TestAbandonedLeasesStay(t *testing.T) {
 	if f.Leased != 2 || len(f.Workers) != 2 || f.Workers[0].Worker != "a" || f.Workers[0].Leased != 2 || f.Workers[0].PID == 0 {
 		t.Fatalf("fleet %+v", f)
 	}
-	if _, err := b.MarkSending(ctx, "m1"); !errors.Is(err, ledger.ErrLeaseLost) {
+	if _, err := b.MarkSending(ctx, "m1", payloadOf("m1")); !errors.Is(err, ledger.ErrLeaseLost) {
 		t.Fatalf("MarkSending of another worker's message: %v", err)
 	}
+}
+
+// payloadOf is a stand-in payload SHA-256 (hex) for a message's bytes.
+func payloadOf(messageID string) string {
+	sum := sha256.Sum256([]byte(messageID))
+	return hex.EncodeToString(sum[:])
 }

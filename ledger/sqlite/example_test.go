@@ -22,7 +22,7 @@ func ExampleOpen() {
 	l, _ := sqlite.Open(ctx, path, sqlite.Options{})
 	d, _ := l.Claim(ctx, it, ledger.ClaimOptions{})
 	fmt.Println("first run:", d.Action)
-	attempts, _ := l.MarkSending(ctx, it.MessageID)
+	attempts, _ := l.MarkSending(ctx, it.MessageID, "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae") // SHA-256 of the payload
 	l.Finish(ctx, it.MessageID, ledger.Outcome{State: ledger.Sent, StatusEndpoint: "https://example.org/api/v1/messages/x/status"})
 	fmt.Println("attempts:", attempts)
 	l.Close()

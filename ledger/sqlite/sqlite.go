@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,7 +38,8 @@ CREATE TABLE IF NOT EXISTS messages (
 	status_endpoint TEXT NOT NULL DEFAULT '',
 	run_id          TEXT NOT NULL,
 	created_at      TEXT NOT NULL,
-	updated_at      TEXT NOT NULL
+	updated_at      TEXT NOT NULL,
+	payload_sha256  TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS messages_state ON messages (state);
 CREATE TABLE IF NOT EXISTS blocked_content (
@@ -48,10 +51,25 @@ CREATE TABLE IF NOT EXISTS ledger_meta (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
 );
-INSERT INTO ledger_meta (key, value) VALUES ('schema', '1') ON CONFLICT (key) DO NOTHING;
 `
 
-const columns = `message_id, source_id, line, hash, state, attempts, problem, status_endpoint, run_id, created_at, updated_at`
+// migrations bring a ledger written by an older gpdoc up to date, by the
+// schema version in ledger_meta (a new file is created at the latest).
+var migrations = []struct {
+	version string
+	stmt    string
+}{
+	// 2: the SHA-256 of the payload recorded at MarkSending.
+	{"2", `ALTER TABLE messages ADD COLUMN payload_sha256 TEXT NOT NULL DEFAULT ''`},
+}
+
+// schemaVersion is the latest schema.
+const schemaVersion = "2"
+
+const columns = `message_id, source_id, line, hash, state, attempts, problem, status_endpoint, run_id, created_at, updated_at, payload_sha256`
+
+// columnsV1 reads a schema 1 file opened read-only (not migrated).
+const columnsV1 = `message_id, source_id, line, hash, state, attempts, problem, status_endpoint, run_id, created_at, updated_at, '' AS payload_sha256`
 
 // Ledger is a [ledger.Ledger] in an SQLite database file. It uses one connection in WAL mode with a busy timeout, so writes from
 // many goroutines are serialised and each is one transaction; another process
@@ -60,6 +78,8 @@ type Ledger struct {
 	db    *sql.DB
 	runID string
 	now   func() time.Time
+	lock  ledger.RunLock // nil for read-only handles
+	cols  string         // the select list: columns, or columnsV1
 
 	closeOnce sync.Once
 	closeErr  error
@@ -78,11 +98,23 @@ type Options struct {
 	// BusyTimeout is how long a write waits for another process holding the
 	// file (0: 10 s).
 	BusyTimeout time.Duration
-	// ReadOnly opens the file for reading only (ledger stats, status).
+	// ReadOnly opens the file for reading only (ledger stats, status). A
+	// read-only handle takes no run lock, so it works while a run holds one.
 	ReadOnly bool
+	// NoLock skips the run lock. Only for callers that make sure themselves
+	// that no other run writes the file (tests of concurrent handles).
+	NoLock bool
 }
 
+// LockPath is the lock file a run holds beside the ledger file at path.
+func LockPath(path string) string { return path + ".lock" }
+
 // Open opens (creating if needed) the ledger file at path.
+//
+// One run at a time: unless ReadOnly (or NoLock), Open first takes the run
+// lock [LockPath] (see [ledger.LockFile]) and holds it until Close; if
+// another run holds it, the error is a *ledger.LockedError naming that run
+// (errors.Is(err, ledger.ErrLocked)).
 //
 // Durability: WAL mode with synchronous=NORMAL. Every committed write survives
 // a crash or kill of the process; a power failure may lose the last writes,
@@ -116,22 +148,78 @@ func Open(ctx context.Context, path string, opts Options) (*Ledger, error) {
 	db.SetMaxOpenConns(1) // one writer; database/sql queues the goroutines
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
-	l := &Ledger{db: db, runID: opts.RunID, now: time.Now}
+	l := &Ledger{db: db, runID: opts.RunID, now: time.Now, cols: columns}
 	if l.runID == "" {
 		l.runID = uuid.NewString()
+	}
+	if !opts.ReadOnly && !opts.NoLock {
+		lock, err := ledger.LockFile(LockPath(path), ledger.NewHolder(l.runID))
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		l.lock = lock
 	}
 	if opts.ReadOnly {
 		if err := db.PingContext(ctx); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("ledger: open %s: %w", path, err)
 		}
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('messages') WHERE name = 'payload_sha256'`).Scan(&n); err == nil && n == 0 {
+			l.cols = columnsV1 // written by an older gpdoc; a run migrates it
+		}
 		return l, nil
 	}
-	if _, err := db.ExecContext(ctx, schema); err != nil {
-		db.Close()
+	if err := l.setUp(ctx); err != nil {
+		l.Close()
 		return nil, fmt.Errorf("ledger: set up %s: %w", path, err)
 	}
 	return l, nil
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+// setUp creates the tables and applies the migrations a file needs.
+func (l *Ledger) setUp(ctx context.Context) error {
+	return l.tx(ctx, func(tx *sql.Tx) error {
+		var version string
+		err := tx.QueryRowContext(ctx, `SELECT value FROM ledger_meta WHERE key = 'schema'`).Scan(&version)
+		if err != nil && !strings.Contains(err.Error(), "no such table") && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		fresh := version == ""
+		if _, err := tx.ExecContext(ctx, schema); err != nil {
+			return err
+		}
+		if fresh {
+			// A new file, or one from before ledger_meta held a version:
+			// tell them apart by the columns.
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('messages') WHERE name = 'payload_sha256'`).Scan(&n); err != nil {
+				return err
+			}
+			version = "1"
+			if n > 0 {
+				version = schemaVersion
+			}
+		}
+		for _, m := range migrations {
+			if atoi(version) >= atoi(m.version) {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, m.stmt); err != nil {
+				return fmt.Errorf("migrating to schema %s: %w", m.version, err)
+			}
+			version = m.version
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO ledger_meta (key, value) VALUES ('schema', ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, version)
+		return err
+	})
 }
 
 // RunID is the id this handle claims messages under.
@@ -163,7 +251,7 @@ func scanEntry(row scanner) (ledger.Entry, error) {
 	var problem sql.NullString
 	var state, created, updated string
 	if err := row.Scan(&e.MessageID, &e.SourceID, &e.Line, &e.Hash, &state, &e.Attempts, &problem,
-		&e.StatusEndpoint, &e.RunID, &created, &updated); err != nil {
+		&e.StatusEndpoint, &e.RunID, &created, &updated, &e.PayloadSHA256); err != nil {
 		return ledger.Entry{}, err
 	}
 	e.State = ledger.State(state)
@@ -175,10 +263,10 @@ func scanEntry(row scanner) (ledger.Entry, error) {
 	return e, nil
 }
 
-func get(ctx context.Context, q interface {
+func (l *Ledger) get(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, id string) (*ledger.Entry, error) {
-	e, err := scanEntry(q.QueryRowContext(ctx, `SELECT `+columns+` FROM messages WHERE message_id = ?`, id))
+	e, err := scanEntry(q.QueryRowContext(ctx, `SELECT `+l.cols+` FROM messages WHERE message_id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -195,7 +283,7 @@ func (l *Ledger) Claim(ctx context.Context, it ledger.Item, opts ledger.ClaimOpt
 	}
 	// Fast path for re-runs: a line that needs nothing (already sent, say)
 	// is decided on a plain read, without taking the write lock.
-	prev, err := get(ctx, l.db, it.MessageID)
+	prev, err := l.get(ctx, l.db, it.MessageID)
 	if err != nil {
 		return ledger.Decision{}, err
 	}
@@ -204,7 +292,7 @@ func (l *Ledger) Claim(ctx context.Context, it ledger.Item, opts ledger.ClaimOpt
 	}
 	var d ledger.Decision
 	err = l.tx(ctx, func(tx *sql.Tx) error {
-		prev, err := get(ctx, tx, it.MessageID)
+		prev, err := l.get(ctx, tx, it.MessageID)
 		if err != nil {
 			return err
 		}
@@ -212,14 +300,21 @@ func (l *Ledger) Claim(ctx context.Context, it ledger.Item, opts ledger.ClaimOpt
 		if d.Action != ledger.Process {
 			return nil
 		}
-		now := l.stamp()
+		now := l.now().UTC()
+		stamp := now.Format(time.RFC3339Nano)
 		if prev == nil {
-			_, err = tx.ExecContext(ctx, `INSERT INTO messages (`+columns+`) VALUES (?, ?, ?, ?, ?, 0, NULL, '', ?, ?, ?)`,
-				it.MessageID, it.SourceID, it.Line, it.Hash, string(ledger.Pending), l.runID, now, now)
+			d.FirstClaimed, _ = time.Parse(time.RFC3339Nano, stamp)
+			_, err = tx.ExecContext(ctx, `INSERT INTO messages (`+columns+`) VALUES (?, ?, ?, ?, ?, 0, NULL, '', ?, ?, ?, '')`,
+				it.MessageID, it.SourceID, it.Line, it.Hash, string(ledger.Pending), l.runID, stamp, stamp)
 		} else {
+			d.FirstClaimed = prev.Created
 			state := ledger.StateAfterClaim(prev)
-			_, err = tx.ExecContext(ctx, `UPDATE messages SET source_id = ?, line = ?, hash = ?, state = ?, run_id = ?, updated_at = ? WHERE message_id = ?`,
-				it.SourceID, it.Line, it.Hash, string(state), l.runID, now, it.MessageID)
+			payload := prev.PayloadSHA256
+			if state == ledger.Pending {
+				payload = ""
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE messages SET source_id = ?, line = ?, hash = ?, state = ?, run_id = ?, updated_at = ?, payload_sha256 = ? WHERE message_id = ?`,
+				it.SourceID, it.Line, it.Hash, string(state), l.runID, stamp, payload, it.MessageID)
 		}
 		if err != nil {
 			return fmt.Errorf("ledger: claim %s: %w", it.MessageID, err)
@@ -230,12 +325,24 @@ func (l *Ledger) Claim(ctx context.Context, it ledger.Item, opts ledger.ClaimOpt
 }
 
 // MarkSending implements [ledger.Ledger].
-func (l *Ledger) MarkSending(ctx context.Context, messageID string) (int, error) {
+func (l *Ledger) MarkSending(ctx context.Context, messageID, payloadSHA256 string) (int, error) {
 	var attempts int
 	err := l.tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `UPDATE messages SET state = ?, attempts = attempts + 1, updated_at = ?
+		var recorded string
+		err := tx.QueryRowContext(ctx, `SELECT payload_sha256 FROM messages WHERE message_id = ? AND run_id = ?`,
+			messageID, l.runID).Scan(&recorded)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: %s", ledger.ErrNotClaimed, messageID)
+		}
+		if err != nil {
+			return fmt.Errorf("ledger: mark %s sending: %w", messageID, err)
+		}
+		if err := ledger.CheckPayload(messageID, recorded, payloadSHA256); err != nil {
+			return err
+		}
+		err = tx.QueryRowContext(ctx, `UPDATE messages SET state = ?, attempts = attempts + 1, updated_at = ?, payload_sha256 = ?
 			WHERE message_id = ? AND run_id = ? RETURNING attempts`,
-			string(ledger.Sending), l.stamp(), messageID, l.runID).Scan(&attempts)
+			string(ledger.Sending), l.stamp(), payloadSHA256, messageID, l.runID).Scan(&attempts)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%w: %s", ledger.ErrNotClaimed, messageID)
 		}
@@ -268,7 +375,7 @@ func (l *Ledger) Finish(ctx context.Context, messageID string, o ledger.Outcome)
 			return fmt.Errorf("ledger: finish %s: %w", messageID, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			e, err := get(ctx, tx, messageID)
+			e, err := l.get(ctx, tx, messageID)
 			if err != nil {
 				return err
 			}
@@ -312,7 +419,7 @@ func (l *Ledger) BlockedContent(ctx context.Context, sha256s []string) ([]string
 
 // Get implements [ledger.Ledger].
 func (l *Ledger) Get(ctx context.Context, messageID string) (ledger.Entry, error) {
-	e, err := get(ctx, l.db, messageID)
+	e, err := l.get(ctx, l.db, messageID)
 	if err != nil {
 		return ledger.Entry{}, err
 	}
@@ -352,7 +459,7 @@ func (l *Ledger) List(ctx context.Context, fn func(ledger.Entry) error) error {
 // Entries calls fn for every entry in messageId order, stopping at the first
 // error fn returns. It is for reports and tests; a run never needs it.
 func (l *Ledger) Entries(ctx context.Context, fn func(ledger.Entry) error) error {
-	rows, err := l.db.QueryContext(ctx, `SELECT `+columns+` FROM messages ORDER BY message_id`)
+	rows, err := l.db.QueryContext(ctx, `SELECT `+l.cols+` FROM messages ORDER BY message_id`)
 	if err != nil {
 		return fmt.Errorf("ledger: entries: %w", err)
 	}
@@ -369,12 +476,17 @@ func (l *Ledger) Entries(ctx context.Context, fn func(ledger.Entry) error) error
 	return rows.Err()
 }
 
-// Close implements [ledger.Ledger]: it checkpoints the WAL into the database file.
+// Close implements [ledger.Ledger]: it checkpoints the WAL into the
+// database file and releases the run lock.
 // Closing twice is harmless.
 func (l *Ledger) Close() error {
 	l.closeOnce.Do(func() {
 		l.db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
 		l.closeErr = l.db.Close()
+		if l.lock != nil {
+			// After the database is closed: the next run may start at once.
+			l.closeErr = errors.Join(l.closeErr, l.lock.Release())
+		}
 	})
 	return l.closeErr
 }

@@ -2,11 +2,14 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -59,8 +62,16 @@ func TestReadOnly(t *testing.T) {
 func TestSQLiteTwoHandles(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "two.ledger.db")
-	a := open(t, path, "run-a")
-	b := open(t, path, "run-b")
+	var hs [2]*Ledger
+	for i, id := range []string{"run-a", "run-b"} {
+		l, err := Open(ctx, path, Options{RunID: id, NoLock: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		hs[i] = l
+	}
+	a, b := hs[0], hs[1]
 	var wg sync.WaitGroup
 	for _, l := range []*Ledger{a, b} {
 		wg.Go(func() {
@@ -148,10 +159,95 @@ func crashChild(path string) {
 			for i := 0; ; i++ {
 				id := fmt.Sprintf("m-%s-%d-%d", os.Getenv("GPDOC_ROUND"), w, i)
 				l.Claim(ctx, ledger.Item{MessageID: id, Line: i, Hash: "h"}, ledger.ClaimOptions{})
-				l.MarkSending(ctx, id)
+				l.MarkSending(ctx, id, "aa")
 				l.Finish(ctx, id, ledger.Outcome{State: ledger.Sent, StatusEndpoint: "https://x/" + id})
 			}
 		})
 	}
 	wg.Wait()
+}
+
+// TestRunLock: a second run on one ledger file is refused at once, naming
+// the holder; read-only handles still work; the lock goes with Close.
+func TestRunLock(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "lock.ledger.db")
+	a := open(t, path, "run-a")
+	_, err := Open(ctx, path, Options{RunID: "run-b"})
+	var le *ledger.LockedError
+	if !errors.As(err, &le) || !errors.Is(err, ledger.ErrLocked) {
+		t.Fatalf("second run: %v, want a *ledger.LockedError", err)
+	}
+	host, _ := os.Hostname()
+	if le.Holder.PID != os.Getpid() || le.Holder.RunID != "run-a" || le.Holder.Host != host || le.Holder.Started.IsZero() {
+		t.Fatalf("holder %+v", le.Holder)
+	}
+	for _, want := range []string{"run-a", strconv.Itoa(os.Getpid()), LockPath(path)} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q does not name %q", err, want)
+		}
+	}
+	ro, err := Open(ctx, path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("read-only open while a run holds the lock: %v", err)
+	}
+	if _, err := ro.Stats(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ro.Close()
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(ctx, path, Options{RunID: "run-b"})
+	if err != nil {
+		t.Fatalf("open after the first run closed: %v", err)
+	}
+	b.Close()
+}
+
+// TestMigrateSchema1: a ledger written before payload hashes were recorded
+// opens, keeps its rows and records hashes from then on.
+func TestMigrateSchema1(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.ledger.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{
+		`CREATE TABLE messages (message_id TEXT PRIMARY KEY, source_id TEXT NOT NULL DEFAULT '', line INTEGER NOT NULL,
+			hash TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, problem TEXT,
+			status_endpoint TEXT NOT NULL DEFAULT '', run_id TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+		`CREATE TABLE ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+		`INSERT INTO ledger_meta VALUES ('schema', '1')`,
+		`INSERT INTO messages VALUES ('m1', 's1', 1, 'h1', 'sending', 1, NULL, '', 'old-run', '2026-01-02T03:04:05Z', '2026-01-02T03:04:05Z')`,
+	} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	ro, err := Open(ctx, path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, err := ro.Get(ctx, "m1"); err != nil || e.State != ledger.Sending || e.PayloadSHA256 != "" {
+		t.Fatalf("read-only Get on a schema 1 file: %+v %v", e, err)
+	}
+	ro.Close()
+	l := open(t, path, "new-run")
+	d, err := l.Claim(ctx, ledger.Item{MessageID: "m1", SourceID: "s1", Line: 1, Hash: "h1"}, ledger.ClaimOptions{})
+	if err != nil || !d.Resend || d.FirstClaimed.Format(time.RFC3339) != "2026-01-02T03:04:05Z" {
+		t.Fatalf("claim on a migrated ledger: %+v %v", d, err)
+	}
+	if _, err := l.MarkSending(ctx, "m1", "aa"); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := l.Get(ctx, "m1"); err != nil || e.PayloadSHA256 != "aa" || e.Attempts != 2 {
+		t.Fatalf("entry %+v %v", e, err)
+	}
+	var v string
+	if err := l.db.QueryRow(`SELECT value FROM ledger_meta WHERE key = 'schema'`).Scan(&v); err != nil || v != schemaVersion {
+		t.Fatalf("schema %q %v", v, err)
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
 	"github.com/gpdoc/gpdoc/internal/pdfcpusetup"
+	"github.com/gpdoc/gpdoc/internal/pdfdoc"
 )
 
 // initPDFCPU stops pdfcpu from creating a configuration directory in $HOME
@@ -53,11 +54,16 @@ func (f *Fitter) FitPDF(ctx context.Context, data []byte, maxBytes int64) (out [
 	if int64(len(data)) <= maxBytes {
 		return data, rep, nil
 	}
-	var buf bytes.Buffer
-	if err := api.Optimize(bytes.NewReader(data), &buf, pdfConf()); err != nil {
+	// pdfdoc.Write, not pdfcpu's writer alone: the same PDF must give the
+	// same bytes on every run (no clock-stamped dates or id, no map order).
+	oc, err := api.ReadValidateAndOptimize(bytes.NewReader(data), pdfConf())
+	if err != nil {
 		return nil, rep, undecodable("PDF", err)
 	}
-	opt := buf.Bytes()
+	opt, err := pdfdoc.Write(oc)
+	if err != nil {
+		return nil, rep, undecodable("PDF", err)
+	}
 	rep.step(fmt.Sprintf("optimised with pdfcpu: %d bytes", len(opt)))
 	reached := min(int64(len(opt)), int64(len(data)))
 	if int64(len(opt)) <= maxBytes {
@@ -95,16 +101,16 @@ func (f *Fitter) FitPDF(ctx context.Context, data []byte, maxBytes int64) (out [
 			}
 		}
 		rep.ImagesRecompressed = replaced
-		var buf bytes.Buffer // not the one opt lives in
-		if err := api.WriteContext(pc, &buf); err != nil {
+		written, err := pdfdoc.Write(pc)
+		if err != nil {
 			return nil, rep, fmt.Errorf("write PDF: %w", err)
 		}
-		n := int64(buf.Len())
+		n := int64(len(written))
 		rep.step(fmt.Sprintf("round %d: recompressed %d of %d images: %d bytes", round+1, replaced, len(cands), n))
 		reached = min(reached, n)
 		if n <= maxBytes {
 			rep.FinalBytes = n
-			return buf.Bytes(), rep, nil
+			return written, rep, nil
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, rep, err
