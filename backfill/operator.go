@@ -170,6 +170,13 @@ func firstProblem(res Result) string {
 		return nhsnumber.Redact(res.Problems[0].String())
 	case res.Error != "":
 		s, _, _ := strings.Cut(res.Error, "\n")
+		// A stage error starts with the document's id, which the log
+		// record and the report carry already.
+		for _, id := range []string{res.SourceID, res.MessageID} {
+			if id != "" {
+				s = strings.TrimPrefix(s, id+": ")
+			}
+		}
 		return nhsnumber.Redact(s)
 	}
 	return res.Reason
