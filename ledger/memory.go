@@ -24,6 +24,9 @@ type memStore struct {
 	entries map[string]*Entry
 	blocked map[string]string // sha256 -> messageId
 	runs    int
+
+	// status is kept by memory_list.go; nil until the first poll.
+	status map[string]*StatusRecord
 }
 
 var (

@@ -125,6 +125,10 @@ func Open(ctx context.Context, path string, opts Options) (*Ledger, error) {
 		db.Close()
 		return nil, fmt.Errorf("ledger: set up %s: %w", path, err)
 	}
+	if _, err := db.ExecContext(ctx, statusSchema); err != nil { // status.go
+		db.Close()
+		return nil, fmt.Errorf("ledger: migrate %s: %w", path, err)
+	}
 	return l, nil
 }
 
