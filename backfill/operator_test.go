@@ -224,9 +224,9 @@ func TestRunDocuments(t *testing.T) {
 		var docs []*pipeline.Document
 		for i := range 3 {
 			doc, err := manifest.NewDocument(conneqt.Standard, testSource(i), &conneqt.Message{Topic: "Health",
-				Recipient: conneqt.Party{ID: conneqt.Identifier{Value: "G00001"}},
-				Subject:   conneqt.Party{ID: conneqt.Identifier{Value: "9434765919", Type: "VerifiedNhsNumber"}},
-				Body:      &conneqt.Body{MIMEType: "text/plain", Content: text},
+				Recipient:   conneqt.Party{ID: conneqt.Identifier{Value: "G00001"}},
+				Subject:     conneqt.Party{ID: conneqt.Identifier{Value: "9434765919", Type: "VerifiedNhsNumber"}},
+				Body:        &conneqt.Body{MIMEType: "text/plain", Content: text},
 				Attachments: []*conneqt.Attachment{{FileName: "note.txt", MIMEType: "text/plain", Data: []byte(text)}}})
 			if err != nil {
 				t.Fatal(err)
