@@ -193,10 +193,11 @@ func TestDryRunSendAndStats(t *testing.T) {
 	srv := conneqttest.NewServer(conneqttest.Options{})
 	defer srv.Close()
 	t.Setenv("CONNEQT_API_KEY", srv.APIKey())
+	t.Setenv("XDG_STATE_HOME", filepath.Join(dir, "state"))
 	if code := run([]string{"send", "--url", srv.URL, msgPath}); code != exitOK {
 		t.Fatalf("send exit %d", code)
 	}
-	ledgerPath := msgPath + ".ledger.db"
+	ledgerPath := filepath.Join(dir, "state", "gpdoc", "send.ledger.db") // send keeps its ledger in the state directory
 	l, err := sqlite.Open(context.Background(), ledgerPath, sqlite.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
