@@ -517,7 +517,7 @@ func (r *run) done(doc *pipeline.Document, err error) {
 		}
 	}
 	if state != "" && !r.cfg.DryRun {
-		r.countFailure(err)
+		r.countFailure(err, res)
 	}
 	r.finish(res)
 }

@@ -51,7 +51,6 @@ const maxProblemKinds = 256
 // breaker, the problem counts and the per-message log. Guarded by run.mu.
 type operator struct {
 	consecutive int
-	lastSystem  error
 	tripped     bool
 	stopReason  string
 	problems    map[string]int64
@@ -88,8 +87,9 @@ func systemic(err error) bool {
 	return errors.Is(err, conneqt.ErrUnauthorized) || errors.As(err, &ne)
 }
 
-// countFailure feeds the circuit breaker with one finished message.
-func (r *run) countFailure(err error) {
+// countFailure feeds the circuit breaker with one finished message, res
+// its result so far.
+func (r *run) countFailure(err error, res Result) {
 	limit := r.cfg.MaxConsecutiveFailures
 	if limit == 0 {
 		limit = DefaultMaxConsecutiveFailures
@@ -104,7 +104,6 @@ func (r *run) countFailure(err error) {
 		return
 	}
 	r.ops.consecutive++
-	r.ops.lastSystem = err
 	trip := r.ops.consecutive >= limit && !r.ops.tripped
 	if trip {
 		r.ops.tripped = true
@@ -112,8 +111,8 @@ func (r *run) countFailure(err error) {
 		if errors.Is(err, conneqt.ErrUnauthorized) {
 			what = "the service refused the credentials (check the API key and access token: gpdoc check)"
 		}
-		r.ops.stopReason = fmt.Sprintf("%d messages in a row failed: %s; the last: %s. Lines not yet sent are left untouched: run again once fixed",
-			r.ops.consecutive, what, nhsnumber.Redact(err.Error()))
+		r.ops.stopReason = fmt.Sprintf("%d messages in a row failed: %s; the last (line %d): %s. Lines not yet sent are left untouched: run again once fixed",
+			r.ops.consecutive, what, res.Line, firstProblem(res))
 	}
 	r.mu.Unlock()
 	if trip {
@@ -163,36 +162,55 @@ func keepProblems(res *Result, d ledger.Decision) {
 	}
 }
 
-// firstProblem is the one-line reason of a result, with NHS numbers masked.
+// firstProblem is the one-line reason of a result, with NHS numbers masked
+// and without the ids the log record and the report carry already.
 func firstProblem(res Result) string {
 	switch {
 	case len(res.Problems) > 0:
-		return nhsnumber.Redact(res.Problems[0].String())
+		return redact(res.Problems[0].String())
 	case res.Error != "":
 		s, _, _ := strings.Cut(res.Error, "\n")
-		// A stage error starts with the document's id, which the log
-		// record and the report carry already.
+		// A stage error starts with the document's id; the send stage and
+		// the client name the messageId.
 		for _, id := range []string{res.SourceID, res.MessageID} {
 			if id != "" {
 				s = strings.TrimPrefix(s, id+": ")
 			}
 		}
-		return nhsnumber.Redact(s)
+		if id := res.MessageID; id != "" {
+			s = strings.ReplaceAll(s, "messageId "+id+": ", "")
+			s = strings.ReplaceAll(s, " (messageId "+id+")", "")
+		}
+		return redact(s)
 	}
 	return res.Reason
 }
 
-// ids matches UUIDs and "(messageId …)" so that the same problem on many
-// messages is counted as one.
-var ids = regexp.MustCompile(` ?\(messageId [^)]*\)|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`)
+// uuids matches UUIDs, such as messageIds.
+var uuids = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`)
 
-// problemKind is firstProblem without the values that differ per message.
+// redact masks NHS numbers in s ([nhsnumber.Redact]) but leaves UUIDs
+// whole: a UUID's last group may hold ten digits in a row.
+func redact(s string) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range uuids.FindAllStringIndex(s, -1) {
+		b.WriteString(nhsnumber.Redact(s[last:m[0]]))
+		b.WriteString(s[m[0]:m[1]])
+		last = m[1]
+	}
+	b.WriteString(nhsnumber.Redact(s[last:]))
+	return b.String()
+}
+
+// problemKind is firstProblem without the values that differ per message,
+// so that the same problem on many messages is counted as one.
 func problemKind(res Result) string {
 	if len(res.Problems) > 0 {
 		p := res.Problems[0]
 		return p.Name + ": " + p.Reason
 	}
-	return ids.ReplaceAllString(firstProblem(res), "")
+	return uuids.ReplaceAllString(firstProblem(res), "…")
 }
 
 // observe counts and logs one finished line; r.mu is held.
@@ -211,7 +229,7 @@ func (r *run) observe(res Result) {
 	if lg := r.cfg.Logger; lg != nil {
 		attrs := []slog.Attr{slog.Int("line", res.Line), slog.String("outcome", string(res.Outcome))}
 		if res.SourceID != "" {
-			attrs = append(attrs, slog.String("sourceId", nhsnumber.Redact(res.SourceID)))
+			attrs = append(attrs, slog.String("sourceId", redact(res.SourceID)))
 		}
 		if res.MessageID != "" {
 			attrs = append(attrs, slog.String("messageId", res.MessageID))

@@ -267,3 +267,26 @@ func TestRunDocuments(t *testing.T) {
 		t.Fatal("both a manifest and documents accepted")
 	}
 }
+
+func TestFirstProblem(t *testing.T) {
+	const id = "c66abb34-c2ff-5a52-821b-e1581124146d" // ten digits in a row in its last group
+	tests := []struct {
+		name string
+		res  Result
+		want string
+	}{
+		{"problem, value masked", Result{Problems: []conneqt.Problem{{Name: "subject.id.value", Reason: "bad", Value: "943 476 5918"}}}, `subject.id.value: bad (got "943***5918")`},
+		{"ids stripped, uuid kept whole", Result{SourceID: "s-1", MessageID: id,
+			Error: "s-1: send: messageId " + id + ": conneqt: POST /api/v1/messages (messageId " + id + "): 401 Unauthorized"},
+			"send: conneqt: POST /api/v1/messages: 401 Unauthorized"},
+		{"other uuid kept", Result{Error: "see " + id + " for patient 9434765919\nmore"}, "see " + id + " for patient 943***5919"},
+		{"reason", Result{Reason: "already sent with different content"}, "already sent with different content"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := firstProblem(tt.res); got != tt.want {
+				t.Fatalf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
