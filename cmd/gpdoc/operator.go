@@ -253,11 +253,14 @@ func newRunSummary(s backfill.Summary, runErr error, ledgerPath, reportPath stri
 // table (send: the message's id, outcome and status endpoint), the most
 // frequent problems and where the ledger and report are.
 func (o *opFlags) printSummary(w io.Writer, s backfill.Summary, runErr error, ledgerPath, reportPath string, msg *backfill.Result) error {
+	if !o.stateLedger {
+		msg = nil // backfill: the report holds each message
+	}
 	if o.asJSON {
 		return json.NewEncoder(w).Encode(newRunSummary(s, runErr, ledgerPath, reportPath, msg))
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	if o.stateLedger && msg != nil {
+	if msg != nil {
 		fmt.Fprintf(tw, "messageId\t%s\n", msg.MessageID)
 		fmt.Fprintf(tw, "outcome\t%s\n", msg.Outcome)
 		if msg.StatusEndpoint != "" {
