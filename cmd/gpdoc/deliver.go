@@ -218,7 +218,7 @@ func (f *deliverFlags) deliver(cmd *cobra.Command, input string, in io.Reader, t
 	if err != nil {
 		return err
 	}
-	if err := f.ops.setUpLog(stderr); err != nil {
+	if err := f.ops.setUpLog(stderr, f.progress); err != nil {
 		return err
 	}
 	d, err := f.setUp(ctx, input, stderr)

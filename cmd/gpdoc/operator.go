@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/gpdoc/gpdoc/backfill"
 	"github.com/gpdoc/gpdoc/transport"
@@ -67,9 +68,17 @@ func newLogger(w io.Writer, level, format string, quiet bool) (*slog.Logger, err
 	return nil, usageError("--log-format must be text or json, not %q", format)
 }
 
-// setUpLog sets o.log for the command's standard error.
-func (o *opFlags) setUpLog(stderr io.Writer) error {
-	lg, err := newLogger(&lockedWriter{w: stderr}, o.logLevel, o.logFormat, o.quiet)
+// setUpLog sets o.log for the command's standard error. progress is the
+// --progress mode: a progress bar drawn on the same terminal has its line
+// cleared before each record, so that records do not run into it (the bar
+// redraws itself below).
+func (o *opFlags) setUpLog(stderr io.Writer, progress string) error {
+	bar := progress == "bar"
+	if f, ok := stderr.(interface{ Fd() uintptr }); ok && progress == "auto" {
+		w, _, err := term.GetSize(int(f.Fd()))
+		bar = err == nil && w > 0 // as backfill.NewTerminalProgress decides
+	}
+	lg, err := newLogger(&lockedWriter{w: stderr, clearLine: bar}, o.logLevel, o.logFormat, o.quiet)
 	o.log = lg
 	return err
 }
@@ -77,13 +86,17 @@ func (o *opFlags) setUpLog(stderr io.Writer) error {
 // lockedWriter serialises writes, so that log records from concurrent
 // goroutines (the client's retries, the run's messages) never interleave.
 type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu        sync.Mutex
+	w         io.Writer
+	clearLine bool // erase a progress bar's line first
 }
 
 func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.clearLine {
+		io.WriteString(l.w, "\r\x1b[K")
+	}
 	return l.w.Write(p)
 }
 
