@@ -12,10 +12,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/conneqt/nhsnumber"
@@ -226,6 +228,7 @@ func newLedgerStatus() *cobra.Command {
 	var baseURL, apiKey string
 	var states []string
 	var asJSON, again bool
+	var concurrency int
 	cmd := &cobra.Command{
 		Use:   "status LEDGER",
 		Short: "Refresh the delivery status of every message in a ledger, within the polling limit",
@@ -237,7 +240,7 @@ The service asks clients to poll a message at most 4 times a day: the ledger
 records when each message was polled, and a message polled 4 times in the last
 24 hours is left for later (the summary says when). A message whose status is
 terminal (COMPLETED, REJECTED, EXPIRED) is not polled again unless --again.
-Messages are polled one at a time.
+--concurrency requests are in flight at once (default 4).
 
 Exit status: 0 every poll answered, 1 some poll failed, 2 usage or set-up error.`,
 		Args: cobra.ExactArgs(1),
@@ -249,6 +252,9 @@ Exit status: 0 every poll answered, 1 some poll failed, 2 usage or set-up error.
 			keep, err := stateFilter(states)
 			if err != nil {
 				return err
+			}
+			if concurrency < 1 {
+				return usageError("--concurrency must be at least 1")
 			}
 			if apiKey == "" {
 				apiKey = os.Getenv("CONNEQT_API_KEY")
@@ -275,34 +281,71 @@ Exit status: 0 every poll answered, 1 some poll failed, 2 usage or set-up error.
 				}
 			}()
 			sum := pollSummary{ByStatus: map[string]int{}}
+			var mu sync.Mutex // guards sum
+			count := func(status string, n *int) {
+				mu.Lock()
+				defer mu.Unlock()
+				if status == "" {
+					status = "unknown"
+				}
+				sum.ByStatus[status]++
+				if n != nil {
+					*n++
+				}
+			}
 			now := time.Now()
-			err = l.List(ctx, func(e ledger.Entry) error {
+			g, gctx := errgroup.WithContext(ctx)
+			g.SetLimit(concurrency)
+			// poll asks for one message's status and records the poll.
+			poll := func(e ledger.Entry, known string) error {
+				st, perr := client.Status(gctx, e.StatusEndpoint)
+				var got *ledger.StatusRecord
+				if perr == nil {
+					got = &ledger.StatusRecord{Status: st.Status, SubStatus: st.SubStatus, Reason: st.Reason}
+				}
+				if perr != nil && gctx.Err() != nil {
+					return gctx.Err() // stopped: this request does not count
+				}
+				// Every request counts against the limit, answered or not.
+				if err := l.RecordPoll(context.WithoutCancel(gctx), e.MessageID, time.Now(), got); err != nil {
+					return err
+				}
+				if perr != nil {
+					count(known, &sum.Failed)
+					log.Warn("status poll failed", "line", e.Line, "messageId", e.MessageID, "error", nhsnumber.Redact(perr.Error()))
+					if errors.Is(perr, conneqt.ErrUnauthorized) {
+						return withCode(exitFailed, fmt.Errorf("the service refuses the API key: %w", perr))
+					}
+					return nil
+				}
+				count(st.Status, &sum.Polled)
+				return nil
+			}
+			err = l.List(gctx, func(e ledger.Entry) error {
 				if !keep(e.State) {
 					return nil
 				}
 				if e.StatusEndpoint == "" {
+					mu.Lock()
 					sum.NoEndpoint++
+					mu.Unlock()
 					return nil
 				}
-				rec, err := l.Status(ctx, e.MessageID)
+				rec, err := l.Status(gctx, e.MessageID)
 				if err != nil {
 					return err
 				}
-				known := rec.Status
-				if known == "" {
-					known = "unknown"
-				}
 				if rec.Status != "" && (&transport.MessageStatus{Status: rec.Status}).Terminal() && !again {
-					sum.Terminal++
-					sum.ByStatus[known]++
+					count(rec.Status, &sum.Terminal)
 					return nil
 				}
 				if next := rec.NextPoll(now); next.After(now) {
-					sum.Limited++
-					sum.ByStatus[known]++
+					count(rec.Status, &sum.Limited)
+					mu.Lock()
 					if sum.NextPoll.IsZero() || next.Before(sum.NextPoll) {
 						sum.NextPoll = next
 					}
+					mu.Unlock()
 					return nil
 				}
 				if client == nil {
@@ -314,35 +357,16 @@ Exit status: 0 every poll answered, 1 some poll failed, 2 usage or set-up error.
 						}
 						base = u.Scheme + "://" + u.Host
 					}
-					if client, err = transport.New(transport.Options{BaseURL: base, APIKey: apiKey, Logger: log}); err != nil {
+					if client, err = transport.New(transport.Options{BaseURL: base, APIKey: apiKey, Logger: log, MaxConcurrent: concurrency}); err != nil {
 						return withCode(exitUsage, err)
 					}
 				}
-				st, perr := client.Status(ctx, e.StatusEndpoint)
-				var got *ledger.StatusRecord
-				if perr == nil {
-					got = &ledger.StatusRecord{Status: st.Status, SubStatus: st.SubStatus, Reason: st.Reason}
-				}
-				// Every request counts against the limit, answered or not.
-				if err := l.RecordPoll(ctx, e.MessageID, time.Now(), got); err != nil {
-					return err
-				}
-				if perr != nil {
-					if ctx.Err() != nil {
-						return ctx.Err()
-					}
-					sum.Failed++
-					sum.ByStatus[known]++
-					log.Warn("status poll failed", "line", e.Line, "messageId", e.MessageID, "error", nhsnumber.Redact(perr.Error()))
-					if errors.Is(perr, conneqt.ErrUnauthorized) {
-						return withCode(exitFailed, fmt.Errorf("the service refuses the API key: %w", perr))
-					}
-					return nil
-				}
-				sum.Polled++
-				sum.ByStatus[st.Status]++
-				return nil
+				g.Go(func() error { return poll(e, rec.Status) })
+				return gctx.Err()
 			})
+			if werr := g.Wait(); werr != nil && (err == nil || errors.Is(err, context.Canceled)) {
+				err = werr
+			}
 			if err != nil {
 				var ee *exitError
 				if errors.As(err, &ee) {
@@ -364,6 +388,7 @@ Exit status: 0 every poll answered, 1 some poll failed, 2 usage or set-up error.
 	fl.StringVar(&apiKey, "api-key", "", "conneQt ApiKey (env CONNEQT_API_KEY)")
 	fl.StringSliceVar(&states, "state", nil, "poll messages in this `STATE` (default sent)")
 	fl.BoolVar(&again, "again", false, "poll messages whose status is terminal too")
+	fl.IntVar(&concurrency, "concurrency", 4, "status requests in flight at once")
 	fl.BoolVar(&asJSON, "json", false, "print the summary as one JSON object")
 	return cmd
 }
