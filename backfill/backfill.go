@@ -103,7 +103,8 @@ type Config struct {
 	Rate float64
 	// Stop, when closed, stops taking new lines; messages in flight finish.
 	Stop <-chan struct{}
-	// Report, if set, gets one JSON line (a [Result]) per manifest line.
+	// Report, if set, gets one JSON line (a [Result]) per manifest line,
+	// in line order (see [ReportWindow]), each with the run's id and time.
 	Report io.Writer
 	// Progress, if set, is told about every message.
 	Progress Progress

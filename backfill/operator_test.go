@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gpdoc/gpdoc/conneqt"
+	"github.com/gpdoc/gpdoc/conneqt/nhsnumber"
 	"github.com/gpdoc/gpdoc/ledger"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/pipeline/manifest"
@@ -289,4 +290,25 @@ func TestFirstProblem(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzRedact: masking keeps every UUID whole, leaves nothing written like
+// an NHS number outside them, and is idempotent.
+func FuzzRedact(f *testing.F) {
+	for _, s := range []string{"", "patient 943 476 5919", "c66abb34-c2ff-5a52-821b-e1581124146d 9434765919", "12345678901", "943-476-5919x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := redact(s)
+		if redact(got) != got {
+			t.Fatalf("not idempotent: %q -> %q -> %q", s, got, redact(got))
+		}
+		if a, b := uuids.FindAllString(s, -1), uuids.FindAllString(got, -1); fmt.Sprint(a) != fmt.Sprint(b) {
+			t.Fatalf("UUIDs changed: %v -> %v", a, b)
+		}
+		rest := uuids.ReplaceAllString(got, " ")
+		if nhsnumber.Redact(rest) != rest {
+			t.Fatalf("%q left an NHS number in %q", s, got)
+		}
+	})
 }
