@@ -213,9 +213,12 @@ func problemKind(res Result) string {
 	return uuids.ReplaceAllString(firstProblem(res), "…")
 }
 
-// observe counts and logs one finished line; r.mu is held.
+// observe counts and logs one finished line; r.mu is held. Lines that
+// did not fail get a Debug record (which messageId the line got, and what
+// gpdoc changed: renamed, rendered, downsampled).
 func (r *run) observe(res Result) {
 	if !Failed(res.Outcome) {
+		r.debugLine(res)
 		return
 	}
 	kind := problemKind(res)
@@ -260,4 +263,24 @@ func (o *operator) top(n int) []ProblemCount {
 		out = out[:n]
 	}
 	return out
+}
+
+// debugLine logs a line that did not fail, at Debug level.
+func (r *run) debugLine(res Result) {
+	lg := r.cfg.Logger
+	if lg == nil || !lg.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{slog.Int("line", res.Line), slog.String("outcome", string(res.Outcome)),
+		slog.String("sourceId", redact(res.SourceID)), slog.String("messageId", res.MessageID)}
+	if res.StatusEndpoint != "" {
+		attrs = append(attrs, slog.String("statusEndpoint", res.StatusEndpoint))
+	}
+	for _, c := range res.Changes {
+		attrs = append(attrs, slog.String("change", c.Stage+": "+c.Name+" "+c.Action))
+	}
+	if res.Reason != "" {
+		attrs = append(attrs, slog.String("reason", res.Reason))
+	}
+	lg.LogAttrs(context.Background(), slog.LevelDebug, "message "+string(res.Outcome), attrs...)
 }

@@ -312,3 +312,21 @@ func FuzzRedact(f *testing.F) {
 		}
 	})
 }
+
+// TestRunDebugLines: at Debug level every line that did not fail is logged
+// too, with the messageId it got; at Info level it is not.
+func TestRunDebugLines(t *testing.T) {
+	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
+		var logs bytes.Buffer
+		lg := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: level}))
+		if _, err := Run(context.Background(), Config{Manifest: strings.NewReader(testManifest(2)), Pipeline: testPipeline(newFake()),
+			Ledger: ledger.NewMemory(), Logger: lg}); err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Count(logs.String(), `msg="message sent"`)
+		want := map[slog.Level]int{slog.LevelInfo: 0, slog.LevelDebug: 2}[level]
+		if got != want || want > 0 && !strings.Contains(logs.String(), "messageId="+manifest.DeriveMessageID(testSource(1))) {
+			t.Fatalf("%v: %d records, want %d:\n%s", level, got, want, logs.String())
+		}
+	}
+}
