@@ -26,11 +26,11 @@ package backfill
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
+	"log/slog"
 	"net/http"
 	"runtime"
 	"strings"
@@ -120,7 +120,8 @@ type Config struct {
 	Rate float64
 	// Stop, when closed, stops taking new lines; messages in flight finish.
 	Stop <-chan struct{}
-	// Report, if set, gets one JSON line (a [Result]) per manifest line.
+	// Report, if set, gets one JSON line (a [Result]) per manifest line,
+	// in line order (see [ReportWindow]), each with the run's id and time.
 	Report io.Writer
 	// Progress, if set, is told about every message.
 	Progress Progress
@@ -130,6 +131,20 @@ type Config struct {
 	Observer pipeline.Observer
 	// MaxBytesInFlight is passed to the Runner (<= 0: its default).
 	MaxBytesInFlight int64
+
+	// Documents, instead of Manifest, are documents built in code (see
+	// [manifest.NewDocument]); give one or the other. See source.go.
+	Documents iter.Seq[*pipeline.Document]
+	// MaxConsecutiveFailures stops the run after this many authentication
+	// or connection failures in a row (0: [DefaultMaxConsecutiveFailures];
+	// < 0: never). See [ErrTooManyFailures].
+	MaxConsecutiveFailures int
+	// Logger, if set, gets one Warn record per message that ends invalid,
+	// failed or conflicting (NHS numbers masked). See logging.go.
+	Logger *slog.Logger
+	// RunID names the run in the report (empty: the ledger's run id, if it
+	// has one, else a new random id).
+	RunID string
 }
 
 // DefaultConcurrency is the default for Config.Concurrency: sending is mostly
@@ -152,6 +167,13 @@ type Result struct {
 	PayloadSHA256  string            `json:"payloadSha256,omitempty"` // hex SHA-256 of the payload sent (or written)
 	Bytes          int64             `json:"bytes,omitempty"`         // payload bytes sent (or written)
 	Elapsed        time.Duration     `json:"elapsedNs,omitempty"`
+	// Subject is the subject's NHS number, masked (943***5919).
+	Subject string `json:"subject,omitempty"`
+	// RunID and Time say which run wrote the line, and when it finished.
+	RunID string    `json:"runId,omitempty"`
+	Time  time.Time `json:"time,omitzero"`
+
+	seq int // intake order, for the report
 }
 
 // Counts are running totals by kind of outcome.
@@ -194,6 +216,14 @@ type Summary struct {
 	// manifest (Stop closed or the context cancelled).
 	Interrupted bool
 	DryRun      bool
+	// RunID names the run (as in the report).
+	RunID string
+	// TopProblems are the most frequent first problems of the lines that
+	// ended invalid, failed or conflicting, most frequent first.
+	TopProblems []ProblemCount
+	// StopReason says why the run stopped early (the circuit breaker), if
+	// it did.
+	StopReason string
 }
 
 // MessagesPerSecond is the rate of messages processed (not skipped).
@@ -232,12 +262,16 @@ type run struct {
 	cancel context.CancelFunc // stops intake
 	start  time.Time
 	report *bufio.Writer
+	order  *reportOrder
+	ops    operator // breaker, problem counts, logging: operator.go
 
 	mu       sync.Mutex // guards everything below
 	jobs     map[*pipeline.Document]*job
 	counts   Counts
 	by       map[Outcome]int64
 	fatal    error
+	runID    string
+	seq      int // the next intake sequence number
 	stopped  bool
 	reportEr error
 }
@@ -248,11 +282,12 @@ type run struct {
 // stop returns a nil error with Summary.Interrupted set. Per-message failures
 // are in the summary and the report, not in the error.
 func Run(ctx context.Context, cfg Config) (Summary, error) {
-	if cfg.Manifest == nil {
-		return Summary{}, errors.New("backfill: no manifest")
+	if (cfg.Manifest == nil) == (cfg.Documents == nil) {
+		return Summary{}, errors.New("backfill: give a manifest or documents, not both or neither")
 	}
 	stages := cfg.Pipeline
 	r := &run{cfg: cfg, ctx: ctx, start: time.Now(), jobs: map[*pipeline.Document]*job{}, by: map[Outcome]int64{}}
+	r.setUp()
 	if cfg.Ledger != nil {
 		var err error
 		stages, err = stages.InsertBefore(SendStage, pipeline.MessageFunc(LedgerStage, r.markSending))
@@ -265,6 +300,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	}
 	if cfg.Report != nil {
 		r.report = bufio.NewWriterSize(cfg.Report, 64<<10)
+		r.order = newReportOrder(r.report)
 	}
 	conc := cfg.Concurrency
 	if conc <= 0 {
@@ -301,6 +337,11 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 
 	s := r.summary()
 	if r.report != nil {
+		r.mu.Lock()
+		if err := r.order.flush(); err != nil && r.reportEr == nil {
+			r.reportEr = err
+		}
+		r.mu.Unlock()
 		if err := r.report.Flush(); err != nil && r.reportEr == nil {
 			r.reportEr = err
 		}
@@ -330,7 +371,7 @@ func (r *run) docs(intake context.Context, limiter *rate.Limiter) iter.Seq[*pipe
 				r.mu.Unlock()
 			}
 		}()
-		for line := range manifest.ReadWith(intake, r.cfg.Manifest, manifest.Options{Dir: r.cfg.BaseDir, AllowPaths: r.cfg.AllowPaths}) {
+		for line := range r.lines(intake) {
 			if r.stopRequested() {
 				r.cancel()
 			}
@@ -343,11 +384,12 @@ func (r *run) docs(intake context.Context, limiter *rate.Limiter) iter.Seq[*pipe
 					r.fail(fmt.Errorf("backfill: %w", line.Err))
 					return
 				}
-				r.finish(Result{Line: line.Number, Outcome: OutcomeInvalid, Error: le.Err.Error()})
+				r.finish(Result{Line: line.Number, Outcome: OutcomeInvalid, Error: le.Err.Error(), seq: r.issue()})
 				continue
 			}
 			doc := line.Doc
-			j := &job{res: Result{Line: line.Number, SourceID: doc.SourceID, MessageID: doc.Message.MessageID}}
+			j := &job{res: Result{Line: line.Number, SourceID: doc.SourceID, MessageID: doc.Message.MessageID,
+				Subject: subjectOf(doc), seq: r.issue()}}
 			if r.cfg.Ledger != nil {
 				d, err := r.cfg.Ledger.Claim(intake, ledger.Item{MessageID: doc.Message.MessageID, SourceID: doc.SourceID,
 					Line: line.Number, Hash: line.Hash}, ledger.ClaimOptions{RetryInvalid: r.cfg.RetryInvalid})
@@ -367,6 +409,7 @@ func (r *run) docs(intake context.Context, limiter *rate.Limiter) iter.Seq[*pipe
 				doc.ReferenceTime = d.FirstClaimed
 				if d.Action != ledger.Process {
 					j.res.Attempts = j.attempts
+					keepProblems(&j.res, d)
 					j.res.Outcome = map[ledger.Action]Outcome{ledger.Skip: OutcomeSkipped,
 						ledger.Conflict: OutcomeConflict, ledger.Duplicate: OutcomeDuplicate}[d.Action]
 					r.finish(j.res)
@@ -415,6 +458,9 @@ func (r *run) stopRequested() bool {
 // markSending is the ledger stage: the message is sending, durably, before
 // the send stage starts. Attachments the service refused before stop it here.
 func (r *run) markSending(ctx context.Context, doc *pipeline.Document) error {
+	if err := r.breakerOpen(); err != nil {
+		return err
+	}
 	if b, ok := r.cfg.Ledger.(ledger.ContentBlocker); ok {
 		blocked, err := b.BlockedContent(ctx, send.Digests(doc.Message))
 		if err != nil {
@@ -470,8 +516,8 @@ func (r *run) done(doc *pipeline.Document, err error) {
 	res.Changes = doc.Changes()
 	res.Warnings = doc.Warnings()
 	state := conneqt.Classify(err)
-	if interrupted(r.ctx, err) {
-		state = ""
+	if interrupted(r.ctx, err) || errors.Is(err, errBreakerOpen) {
+		state = "" // untouched: the ledger keeps it pending
 	}
 	var ve *conneqt.ValidationError
 	switch {
@@ -535,6 +581,9 @@ func (r *run) done(doc *pipeline.Document, err error) {
 			r.fail(fmt.Errorf("%w: %w", ErrLedger, ferr))
 		}
 	}
+	if state != "" && !r.cfg.DryRun {
+		r.countFailure(err, res)
+	}
 	r.finish(res)
 }
 
@@ -553,13 +602,10 @@ func (r *run) finish(res Result) {
 	defer r.mu.Unlock()
 	r.counts.add(res)
 	r.by[res.Outcome]++
-	if r.report != nil && r.reportEr == nil {
-		b, err := json.Marshal(res)
-		if err == nil {
-			b = append(b, '\n')
-			_, err = r.report.Write(b)
-		}
-		r.reportEr = err
+	res.RunID, res.Time = r.runID, time.Now().UTC()
+	r.observe(res)
+	if r.order != nil && r.reportEr == nil {
+		r.reportEr = r.order.done(res)
 	}
 	if r.cfg.Progress != nil {
 		r.cfg.Progress.Update(res, r.counts)
@@ -574,5 +620,6 @@ func (r *run) summary() Summary {
 		by[k] = v
 	}
 	return Summary{Counts: r.counts, ByOutcome: by, Elapsed: time.Since(r.start),
-		Interrupted: r.stopped || r.counts.Abandoned > 0, DryRun: r.cfg.DryRun}
+		Interrupted: r.stopped || r.counts.Abandoned > 0, DryRun: r.cfg.DryRun,
+		RunID: r.runID, TopProblems: r.ops.top(5), StopReason: r.ops.stopReason}
 }

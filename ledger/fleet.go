@@ -23,14 +23,6 @@ type BatchClaimer interface {
 	ClaimBatch(ctx context.Context, items []Item, opts ClaimOptions) ([]Decision, error)
 }
 
-// Lister is implemented by ledgers that can walk all their entries (for
-// `gpdoc ledger list` and `export`).
-type Lister interface {
-	// List calls fn for every entry in messageId order, stopping at the first
-	// error fn returns (which List returns unwrapped).
-	List(ctx context.Context, fn func(Entry) error) error
-}
-
 // WorkerStats is one worker's (one run's) share of a ledger.
 type WorkerStats struct {
 	// Worker is the run id the worker claims under.

@@ -25,6 +25,9 @@ type memStore struct {
 	entries map[string]*Entry
 	blocked map[string]string // sha256 -> messageId
 	runs    int
+
+	// status is kept by memory_list.go; nil until the first poll.
+	status map[string]*StatusRecord
 }
 
 var (
@@ -164,30 +167,6 @@ func (m *Memory) Stats(context.Context) (Stats, error) {
 		st[e.State]++
 	}
 	return st, nil
-}
-
-// List implements [Lister].
-func (m *Memory) List(ctx context.Context, fn func(Entry) error) error {
-	m.store.mu.Lock()
-	ids := make([]string, 0, len(m.store.entries))
-	for id := range m.store.entries {
-		ids = append(ids, id)
-	}
-	m.store.mu.Unlock()
-	slices.Sort(ids)
-	for _, id := range ids {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		e, err := m.Get(ctx, id)
-		if err != nil {
-			continue // cannot happen: entries are never removed
-		}
-		if err := fn(e); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // FleetStats implements [FleetStater]. Each run is a worker; a message

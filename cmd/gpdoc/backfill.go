@@ -33,6 +33,14 @@ messageId, which the service de-duplicates.
 Give - to read the manifest from standard input (attachment paths then
 resolve against the current folder, and --ledger must name the ledger).
 
+Before sending, the pre-flight check (gpdoc check) tests the service, the API
+key, the access token and the manifest's topics, and stops with the verdicts if
+one fails (--no-check skips it). A run stops after --max-consecutive-failures
+(default 5) authentication or connection failures in a row, leaving the lines
+it has not sent untouched for the next run. Every invalid, failed or
+conflicting message gets a line on standard error (-q silences them); the
+summary names the most frequent problems and where the ledger and report are.
+
 The first Ctrl-C stops taking new messages and lets those in flight finish;
 a second abandons them. Exit status: 0 all sent or skipped, 1 some message
 invalid or failed, 2 usage or set-up error, 130 interrupted.`,
@@ -65,9 +73,14 @@ invalid or failed, 2 usage or set-up error, 130 interrupted.`,
 			Use:   "send MESSAGE.json",
 			Short: "Send one message (a manifest line, which may span several lines), exactly once",
 			Long: `send runs one message through gpdoc's pipeline and sends it, with the same
-flags, ledger (default MESSAGE.json.ledger.db) and exit status as backfill.
-MESSAGE.json holds one message in the manifest's format; it may be
-pretty-printed.`,
+flags and exit status as backfill, and prints its messageId, outcome and status
+endpoint (--json: one JSON object). MESSAGE.json holds one message in the
+manifest's format; it may be pretty-printed.
+
+The ledger of every message sent this way is kept in the user's state
+directory ($XDG_STATE_HOME/gpdoc/send.ledger.db, by default
+~/.local/state/gpdoc/send.ledger.db) unless --ledger names another, so sending
+the same file again sends nothing twice.`,
 			Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				path := args[0]
@@ -84,10 +97,12 @@ pretty-printed.`,
 					line.Write(bytes.ReplaceAll(bytes.TrimSpace(raw), []byte("\n"), []byte(" ")))
 				}
 				line.WriteByte('\n')
-				return f.deliver(cmd, path, &line, 1)
+				return f.deliver(cmd, path, bytes.NewReader(line.Bytes()), 1)
 			},
 		}
 		f.register(cmd)
+		f.ops.stateLedger = true
+		cmd.Flags().Lookup("ledger").Usage = "ledger database `FILE` (default $XDG_STATE_HOME/gpdoc/send.ledger.db, ~/.local/state/gpdoc/ if unset)"
 		cmd.Flags().Lookup("progress").DefValue = "none"
 		cmd.Flags().Set("progress", "none")
 		return cmd

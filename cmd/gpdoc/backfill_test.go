@@ -194,16 +194,19 @@ func TestDryRunSendAndStats(t *testing.T) {
 	srv := conneqttest.NewServer(conneqttest.Options{})
 	defer srv.Close()
 	t.Setenv("CONNEQT_API_KEY", srv.APIKey())
+	t.Setenv("XDG_STATE_HOME", filepath.Join(dir, "state"))
 	if code := run([]string{"send", "--url", srv.URL, msgPath}); code != exitFailed || srv.Stats().Messages != 0 {
 		t.Fatalf("send of files linked from outside the message's folder: exit %d, want %d and nothing sent", code, exitFailed)
 	}
 	for _, suffix := range []string{"", "-wal", "-shm"} {
-		os.Remove(msgPath + ".ledger.db" + suffix) // the refused run's "invalid" would be skipped
+		// send keeps its ledger in the state directory; the refused run's
+		// "invalid" would be skipped.
+		os.Remove(filepath.Join(dir, "state", "gpdoc", "send.ledger.db") + suffix)
 	}
 	if code := run([]string{"send", "--url", srv.URL, "--allow-path", "../../testdata/examples", msgPath}); code != exitOK {
 		t.Fatalf("send exit %d", code)
 	}
-	ledgerPath := msgPath + ".ledger.db"
+	ledgerPath := filepath.Join(dir, "state", "gpdoc", "send.ledger.db") // send keeps its ledger in the state directory
 	l, err := sqlite.Open(context.Background(), ledgerPath, sqlite.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)

@@ -37,6 +37,7 @@ type deliverFlags struct {
 	interval     time.Duration
 	limits       limitFlags
 	allowPaths   []string
+	ops          opFlags // operator.go
 }
 
 func (f *deliverFlags) register(cmd *cobra.Command) {
@@ -55,6 +56,7 @@ func (f *deliverFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&f.interval, "progress-interval", 10*time.Second, "how often text and json progress lines are printed")
 	f.limits.register(cmd)
 	addAllowPathFlag(cmd, &f.allowPaths)
+	f.ops.register(cmd)
 }
 
 // delivery is everything a run needs that the flags set up.
@@ -62,6 +64,7 @@ type delivery struct {
 	client  *transport.Client
 	sim     *conneqttest.Server
 	ledger  ledger.Ledger
+	path    string // the ledger file ("" in memory)
 	opts    stages.Options
 	closers []func()
 }
@@ -127,7 +130,7 @@ func (f *deliverFlags) setUp(ctx context.Context, input string, stderr io.Writer
 		return nil, usageError("no API key: set CONNEQT_API_KEY or --api-key")
 	}
 	client, err := transport.New(transport.Options{BaseURL: base, APIKey: key, AccessToken: token,
-		MaxConcurrent: f.concurrency})
+		MaxConcurrent: f.concurrency, Logger: f.ops.log})
 	if err != nil {
 		d.close()
 		return nil, withCode(exitUsage, err)
@@ -149,8 +152,12 @@ func (f *deliverFlags) setUp(ctx context.Context, input string, stderr io.Writer
 		return nil, usageError("the manifest comes from standard input, so there is no file to keep the ledger beside: give --ledger FILE")
 	}
 	if path == "" {
-		path = input + ".ledger.db"
+		if path, err = f.ops.defaultLedger(input); err != nil {
+			d.close()
+			return nil, err
+		}
 	}
+	d.path = path
 	l, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
 		d.close()
@@ -217,11 +224,18 @@ func (f *deliverFlags) deliver(cmd *cobra.Command, input string, in io.Reader, t
 	if err != nil {
 		return err
 	}
+	if err := f.ops.setUpLog(stderr, f.progress); err != nil {
+		return err
+	}
 	d, err := f.setUp(ctx, input, stderr)
 	if err != nil {
 		return err
 	}
 	defer d.close()
+	if err := f.ops.preflight(ctx, d.client, in, stderr); err != nil {
+		return err
+	}
+	tap := &resultTap{inner: progress}
 	p, err := stages.Default(d.opts)
 	if err != nil {
 		return withCode(exitUsage, err)
@@ -236,30 +250,37 @@ func (f *deliverFlags) deliver(cmd *cobra.Command, input string, in io.Reader, t
 		Concurrency:  f.concurrency,
 		Rate:         f.rate,
 		Stop:         stop,
-		Progress:     progress,
+		Progress:     tap,
 		Total:        total,
+
+		MaxConsecutiveFailures: f.ops.breakerLimit(),
+		Logger:                 f.ops.log,
 	}
 	if d.ledger != nil {
 		cfg.Ledger = d.ledger
 	}
 	if f.report != "" {
-		rf, err := os.OpenFile(f.report, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, privateFileMode)
+		rf, err := openReport(f.report)
 		if err != nil {
-			return withCode(exitUsage, err)
+			return err
 		}
 		defer rf.Close()
 		cfg.Report = rf
 	}
 	s, runErr := backfill.Run(ctx, cfg)
-	s.WriteTable(stdout)
-	if d.sim != nil {
-		st := d.sim.Stats()
-		fmt.Fprintf(stderr, "gpdoc: simulator: %d accepted, %d duplicates, %d rejected\n", st.Accepted, st.Duplicates, st.Rejected)
-	}
 	if d.ledger != nil {
 		if err := d.ledger.Close(); err != nil && runErr == nil {
 			runErr = fmt.Errorf("closing the ledger: %w", err)
 		}
+	}
+	shown := ""
+	if d.ledger != nil {
+		shown = ledgerShown(d.path, d.path == "")
+	}
+	f.ops.printSummary(stdout, s, runErr, shown, f.report, tap.result())
+	if d.sim != nil {
+		st := d.sim.Stats()
+		fmt.Fprintf(stderr, "gpdoc: simulator: %d accepted, %d duplicates, %d rejected\n", st.Accepted, st.Duplicates, st.Rejected)
 	}
 	switch {
 	case errors.Is(runErr, context.Canceled):

@@ -54,6 +54,9 @@ func init() {
 		}
 		stats.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 		cmd.AddCommand(stats)
+		for _, c := range ledgerCommands { // ledgerlist.go
+			cmd.AddCommand(c())
+		}
 		return cmd
 	})
 }

@@ -29,7 +29,6 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 	t.Run("Concurrent", func(t *testing.T) { concurrent(t, fresh(t)) })
 	t.Run("BlockContent", func(t *testing.T) { blockContent(t, fresh(t)) })
 	t.Run("ClaimBatch", func(t *testing.T) { claimBatch(t, fresh(t)) })
-	t.Run("List", func(t *testing.T) { list(t, fresh(t)) })
 	t.Run("FleetStats", func(t *testing.T) { fleetStats(t, fresh(t)) })
 	t.Run("Payload", func(t *testing.T) { payload(t, fresh(t)) })
 	t.Run("ChangedInOneRun", func(t *testing.T) { changedInOneRun(t, fresh(t)) })

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"testing"
 
 	"github.com/gpdoc/gpdoc/ledger"
@@ -107,47 +106,6 @@ func want1(t *testing.T, l ledger.Ledger, id string, s ledger.State, attempts in
 		t.Errorf("%s: state %s attempts %d, want %s attempts %d", id, e.State, e.Attempts, s, attempts)
 	}
 	return e
-}
-
-func list(t *testing.T, open Opener) {
-	ctx := context.Background()
-	l := open(t)
-	defer l.Close()
-	li, ok := l.(ledger.Lister)
-	if !ok {
-		t.Skip("not a Lister")
-	}
-	n := 0
-	if err := li.List(ctx, func(ledger.Entry) error { n++; return nil }); err != nil || n != 0 {
-		t.Fatalf("List of an empty ledger: %d entries, %v", n, err)
-	}
-	for i, id := range []string{"m2", "m3", "m1"} {
-		claim(t, l, ledger.Item{MessageID: id, SourceID: "s-" + id, Line: i + 1, Hash: "h"}, ledger.ClaimOptions{})
-	}
-	if _, err := l.MarkSending(ctx, "m3", testPayload); err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	if err := li.List(ctx, func(e ledger.Entry) error {
-		got = append(got, e.MessageID)
-		if e.SourceID != "s-"+e.MessageID || e.Hash != "h" || e.Created.IsZero() {
-			return fmt.Errorf("entry %+v", e)
-		}
-		if e.MessageID == "m3" && (e.State != ledger.Sending || e.Attempts != 1) {
-			return fmt.Errorf("m3: %s with %d attempts, want sending with 1", e.State, e.Attempts)
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(got, []string{"m1", "m2", "m3"}) {
-		t.Fatalf("List order %v, want [m1 m2 m3]", got)
-	}
-	stop := errors.New("stop")
-	n = 0
-	if err := li.List(ctx, func(ledger.Entry) error { n++; return stop }); err != stop || n != 1 {
-		t.Fatalf("List after fn failed: %d calls, %v; want 1 call and fn's error", n, err)
-	}
 }
 
 func fleetStats(t *testing.T, open Opener) {

@@ -658,7 +658,7 @@ func (l *Ledger) FleetStats(ctx context.Context) (ledger.Fleet, error) {
 
 // List implements [ledger.Lister]; the entries are streamed, not loaded.
 func (l *Ledger) List(ctx context.Context, fn func(ledger.Entry) error) error {
-	rows, err := l.pool.Query(ctx, `SELECT `+columns+` FROM gpdoc_messages ORDER BY message_id`)
+	rows, err := l.pool.Query(ctx, `SELECT `+columns+` FROM gpdoc_messages ORDER BY line, message_id`)
 	if err != nil {
 		return fmt.Errorf("ledger: list: %w", err)
 	}

@@ -61,10 +61,12 @@ var migrations = []struct {
 }{
 	// 2: the SHA-256 of the payload recorded at MarkSending.
 	{"2", `ALTER TABLE messages ADD COLUMN payload_sha256 TEXT NOT NULL DEFAULT ''`},
+	// 3: the delivery statuses polled from the service (status.go).
+	{"3", statusSchema},
 }
 
 // schemaVersion is the latest schema.
-const schemaVersion = "2"
+const schemaVersion = "3"
 
 const columns = `message_id, source_id, line, hash, state, attempts, problem, status_endpoint, run_id, created_at, updated_at, payload_sha256`
 
@@ -204,7 +206,7 @@ func (l *Ledger) setUp(ctx context.Context) error {
 			}
 			version = "1"
 			if n > 0 {
-				version = schemaVersion
+				version = "2" // the status tables are created IF NOT EXISTS
 			}
 		}
 		for _, m := range migrations {
@@ -449,11 +451,6 @@ func (l *Ledger) Stats(ctx context.Context) (ledger.Stats, error) {
 		return nil, fmt.Errorf("ledger: stats: %w", err)
 	}
 	return s, nil
-}
-
-// List implements [ledger.Lister]; it is [Ledger.Entries].
-func (l *Ledger) List(ctx context.Context, fn func(ledger.Entry) error) error {
-	return l.Entries(ctx, fn)
 }
 
 // Entries calls fn for every entry in messageId order, stopping at the first
