@@ -2,18 +2,23 @@ package downsample
 
 import (
 	"bytes"
+	"compress/zlib"
 	"context"
 	"errors"
 	"fmt"
 	"image"
 	"image/jpeg"
+	"io"
+	"runtime/debug"
 	"sort"
+	"sync"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/pdfcpu/pdfcpu/pkg/filter"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
+	"github.com/gpdoc/gpdoc/internal/budget"
 	"github.com/gpdoc/gpdoc/internal/pdfcpusetup"
 )
 
@@ -30,6 +35,12 @@ func pdfConf() *model.Configuration {
 
 // minPDFImageBytes: image streams smaller than this are left alone.
 const minPDFImageBytes = 32 << 10
+
+// maxConsolidateBytes bounds the page content pdfcpu's optimiser may parse
+// to drop unused resources (it parses every page's content streams, a
+// stream shared by many pages once for each): about half a second of work.
+// Over it, resources are left as they are.
+const maxConsolidateBytes = 32 << 20
 
 // FitPDF fits a PDF under opts.MaxBytes with a one-off Fitter. See
 // [Fitter.FitPDF].
@@ -48,29 +59,102 @@ func FitPDF(ctx context.Context, data []byte, opts Options) ([]byte, Report, err
 // to its current size, and replaced in place. Pages, content streams,
 // fonts and text are never changed. If the result is still over, the
 // error wraps ErrCannotFit and names the size reached.
+//
+// Resources are bounded: the streams are measured first, by inflating them
+// into a counter (nothing is kept), and a PDF whose streams decode to more
+// than Options.MaxPDFDecodeBytes is refused (ErrOverBudget); the memory
+// the fit will hold is reserved from the decode budget before pdfcpu reads
+// the file; pdfcpu's unused-resource removal, which parses every page's
+// content, is skipped when that content is over 32 MiB; and the whole fit
+// runs within Options.PDFTimeout (ErrTimeout). ctx is checked between
+// streams and images, and pdfcpu's own steps, which take no context, run
+// in a goroutine that is abandoned when ctx ends, so that a cancelled fit
+// returns at once.
 func (f *Fitter) FitPDF(ctx context.Context, data []byte, maxBytes int64) (out []byte, rep Report, err error) {
 	rep = Report{InputMIME: "application/pdf", OutputMIME: "application/pdf", OriginalBytes: int64(len(data)), FinalBytes: int64(len(data))}
 	if int64(len(data)) <= maxBytes {
 		return data, rep, nil
 	}
 	defer recoverDecoder(&err, "PDF")
-	var buf bytes.Buffer
-	if err := api.Optimize(bytes.NewReader(data), &buf, pdfConf()); err != nil {
-		return nil, rep, undecodable("PDF", err)
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, f.opts.PDFTimeout)
+	defer cancel()
+	out, err = f.fitPDF(ctx, data, maxBytes, &rep)
+	if err != nil && parent.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		return nil, rep, &FitError{Reason: fmt.Sprintf("fitting the PDF took longer than gpdoc allows (%v); it is too complex to shrink", f.opts.PDFTimeout),
+			Err: errors.Join(ErrTimeout, err)}
 	}
-	opt := buf.Bytes()
+	return out, rep, err
+}
+
+func (f *Fitter) fitPDF(ctx context.Context, data []byte, maxBytes int64, rep *Report) ([]byte, error) {
+	// pdfcpu steps abandoned when ctx ends still hold their memory: the
+	// reservation is given back only when the last of them has finished.
+	var wg sync.WaitGroup
+	held := func() {}
+	defer func() {
+		release := held
+		go func() { wg.Wait(); release() }()
+	}()
+	conf := pdfConf()
+	pc, err := pdfcpuStep(ctx, &wg, func() (*model.Context, error) { return api.ReadContext(bytes.NewReader(data), conf) })
+	if err != nil {
+		return nil, pdfErr(err)
+	}
+	cost, err := measurePDF(ctx, pc.XRefTable, f.opts.MaxPDFDecodeBytes)
+	if err != nil {
+		return nil, err
+	}
+	if cost.streams > f.opts.MaxPDFDecodeBytes {
+		return nil, &FitError{Reason: fmt.Sprintf("the PDF's streams decode to more than %s, more than gpdoc decodes in one PDF (%s)",
+			budget.Human(f.opts.MaxPDFDecodeBytes), budget.Human(f.opts.MaxPDFDecodeBytes)),
+			Err: errors.Join(ErrOverBudget, budget.ErrOverBudget)}
+	}
+	consolidate := cost.pageContent <= maxConsolidateBytes
+	conf.OptimizeResourceDicts = consolidate
+	if !consolidate {
+		rep.step(fmt.Sprintf("page content decodes to %s across its pages: unused resources not removed", budget.Human(cost.pageContent)))
+	}
+	// What the fit holds: the input, the optimised copy and a written one
+	// with pdfcpu's tables, the decoded streams pdfcpu keeps, and, when
+	// resources are consolidated, the largest page's parsed content
+	// (pdfcpu's tokens take about five times its bytes).
+	need := 4*int64(len(data)) + cost.streams
+	if consolidate {
+		need += 5 * cost.largestPage
+	}
+	if held, err = f.reserve(ctx, need, fmt.Sprintf("%s PDF", budget.Human(int64(len(data))))); err != nil {
+		held = func() {}
+		return nil, err
+	}
+
+	opt, err := pdfcpuStep(ctx, &wg, func() ([]byte, error) {
+		if err := api.ValidateContext(pc); err != nil {
+			return nil, err
+		}
+		if err := api.OptimizeContext(pc); err != nil {
+			return nil, err
+		}
+		var buf bytes.Buffer
+		if err := api.WriteContext(pc, &buf); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
+	})
+	if err != nil {
+		return nil, pdfErr(err)
+	}
 	rep.step(fmt.Sprintf("optimised with pdfcpu: %d bytes", len(opt)))
 	reached := min(int64(len(opt)), int64(len(data)))
 	if int64(len(opt)) <= maxBytes {
 		rep.FinalBytes = int64(len(opt))
-		return opt, rep, nil
+		return opt, nil
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, rep, err
+	reread := func() (*model.Context, error) {
+		return pdfcpuStep(ctx, &wg, func() (*model.Context, error) { return api.ReadValidateAndOptimize(bytes.NewReader(opt), conf) })
 	}
-	pc, err := api.ReadValidateAndOptimize(bytes.NewReader(opt), pdfConf())
-	if err != nil {
-		return nil, rep, undecodable("PDF", err)
+	if pc, err = reread(); err != nil {
+		return nil, pdfErr(err)
 	}
 	cands := pdfImages(pc.XRefTable)
 	var imgBytes int64
@@ -80,47 +164,276 @@ func (f *Fitter) FitPDF(ctx context.Context, data []byte, maxBytes int64) (out [
 	others := int64(len(opt)) - imgBytes
 	avail := float64(maxBytes)*0.97 - float64(others) - 256*float64(len(cands))
 	if len(cands) == 0 || avail <= 0 {
-		return nil, rep, cannotFit(maxBytes, reached,
+		return nil, cannotFit(maxBytes, reached,
 			"the PDF is still %d bytes after optimisation, over the limit of %d bytes, and its recompressible images hold only %d bytes of it", reached, maxBytes, imgBytes)
 	}
 	for round := range 3 {
 		replaced := 0
 		for _, c := range cands {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 			share := int64(avail * float64(len(c.sd.Raw)) / float64(imgBytes))
-			ok, err := f.recompressPDFImage(ctx, pc.XRefTable, c, share, &rep)
+			ok, err := f.recompressPDFImage(ctx, pc.XRefTable, c, share, rep)
 			if err != nil {
-				return nil, rep, err
+				return nil, err
 			}
 			if ok {
 				replaced++
 			}
 		}
 		rep.ImagesRecompressed = replaced
-		var buf bytes.Buffer // not the one opt lives in
-		if err := api.WriteContext(pc, &buf); err != nil {
-			return nil, rep, fmt.Errorf("write PDF: %w", err)
+		written, err := pdfcpuStep(ctx, &wg, func() ([]byte, error) {
+			var buf bytes.Buffer // not the one opt lives in
+			if err := api.WriteContext(pc, &buf); err != nil {
+				return nil, fmt.Errorf("write PDF: %w", err)
+			}
+			return buf.Bytes(), nil
+		})
+		if err != nil {
+			return nil, err
 		}
-		n := int64(buf.Len())
+		n := int64(len(written))
 		rep.step(fmt.Sprintf("round %d: recompressed %d of %d images: %d bytes", round+1, replaced, len(cands), n))
 		reached = min(reached, n)
 		if n <= maxBytes {
 			rep.FinalBytes = n
-			return buf.Bytes(), rep, nil
+			return written, nil
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, rep, err
+			return nil, err
 		}
 		// Shrink the images' share by the overshoot and try again from the
 		// original images. The written context must be read afresh.
 		avail *= float64(maxBytes) / float64(n) * 0.95
-		if pc, err = api.ReadValidateAndOptimize(bytes.NewReader(opt), pdfConf()); err != nil {
-			return nil, rep, undecodable("PDF", err)
+		if pc, err = reread(); err != nil {
+			return nil, pdfErr(err)
 		}
 		cands = pdfImages(pc.XRefTable)
 	}
-	return nil, rep, cannotFit(maxBytes, reached,
+	return nil, cannotFit(maxBytes, reached,
 		"the PDF cannot fit under %d bytes without dropping content: after optimisation and recompressing its images (long edge at least %d px, quality at least %d) it is still %d bytes",
 		maxBytes, f.opts.MinLongEdge, f.opts.MinQuality, reached)
+}
+
+// pdfErr is undecodable for pdfcpu's errors, and passes ctx's through.
+func pdfErr(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return undecodable("PDF", err)
+}
+
+// A stepPanic carries a panic out of a pdfcpu step's goroutine, with the
+// stack where it happened, to be raised again in the caller's goroutine
+// (where the decoder recovery sees it).
+type stepPanic struct {
+	value any
+	stack []byte
+}
+
+func (p stepPanic) String() string { return fmt.Sprintf("%v\n%s", p.value, p.stack) }
+
+// pdfcpuStep runs one pdfcpu call, which takes no context, in its own
+// goroutine and returns its result, or ctx's error as soon as ctx ends;
+// the abandoned call finishes in the background (wg says when) and its
+// result is dropped. A panic in fn is raised again here.
+func pdfcpuStep[T any](ctx context.Context, wg *sync.WaitGroup, fn func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+		p   *stepPanic
+	}
+	ch := make(chan result, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var r result
+		defer func() {
+			if v := recover(); v != nil {
+				r.p = &stepPanic{value: v, stack: debug.Stack()}
+			}
+			ch <- r
+		}()
+		r.v, r.err = fn()
+	}()
+	select {
+	case r := <-ch:
+		if r.p != nil {
+			panic(*r.p)
+		}
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
+// pdfCost is what a PDF's streams decode to.
+type pdfCost struct {
+	streams     int64 // every non-image stream, once (counting stops past the limit)
+	pageContent int64 // page content streams, once for each page that draws them
+	largestPage int64 // the largest page's content
+}
+
+// measurePDF measures the decoded size of the PDF's non-image streams
+// without keeping them: Flate streams are inflated into a counter, others
+// decoded by pdfcpu within what is left of limit. Counting stops once the
+// total passes limit. ctx is checked between streams and every few MB.
+func measurePDF(ctx context.Context, xt *model.XRefTable, limit int64) (pdfCost, error) {
+	var c pdfCost
+	sizes := make(map[int]int64)
+	for _, nr := range sortedObjNrs(xt) {
+		if err := ctx.Err(); err != nil {
+			return c, err
+		}
+		sd, ok := xt.Table[nr].Object.(types.StreamDict)
+		if !ok || sd.Image() {
+			continue
+		}
+		n, err := decodedSize(ctx, sd, limit-c.streams+1)
+		if err != nil {
+			if ctx.Err() != nil {
+				return c, ctx.Err()
+			}
+			continue // what pdfcpu cannot decode it does not keep either
+		}
+		sizes[nr] = n
+		c.streams += n
+		if c.streams > limit {
+			return c, nil
+		}
+	}
+	err := walkPages(ctx, xt, func(page types.Dict) {
+		var n int64
+		for _, ref := range contentRefs(page) {
+			n += sizes[ref]
+		}
+		c.pageContent += n
+		c.largestPage = max(c.largestPage, n)
+	})
+	return c, err
+}
+
+// walkPages calls fn for every page of the page tree, in order; a node
+// seen twice (a cycle, or a page shared by two parents) is skipped.
+func walkPages(ctx context.Context, xt *model.XRefTable, fn func(types.Dict)) error {
+	cat, err := xt.Catalog()
+	if err != nil {
+		return nil // pdfcpu's validation says what is wrong
+	}
+	seen := make(map[int]bool)
+	var walk func(o types.Object, depth int) error
+	walk = func(o types.Object, depth int) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if r, ok := o.(types.IndirectRef); ok {
+			if seen[r.ObjectNumber.Value()] {
+				return nil
+			}
+			seen[r.ObjectNumber.Value()] = true
+		}
+		d, err := xt.DereferenceDict(o)
+		if err != nil || d == nil || depth > 64 {
+			return nil
+		}
+		kids, ok := d.Find("Kids")
+		if !ok {
+			fn(d)
+			return nil
+		}
+		arr, err := xt.DereferenceArray(kids)
+		if err != nil {
+			return nil
+		}
+		for _, k := range arr {
+			if err := walk(k, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	pages, ok := cat.Find("Pages")
+	if !ok {
+		return nil
+	}
+	return walk(pages, 0)
+}
+
+// contentRefs returns the object numbers of a page's content streams.
+func contentRefs(d types.Dict) []int {
+	o, _ := d.Find("Contents")
+	switch o := o.(type) {
+	case types.IndirectRef:
+		return []int{o.ObjectNumber.Value()}
+	case types.Array:
+		var out []int
+		for _, e := range o {
+			if r, ok := e.(types.IndirectRef); ok {
+				out = append(out, r.ObjectNumber.Value())
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// decodedSize is the decoded length of sd, or limit if that is reached.
+func decodedSize(ctx context.Context, sd types.StreamDict, limit int64) (int64, error) {
+	switch {
+	case len(sd.FilterPipeline) == 0:
+		return int64(len(sd.Raw)), nil
+	case len(sd.FilterPipeline) == 1 && sd.FilterPipeline[0].Name == filter.Flate:
+		zr, err := zlib.NewReader(bytes.NewReader(sd.Raw))
+		if err != nil {
+			return 0, err
+		}
+		n, err := io.Copy(&ctxDiscard{ctx: ctx}, io.LimitReader(zr, limit))
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+			return n, err
+		}
+		return n, nil
+	}
+	for _, fp := range sd.FilterPipeline {
+		switch fp.Name {
+		case filter.DCT, filter.JPX, filter.JBIG2, filter.CCITTFax:
+			return 0, nil // image data in a stream that does not say so: left alone
+		}
+	}
+	sd.Content = nil
+	b, err := sd.DecodeLengthWithLimit(-1, limit)
+	return int64(len(b)), err
+}
+
+// ctxDiscard counts what is written to it and fails once ctx has ended
+// (checked every 4 MiB).
+type ctxDiscard struct {
+	ctx  context.Context
+	n    int64
+	next int64
+}
+
+func (d *ctxDiscard) Write(p []byte) (int, error) {
+	d.n += int64(len(p))
+	if d.n >= d.next {
+		d.next = d.n + 4<<20
+		if err := d.ctx.Err(); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+func sortedObjNrs(xt *model.XRefTable) []int {
+	nrs := make([]int, 0, len(xt.Table))
+	for nr, e := range xt.Table {
+		if e != nil && !e.Free && e.Object != nil {
+			nrs = append(nrs, nr)
+		}
+	}
+	sort.Ints(nrs)
+	return nrs
 }
 
 type pdfImage struct {
@@ -210,10 +523,17 @@ func (f *Fitter) recompressPDFImage(ctx context.Context, xt *model.XRefTable, c 
 	if w == nil || h == nil || *w <= 0 || *h <= 0 || int64(*w)*int64(*h) > f.opts.MaxPixels {
 		return false, nil
 	}
-	if err := f.acquire(ctx); err != nil {
+	// The decoded samples, and for RGB the RGBA copy the encoder takes.
+	px := int64(*w) * int64(*h)
+	need := px * int64(c.comps)
+	if c.comps == 3 {
+		need += 4 * px
+	}
+	release, err := f.acquire(ctx, need, fmt.Sprintf("%d×%d-pixel image (object %d) in the PDF", *w, *h, c.objNr))
+	if err != nil {
 		return false, err
 	}
-	defer f.sem.Release(1)
+	defer release()
 	img, err := decodePDFImage(c, *w, *h)
 	if err != nil {
 		return false, nil // leave an image gpdoc cannot read as it is
