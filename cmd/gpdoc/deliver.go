@@ -91,6 +91,7 @@ func (f *deliverFlags) setUp(ctx context.Context, input string, stderr io.Writer
 		return nil, usageError("--rate must not be negative")
 	}
 	d := &delivery{}
+	d.opts.Downsample.PDFTimeout = limits.pdfTimeout // the root's --pdf-timeout
 	if f.dryRun != "" {
 		if f.ledgerPath != "" {
 			return nil, usageError("--ledger records sends; a --dry-run sends nothing and keeps no ledger")

@@ -12,9 +12,15 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
+
+	"github.com/gpdoc/gpdoc/internal/budget"
+	"github.com/gpdoc/gpdoc/stages/downsample"
 )
 
 // Exit codes, shared by every command.
@@ -69,7 +75,35 @@ an attachment may give a "path" instead of "content". See README.md.`,
 	for _, c := range commands {
 		root.AddCommand(c())
 	}
+	limits.register(root)
 	return root
+}
+
+// limitFlags are the resource limits every command shares.
+type limitFlags struct {
+	decodeBudget string
+	pdfTimeout   time.Duration
+}
+
+// limits holds the root command's limit flags once parsed.
+var limits limitFlags
+
+func (l *limitFlags) register(root *cobra.Command) {
+	fl := root.PersistentFlags()
+	fl.StringVar(&l.decodeBudget, "decode-budget", budget.Human(budget.DefaultSize),
+		"memory all decodes of images and PDF streams share at once, e.g. 1GiB; an attachment that needs more is a problem")
+	fl.DurationVar(&l.pdfTimeout, "pdf-timeout", downsample.DefaultPDFTimeout, "longest time shrinking one PDF may take")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		n, err := humanize.ParseBytes(strings.ReplaceAll(l.decodeBudget, " ", ""))
+		if err != nil || n == 0 || n > 1<<50 {
+			return usageError("--decode-budget must be a size such as 512MiB or 2GB, not %q", l.decodeBudget)
+		}
+		if l.pdfTimeout <= 0 {
+			return usageError("--pdf-timeout must be positive, not %v", l.pdfTimeout)
+		}
+		budget.SetProcessSize(int64(n))
+		return nil
+	}
 }
 
 func main() {
