@@ -492,7 +492,7 @@ func (r *run) finish(res Result) {
 	if r.report != nil && r.reportEr == nil {
 		b, err := json.Marshal(res)
 		if err == nil {
-			b = append(b, '\n')
+			b = append(redactJSON(b), '\n')
 			_, err = r.report.Write(b)
 		}
 		r.reportEr = err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/gpdoc/gpdoc/conneqt"
+	"github.com/gpdoc/gpdoc/internal/redact"
 	"github.com/gpdoc/gpdoc/pipeline"
 )
 
@@ -44,5 +45,10 @@ func problemJSON(p *conneqt.ProblemDetails) json.RawMessage {
 	if err != nil {
 		return nil
 	}
-	return b
+	return redactJSON(b)
 }
+
+// redactJSON is the one redaction of what the backfill writes out (the
+// report's lines and the ledger's problem JSON): NHS numbers masked and the
+// client's key and token removed from every string (internal/redact).
+func redactJSON(b []byte) []byte { return redact.JSON(b) }

@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gpdoc/gpdoc/internal/budget"
+	"github.com/gpdoc/gpdoc/internal/redact"
 	"github.com/gpdoc/gpdoc/stages/downsample"
 )
 
@@ -123,7 +124,7 @@ func run(args []string) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(os.Stderr, "gpdoc:", ee.err)
+			fmt.Fprintln(os.Stderr, "gpdoc:", redact.String(ee.err.Error()))
 		}
 		return ee.code
 	}
@@ -132,6 +133,6 @@ func run(args []string) int {
 		return exitInterrupted
 	}
 	// Errors from cobra itself (unknown command, bad flag) are usage errors.
-	fmt.Fprintln(os.Stderr, "gpdoc:", err)
+	fmt.Fprintln(os.Stderr, "gpdoc:", redact.String(err.Error()))
 	return exitUsage
 }

@@ -200,7 +200,6 @@ func describe(format string, depth int) string {
 	return f
 }
 
-
 // Human formats n bytes for a person: "800.0 MB", "512 MiB".
 func Human(n int64) string {
 	switch {
