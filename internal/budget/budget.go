@@ -185,7 +185,7 @@ func ImageCost(data []byte) (cfg image.Config, format string, n int64, what stri
 		}
 	}
 	n = int64(max(cfg.Width, 0)) * int64(max(cfg.Height, 0)) * bpp
-	what = fmt.Sprintf("%d×%d-pixel %s image (%s decoded)", cfg.Width, cfg.Height, describe(format, depth), Human(n))
+	what = fmt.Sprintf("%d×%d-pixel %s image", cfg.Width, cfg.Height, describe(format, depth))
 	return cfg, format, n, what, nil
 }
 

@@ -59,7 +59,7 @@ func TestFitOverDecodeBudget(t *testing.T) {
 		{"16-bit PNG counted at 8 bytes a pixel", Options{DecodeBudget: small}, func(f *Fitter) error {
 			_, _, err := f.FitPNG(context.Background(), p16, 1000, PNGLosslessThenJPEG)
 			return err
-		}, "400×400-pixel 16-bit PNG image (1.3 MB decoded)"},
+		}, "decoding the 400×400-pixel 16-bit PNG image needs 1.3 MB"},
 		{"PDF whose streams decode to more than MaxPDFDecodeBytes", Options{MaxPDFDecodeBytes: 16 << 20}, func(f *Fitter) error {
 			_, _, err := f.FitPDF(context.Background(), hostile(t), DefaultMaxBytes)
 			return err

@@ -116,10 +116,11 @@ func (f *Fitter) fitPDF(ctx context.Context, data []byte, maxBytes int64, rep *R
 		rep.step(fmt.Sprintf("page content decodes to %s across its pages: unused resources not removed", budget.Human(cost.pageContent)))
 	}
 	// What the fit holds: the input, the optimised copy and a written one
-	// with pdfcpu's tables, the decoded streams pdfcpu keeps, and, when
+	// with pdfcpu's tables (about four times the file), and, when
 	// resources are consolidated, the largest page's parsed content
-	// (pdfcpu's tokens take about five times its bytes).
-	need := 4*int64(len(data)) + cost.streams
+	// (pdfcpu's tokens take about five times its bytes). Streams are not
+	// decoded otherwise; each image recompressed reserves its own pixels.
+	need := 4 * int64(len(data))
 	if consolidate {
 		need += 5 * cost.largestPage
 	}
