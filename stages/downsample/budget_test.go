@@ -63,7 +63,7 @@ func TestFitOverDecodeBudget(t *testing.T) {
 		{"PDF whose streams decode to more than MaxPDFDecodeBytes", Options{MaxPDFDecodeBytes: 16 << 20}, func(f *Fitter) error {
 			_, _, err := f.FitPDF(context.Background(), hostile(t), DefaultMaxBytes)
 			return err
-		}, "the PDF's streams decode to more than 16 MiB"},
+		}, "the PDF's streams decode to more than gpdoc decodes in one PDF (16 MiB)"},
 		{"PDF larger than the whole budget", Options{DecodeBudget: small}, func(f *Fitter) error {
 			_, _, err := f.FitPDF(context.Background(), hostile(t), DefaultMaxBytes)
 			return err
@@ -156,5 +156,23 @@ func TestFitPDFCancel(t *testing.T) {
 		case <-time.After(2 * time.Second):
 			t.Fatalf("cancelled after %v: still running 2 s later", after)
 		}
+	}
+}
+
+// TestPDFCPUStepPanic: a panic inside a pdfcpu step's goroutine is raised
+// again in the caller's, where the decoder recovery turns it into a
+// problem, with the stack of where it happened.
+func TestPDFCPUStepPanic(t *testing.T) {
+	var wg sync.WaitGroup
+	err := func() (err error) {
+		defer recoverDecoder(&err, "PDF")
+		_, err = pdfcpuStep(context.Background(), &wg, func() (int, error) { panic("pdfcpu: index out of range") })
+		return err
+	}()
+	wg.Wait()
+	var fe *FitError
+	if !errors.As(err, &fe) || !errors.Is(err, ErrUndecodable) || !strings.Contains(err.Error(), "pdfcpu: index out of range") ||
+		!strings.Contains(err.Error(), "TestPDFCPUStepPanic") {
+		t.Fatalf("err = %v", err)
 	}
 }

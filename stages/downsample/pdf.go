@@ -63,8 +63,8 @@ func FitPDF(ctx context.Context, data []byte, opts Options) ([]byte, Report, err
 // Resources are bounded: the streams are measured first, by inflating them
 // into a counter (nothing is kept), and a PDF whose streams decode to more
 // than Options.MaxPDFDecodeBytes is refused (ErrOverBudget); the memory
-// the fit will hold is reserved from the decode budget before pdfcpu reads
-// the file; pdfcpu's unused-resource removal, which parses every page's
+// the fit will hold is reserved from the decode budget before pdfcpu
+// validates and optimises the file; pdfcpu's unused-resource removal, which parses every page's
 // content, is skipped when that content is over 32 MiB; and the whole fit
 // runs within Options.PDFTimeout (ErrTimeout). ctx is checked between
 // streams and images, and pdfcpu's own steps, which take no context, run
@@ -106,8 +106,8 @@ func (f *Fitter) fitPDF(ctx context.Context, data []byte, maxBytes int64, rep *R
 		return nil, err
 	}
 	if cost.streams > f.opts.MaxPDFDecodeBytes {
-		return nil, &FitError{Reason: fmt.Sprintf("the PDF's streams decode to more than %s, more than gpdoc decodes in one PDF (%s)",
-			budget.Human(f.opts.MaxPDFDecodeBytes), budget.Human(f.opts.MaxPDFDecodeBytes)),
+		return nil, &FitError{Reason: fmt.Sprintf("the PDF's streams decode to more than gpdoc decodes in one PDF (%s)",
+			budget.Human(f.opts.MaxPDFDecodeBytes)),
 			Err: errors.Join(ErrOverBudget, budget.ErrOverBudget)}
 	}
 	consolidate := cost.pageContent <= maxConsolidateBytes
