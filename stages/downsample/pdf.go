@@ -2,13 +2,11 @@ package downsample
 
 import (
 	"bytes"
-	"compress/zlib"
 	"context"
 	"errors"
 	"fmt"
 	"image"
 	"image/jpeg"
-	"io"
 	"runtime/debug"
 	"sort"
 	"sync"
@@ -20,6 +18,7 @@ import (
 
 	"github.com/gpdoc/gpdoc/internal/budget"
 	"github.com/gpdoc/gpdoc/internal/pdfcpusetup"
+	"github.com/gpdoc/gpdoc/internal/pdfdoc"
 )
 
 // initPDFCPU stops pdfcpu from creating a configuration directory in $HOME
@@ -101,19 +100,19 @@ func (f *Fitter) fitPDF(ctx context.Context, data []byte, maxBytes int64, rep *R
 	if err != nil {
 		return nil, pdfErr(err)
 	}
-	cost, err := measurePDF(ctx, pc.XRefTable, f.opts.MaxPDFDecodeBytes)
+	cost, err := pdfdoc.Measure(ctx, pc.XRefTable, f.opts.MaxPDFDecodeBytes)
 	if err != nil {
 		return nil, err
 	}
-	if cost.streams > f.opts.MaxPDFDecodeBytes {
+	if cost.Streams > f.opts.MaxPDFDecodeBytes {
 		return nil, &FitError{Reason: fmt.Sprintf("the PDF's streams decode to more than gpdoc decodes in one PDF (%s)",
 			budget.Human(f.opts.MaxPDFDecodeBytes)),
 			Err: errors.Join(ErrOverBudget, budget.ErrOverBudget)}
 	}
-	consolidate := cost.pageContent <= maxConsolidateBytes
+	consolidate := cost.PageContent <= maxConsolidateBytes
 	conf.OptimizeResourceDicts = consolidate
 	if !consolidate {
-		rep.step(fmt.Sprintf("page content decodes to %s across its pages: unused resources not removed", budget.Human(cost.pageContent)))
+		rep.step(fmt.Sprintf("page content decodes to %s across its pages: unused resources not removed", budget.Human(cost.PageContent)))
 	}
 	// What the fit holds: the input, the optimised copy and a written one
 	// with pdfcpu's tables (about four times the file), and, when
@@ -122,7 +121,7 @@ func (f *Fitter) fitPDF(ctx context.Context, data []byte, maxBytes int64, rep *R
 	// decoded otherwise; each image recompressed reserves its own pixels.
 	need := 4 * int64(len(data))
 	if consolidate {
-		need += 5 * cost.largestPage
+		need += 5 * cost.LargestPage
 	}
 	if held, err = f.reserve(ctx, need, fmt.Sprintf("%s PDF", budget.Human(int64(len(data))))); err != nil {
 		held = func() {}
@@ -268,173 +267,6 @@ func pdfcpuStep[T any](ctx context.Context, wg *sync.WaitGroup, fn func() (T, er
 		var zero T
 		return zero, ctx.Err()
 	}
-}
-
-// pdfCost is what a PDF's streams decode to.
-type pdfCost struct {
-	streams     int64 // every non-image stream, once (counting stops past the limit)
-	pageContent int64 // page content streams, once for each page that draws them
-	largestPage int64 // the largest page's content
-}
-
-// measurePDF measures the decoded size of the PDF's non-image streams
-// without keeping them: Flate streams are inflated into a counter, others
-// decoded by pdfcpu within what is left of limit. Counting stops once the
-// total passes limit. ctx is checked between streams and every few MB.
-func measurePDF(ctx context.Context, xt *model.XRefTable, limit int64) (pdfCost, error) {
-	var c pdfCost
-	sizes := make(map[int]int64)
-	for _, nr := range sortedObjNrs(xt) {
-		if err := ctx.Err(); err != nil {
-			return c, err
-		}
-		sd, ok := xt.Table[nr].Object.(types.StreamDict)
-		if !ok || sd.Image() {
-			continue
-		}
-		n, err := decodedSize(ctx, sd, limit-c.streams+1)
-		if err != nil {
-			if ctx.Err() != nil {
-				return c, ctx.Err()
-			}
-			continue // what pdfcpu cannot decode it does not keep either
-		}
-		sizes[nr] = n
-		c.streams += n
-		if c.streams > limit {
-			return c, nil
-		}
-	}
-	err := walkPages(ctx, xt, func(page types.Dict) {
-		var n int64
-		for _, ref := range contentRefs(page) {
-			n += sizes[ref]
-		}
-		c.pageContent += n
-		c.largestPage = max(c.largestPage, n)
-	})
-	return c, err
-}
-
-// walkPages calls fn for every page of the page tree, in order; a node
-// seen twice (a cycle, or a page shared by two parents) is skipped.
-func walkPages(ctx context.Context, xt *model.XRefTable, fn func(types.Dict)) error {
-	cat, err := xt.Catalog()
-	if err != nil {
-		return nil // pdfcpu's validation says what is wrong
-	}
-	seen := make(map[int]bool)
-	var walk func(o types.Object, depth int) error
-	walk = func(o types.Object, depth int) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if r, ok := o.(types.IndirectRef); ok {
-			if seen[r.ObjectNumber.Value()] {
-				return nil
-			}
-			seen[r.ObjectNumber.Value()] = true
-		}
-		d, err := xt.DereferenceDict(o)
-		if err != nil || d == nil || depth > 64 {
-			return nil
-		}
-		kids, ok := d.Find("Kids")
-		if !ok {
-			fn(d)
-			return nil
-		}
-		arr, err := xt.DereferenceArray(kids)
-		if err != nil {
-			return nil
-		}
-		for _, k := range arr {
-			if err := walk(k, depth+1); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	pages, ok := cat.Find("Pages")
-	if !ok {
-		return nil
-	}
-	return walk(pages, 0)
-}
-
-// contentRefs returns the object numbers of a page's content streams.
-func contentRefs(d types.Dict) []int {
-	o, _ := d.Find("Contents")
-	switch o := o.(type) {
-	case types.IndirectRef:
-		return []int{o.ObjectNumber.Value()}
-	case types.Array:
-		var out []int
-		for _, e := range o {
-			if r, ok := e.(types.IndirectRef); ok {
-				out = append(out, r.ObjectNumber.Value())
-			}
-		}
-		return out
-	}
-	return nil
-}
-
-// decodedSize is the decoded length of sd, or limit if that is reached.
-func decodedSize(ctx context.Context, sd types.StreamDict, limit int64) (int64, error) {
-	switch {
-	case len(sd.FilterPipeline) == 0:
-		return int64(len(sd.Raw)), nil
-	case len(sd.FilterPipeline) == 1 && sd.FilterPipeline[0].Name == filter.Flate:
-		zr, err := zlib.NewReader(bytes.NewReader(sd.Raw))
-		if err != nil {
-			return 0, err
-		}
-		n, err := io.Copy(&ctxDiscard{ctx: ctx}, io.LimitReader(zr, limit))
-		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-			return n, err
-		}
-		return n, nil
-	}
-	for _, fp := range sd.FilterPipeline {
-		switch fp.Name {
-		case filter.DCT, filter.JPX, filter.JBIG2, filter.CCITTFax:
-			return 0, nil // image data in a stream that does not say so: left alone
-		}
-	}
-	sd.Content = nil
-	b, err := sd.DecodeLengthWithLimit(-1, limit)
-	return int64(len(b)), err
-}
-
-// ctxDiscard counts what is written to it and fails once ctx has ended
-// (checked every 4 MiB).
-type ctxDiscard struct {
-	ctx  context.Context
-	n    int64
-	next int64
-}
-
-func (d *ctxDiscard) Write(p []byte) (int, error) {
-	d.n += int64(len(p))
-	if d.n >= d.next {
-		d.next = d.n + 4<<20
-		if err := d.ctx.Err(); err != nil {
-			return 0, err
-		}
-	}
-	return len(p), nil
-}
-
-func sortedObjNrs(xt *model.XRefTable) []int {
-	nrs := make([]int, 0, len(xt.Table))
-	for nr, e := range xt.Table {
-		if e != nil && !e.Free && e.Object != nil {
-			nrs = append(nrs, nr)
-		}
-	}
-	sort.Ints(nrs)
-	return nrs
 }
 
 type pdfImage struct {

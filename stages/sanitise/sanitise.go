@@ -162,7 +162,7 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 	case kind == conneqt.MIMEPNG:
 		return s.png(doc, a, content)
 	case kind == conneqt.MIMEPDF:
-		return s.pdf(doc, a, content)
+		return s.pdf(ctx, doc, a, content)
 	}
 	return nil
 }
@@ -235,8 +235,11 @@ func (s *Stage) png(doc *pipeline.Document, a *conneqt.Attachment, content strin
 	return nil
 }
 
-func (s *Stage) pdf(doc *pipeline.Document, a *conneqt.Attachment, content string) error {
-	d, err := pdfdoc.Open(a.Data, s.opts.MaxPixels)
+func (s *Stage) pdf(ctx context.Context, doc *pipeline.Document, a *conneqt.Attachment, content string) error {
+	d, err := pdfdoc.OpenContext(ctx, a.Data, s.opts.MaxPixels, nil)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
 	if err != nil {
 		return problem(content, "is not a PDF gpdoc can sanitise: "+err.Error())
 	}
@@ -251,7 +254,7 @@ func (s *Stage) pdf(doc *pipeline.Document, a *conneqt.Attachment, content strin
 	if err != nil {
 		return problem(content, "has active content that could not be removed: "+err.Error())
 	}
-	check, err := pdfdoc.Open(out, s.opts.MaxPixels)
+	check, err := pdfdoc.OpenContext(ctx, out, s.opts.MaxPixels, nil)
 	if err != nil {
 		return problem(content, "has active content, and the PDF written without it does not read back: "+err.Error())
 	}
