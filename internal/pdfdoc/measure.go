@@ -26,6 +26,9 @@ type Cost struct {
 	PageContent int64
 	// LargestPage is the largest page's content.
 	LargestPage int64
+	// ObjectStreams counts object streams, which pdfcpu decodes and keeps
+	// when it resolves an object inside them (validation resolves them all).
+	ObjectStreams int64
 }
 
 // Measure measures the decoded size of the non-image streams of a PDF read
@@ -54,6 +57,9 @@ func Measure(ctx context.Context, xt *model.XRefTable, limit int64) (Cost, error
 		}
 		sizes[nr] = n
 		c.Streams += n
+		if isObjectStream(xt.Table[nr].Object) {
+			c.ObjectStreams += n
+		}
 		if c.Streams > limit {
 			return c, nil
 		}
@@ -92,6 +98,14 @@ func streamOf(o types.Object) (types.StreamDict, bool) {
 		return s.StreamDict, true
 	}
 	return types.StreamDict{}, false
+}
+
+func isObjectStream(o types.Object) bool {
+	switch o.(type) {
+	case types.ObjectStreamDict, *types.ObjectStreamDict:
+		return true
+	}
+	return false
 }
 
 // walkPages calls fn for every page of the page tree, in order; a node

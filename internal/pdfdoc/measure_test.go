@@ -45,16 +45,33 @@ func TestMeasure(t *testing.T) {
 }
 
 func TestOpenContextBudget(t *testing.T) {
-	data := testpdf.SharedContent(2, 2<<20, 1000)
+	data := testpdf.SharedContent(2, 2<<20, 600_000)
 	if _, err := OpenContext(context.Background(), data, 0, budget.New(1<<20)); !errors.Is(err, budget.ErrOverBudget) {
-		t.Errorf("2 MiB of content in a 1 MiB budget: %v", err)
+		t.Errorf("a 600 kB PDF in a 1 MiB budget: %v", err)
 	}
-	if _, err := OpenContext(context.Background(), data, 0, budget.New(8<<20)); err != nil {
-		t.Errorf("in an 8 MiB budget: %v", err)
+	if _, err := OpenContext(context.Background(), data, 0, budget.New(2<<20)); err != nil {
+		t.Errorf("in a 2 MiB budget: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := OpenContext(ctx, data, 0, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
+	}
+}
+
+func TestMeasureObjectStreams(t *testing.T) {
+	conf := Config(0)
+	conf.WriteObjectStream, conf.WriteXRefStream = true, true
+	var packed bytes.Buffer
+	if err := api.Optimize(bytes.NewReader(testpdf.Text("one", "two")), &packed, conf); err != nil {
+		t.Fatal(err)
+	}
+	pc, err := api.ReadContext(bytes.NewReader(packed.Bytes()), Config(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Measure(context.Background(), pc.XRefTable, 64<<20)
+	if err != nil || c.ObjectStreams == 0 || c.ObjectStreams > c.Streams {
+		t.Errorf("Measure of a PDF with object streams = %+v, %v", c, err)
 	}
 }

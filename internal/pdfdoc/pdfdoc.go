@@ -92,10 +92,11 @@ func Open(data []byte, maxPixels int64) (*Doc, error) {
 // maxPixels. Between reading and validating (which decodes object streams
 // and keeps them) it measures what the non-image streams decode to
 // ([Measure]): over MaxDecodedBytes in all is ErrStreamsTooLarge, and
-// otherwise that much, with twice the file, is reserved from the decode
-// budget b (nil: budget.Process()) while the PDF is validated, waiting as
-// long as ctx allows; more than the whole budget is an error wrapping
-// budget.ErrOverBudget. (The returned Doc still holds what was decoded;
+// otherwise what validation keeps (the object streams, decoded) and twice
+// the file are reserved from the decode budget b (nil: budget.Process())
+// while the PDF is validated, waiting as long as ctx allows; more than the
+// whole budget is an error wrapping budget.ErrOverBudget. (Validation does
+// not keep page content.) (The returned Doc still holds what was decoded;
 // the reservation covers the reading, when it is allocated.) It returns an
 // error wrapping ErrCorrupt, ErrEncrypted, ErrImageTooLarge,
 // ErrStreamsTooLarge or budget.ErrOverBudget, or ctx's error.
@@ -119,7 +120,7 @@ func OpenContext(ctx context.Context, data []byte, maxPixels int64, b *budget.Bu
 	if cost.Streams > MaxDecodedBytes {
 		return nil, fmt.Errorf("%w: its streams decode to more than %s (a decompression bomb?)", ErrStreamsTooLarge, budget.Human(MaxDecodedBytes))
 	}
-	release, err := budget.Or(b).Acquire(ctx, 2*int64(len(data))+cost.Streams, budget.Human(int64(len(data)))+" PDF")
+	release, err := budget.Or(b).Acquire(ctx, 2*int64(len(data))+cost.ObjectStreams, budget.Human(int64(len(data)))+" PDF")
 	if err != nil {
 		return nil, err
 	}
