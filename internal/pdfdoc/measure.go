@@ -12,7 +12,7 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 )
 
-// MaxDecodedBytes is the most a PDF's non-image streams may decode to, in
+// MaxDecodedBytes is the most a PDF's streams that gpdoc reads may decode to, in
 // all, for gpdoc to read it: the limit pdfcpu is given for one stream.
 const MaxDecodedBytes = 256 << 20
 
@@ -38,6 +38,17 @@ type Cost struct {
 // checked between streams and pages and every 4 MiB inflated. A stream
 // that does not decode is not counted: whatever reads it fails on it.
 func Measure(ctx context.Context, xt *model.XRefTable, limit int64) (Cost, error) {
+	return measure(ctx, xt, limit, false)
+}
+
+// MeasureObjectStreams is Measure of the object streams alone (Streams
+// and ObjectStreams both count them; no page content is measured): what
+// reading and validating a PDF decodes.
+func MeasureObjectStreams(ctx context.Context, xt *model.XRefTable, limit int64) (Cost, error) {
+	return measure(ctx, xt, limit, true)
+}
+
+func measure(ctx context.Context, xt *model.XRefTable, limit int64, objectStreams bool) (Cost, error) {
 	var c Cost
 	sizes := make(map[int]int64)
 	for _, nr := range sortedObjNrs(xt) {
@@ -45,7 +56,7 @@ func Measure(ctx context.Context, xt *model.XRefTable, limit int64) (Cost, error
 			return c, err
 		}
 		sd, ok := streamOf(xt.Table[nr].Object)
-		if !ok || sd.Image() {
+		if !ok || sd.Image() || objectStreams && !isObjectStream(xt.Table[nr].Object) {
 			continue
 		}
 		n, err := decodedSize(ctx, sd, limit-c.Streams+1)
@@ -63,6 +74,9 @@ func Measure(ctx context.Context, xt *model.XRefTable, limit int64) (Cost, error
 		if c.Streams > limit {
 			return c, nil
 		}
+	}
+	if objectStreams {
+		return c, nil
 	}
 	err := walkPages(ctx, xt, func(page types.Dict) {
 		var n int64

@@ -45,7 +45,7 @@ func TestMeasure(t *testing.T) {
 }
 
 func TestOpenContextBudget(t *testing.T) {
-	data := testpdf.SharedContent(2, 2<<20, 600_000)
+	data := testpdf.SharedContent(2, 2<<20, 600_000) // no object streams
 	if _, err := OpenContext(context.Background(), data, 0, budget.New(1<<20)); !errors.Is(err, budget.ErrOverBudget) {
 		t.Errorf("a 600 kB PDF in a 1 MiB budget: %v", err)
 	}
@@ -71,7 +71,11 @@ func TestMeasureObjectStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := Measure(context.Background(), pc.XRefTable, 64<<20)
-	if err != nil || c.ObjectStreams == 0 || c.ObjectStreams > c.Streams {
+	if err != nil || c.ObjectStreams == 0 || c.ObjectStreams >= c.Streams || c.PageContent == 0 {
 		t.Errorf("Measure of a PDF with object streams = %+v, %v", c, err)
+	}
+	o, err := MeasureObjectStreams(context.Background(), pc.XRefTable, 64<<20)
+	if err != nil || o.ObjectStreams != c.ObjectStreams || o.Streams != c.ObjectStreams || o.PageContent != 0 {
+		t.Errorf("MeasureObjectStreams = %+v, %v (Measure %+v)", o, err, c)
 	}
 }

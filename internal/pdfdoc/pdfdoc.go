@@ -37,7 +37,7 @@ var (
 	ErrEncrypted = errors.New("PDF is encrypted")
 	// ErrImageTooLarge: an embedded image is over the pixel budget.
 	ErrImageTooLarge = errors.New("embedded image over the pixel budget")
-	// ErrStreamsTooLarge: the PDF's streams decode to more than
+	// ErrStreamsTooLarge: the PDF's object streams decode to more than
 	// MaxDecodedBytes in all.
 	ErrStreamsTooLarge = errors.New("PDF streams decode to more than gpdoc reads")
 )
@@ -89,14 +89,13 @@ func Open(data []byte, maxPixels int64) (*Doc, error) {
 
 // OpenContext checks the trailer bytes, reads data with pdfcpu and
 // validates it in relaxed mode, and checks embedded images against
-// maxPixels. Between reading and validating (which decodes object streams
-// and keeps them) it measures what the non-image streams decode to
-// ([Measure]): over MaxDecodedBytes in all is ErrStreamsTooLarge, and
-// otherwise what validation keeps (the object streams, decoded) and twice
-// the file are reserved from the decode budget b (nil: budget.Process())
-// while the PDF is validated, waiting as long as ctx allows; more than the
-// whole budget is an error wrapping budget.ErrOverBudget. (Validation does
-// not keep page content.) (The returned Doc still holds what was decoded;
+// maxPixels. Between reading and validating, which decodes the object
+// streams and keeps them (and never decodes page content), it measures
+// them ([MeasureObjectStreams]): over MaxDecodedBytes in all is
+// ErrStreamsTooLarge, and otherwise they and twice the file are reserved
+// from the decode budget b (nil: budget.Process()) while the PDF is
+// validated, waiting as long as ctx allows; more than the whole budget is
+// an error wrapping budget.ErrOverBudget. (The returned Doc still holds what was decoded;
 // the reservation covers the reading, when it is allocated.) It returns an
 // error wrapping ErrCorrupt, ErrEncrypted, ErrImageTooLarge,
 // ErrStreamsTooLarge or budget.ErrOverBudget, or ctx's error.
@@ -113,12 +112,12 @@ func OpenContext(ctx context.Context, data []byte, maxPixels int64, b *budget.Bu
 	if err != nil {
 		return nil, classify(err)
 	}
-	cost, err := Measure(ctx, pc.XRefTable, MaxDecodedBytes)
+	cost, err := MeasureObjectStreams(ctx, pc.XRefTable, MaxDecodedBytes)
 	if err != nil {
 		return nil, err
 	}
 	if cost.Streams > MaxDecodedBytes {
-		return nil, fmt.Errorf("%w: its streams decode to more than %s (a decompression bomb?)", ErrStreamsTooLarge, budget.Human(MaxDecodedBytes))
+		return nil, fmt.Errorf("%w: its object streams decode to more than %s (a decompression bomb?)", ErrStreamsTooLarge, budget.Human(MaxDecodedBytes))
 	}
 	release, err := budget.Or(b).Acquire(ctx, 2*int64(len(data))+cost.ObjectStreams, budget.Human(int64(len(data)))+" PDF")
 	if err != nil {
