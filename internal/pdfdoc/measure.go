@@ -12,8 +12,9 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 )
 
-// MaxDecodedBytes is the most a PDF's streams that gpdoc reads may decode to, in
-// all, for gpdoc to read it: the limit pdfcpu is given for one stream.
+// MaxDecodedBytes bounds, in all, what the streams gpdoc decodes from one
+// PDF may decode to (the object streams, when validate and sanitise read
+// it): the limit pdfcpu is given for one stream.
 const MaxDecodedBytes = 256 << 20
 
 // Cost is what a PDF's streams decode to, measured without keeping them.
