@@ -104,4 +104,9 @@ func TestBackfillOutputIsRedacted(t *testing.T) {
 			t.Errorf("the output leaks %q: %s%s", s, stdout.String(), stderr.String())
 		}
 	}
+	// What gpdoc status shows from the ledger.
+	for _, args := range [][]string{{"status", "--ledger", ledgerPath, "r-2"}, {"status", "--json", "--ledger", ledgerPath, "r-2"}} {
+		out, _ := execute(t, args...)
+		assertNoLeak(t, strings.Join(args[:2], " "), out, key)
+	}
 }
