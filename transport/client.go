@@ -50,7 +50,9 @@ type Options struct {
 	// BaseURL is the service root, e.g. https://int.conneqt.health. It must
 	// be https, or http to a loopback host (the simulator).
 	BaseURL string
-	// APIKey is sent as the ApiKey header. Never logged.
+	// APIKey is sent as the ApiKey header. Never logged; New registers it
+	// with internal/redact, so that it is removed from everything gpdoc
+	// writes out (a server error body that echoes it included).
 	APIKey string
 	// AccessToken is sent as the AccessToken header on routes whose policy
 	// asks for it (instant: required; GP Connect: when configured). Never
@@ -97,7 +99,8 @@ type Options struct {
 	// UserAgent is sent as User-Agent (empty: "gpdoc").
 	UserAgent string
 	// Logger receives one Debug record per attempt and a Warn per retry
-	// (nil: nothing is logged). Records never hold the key or token.
+	// (nil: nothing is logged), through internal/redact's handler: records
+	// never hold the key, the token or a full NHS number.
 	Logger *slog.Logger
 	// Clock reads the time and waits between attempts (nil: SystemClock).
 	Clock Clock
