@@ -158,3 +158,19 @@ func TestProcess(t *testing.T) {
 		t.Error("New(0) is not the default size")
 	}
 }
+
+func FuzzImageCost(f *testing.F) {
+	f.Add(pngHeader(10000, 9999, 16, 6, 0))
+	f.Add(pngHeader(3, 3, 8, 0, 1, "tRNS"))
+	f.Add(pngHeader(1, 1, 4, 3, 0, "PLTE"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, _, n, _, err := budget.ImageCost(data)
+		if err != nil {
+			return
+		}
+		px := int64(max(cfg.Width, 0)) * int64(max(cfg.Height, 0))
+		if n < px || n > 16*px {
+			t.Fatalf("%d bytes for %dx%d", n, cfg.Width, cfg.Height)
+		}
+	})
+}
