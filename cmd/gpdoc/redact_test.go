@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gpdoc/gpdoc/internal/budget"
 )
 
 // The NHS number of every line below, in every form it is written in.
@@ -108,5 +110,34 @@ func TestBackfillOutputIsRedacted(t *testing.T) {
 	for _, args := range [][]string{{"status", "--ledger", ledgerPath, "r-2"}, {"status", "--json", "--ledger", ledgerPath, "r-2"}} {
 		out, _ := execute(t, args...)
 		assertNoLeak(t, strings.Join(args[:2], " "), out, key)
+	}
+}
+
+// TestLimitFlags: --decode-budget and --pdf-timeout are checked, and the
+// decode budget applies to what validate decodes.
+func TestLimitFlags(t *testing.T) {
+	m := writeManifest(t, validLine)
+	tests := []struct {
+		args     []string
+		code     int
+		contains string
+	}{
+		{[]string{"--decode-budget", "lots", "validate", m}, exitUsage, ""},
+		{[]string{"--decode-budget", "0", "validate", m}, exitUsage, ""},
+		{[]string{"--pdf-timeout", "-1s", "validate", m}, exitUsage, ""},
+		{[]string{"--decode-budget", "1GiB", "--pdf-timeout", "30s", "validate", m}, exitOK, ": valid"},
+	}
+	for _, tt := range tests {
+		out, code := execute(t, tt.args...)
+		if code != tt.code || !strings.Contains(out, tt.contains) {
+			t.Errorf("%v: exit %d, want %d; output %q", tt.args, code, tt.code, out)
+		}
+	}
+	if budget.Process().Size() != 1<<30 {
+		t.Errorf("process budget %d after --decode-budget 1GiB", budget.Process().Size())
+	}
+	execute(t, "validate", m) // the default again
+	if budget.Process().Size() != budget.DefaultSize {
+		t.Errorf("process budget %d, want the default", budget.Process().Size())
 	}
 }
