@@ -12,6 +12,7 @@ import (
 	"github.com/gpdoc/gpdoc/ledger"
 
 	"github.com/gpdoc/gpdoc/conneqt"
+	"github.com/gpdoc/gpdoc/internal/redact"
 	"github.com/gpdoc/gpdoc/pipeline"
 )
 
@@ -49,7 +50,7 @@ func problemJSON(p *conneqt.ProblemDetails) json.RawMessage {
 	if err != nil {
 		return nil
 	}
-	return b
+	return redactJSON(b)
 }
 
 // payloadSHA256 is the hex SHA-256 of an assembled payload's bytes; empty
@@ -88,3 +89,8 @@ func joinReason(a, b string) string {
 	}
 	return a + "; " + b
 }
+
+// redactJSON is the one redaction of what the backfill writes out (the
+// report's lines and the ledger's problem JSON): NHS numbers masked and the
+// client's key and token removed from every string (internal/redact).
+func redactJSON(b []byte) []byte { return redact.JSON(b) }

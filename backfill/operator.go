@@ -15,6 +15,7 @@ import (
 
 	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/conneqt/nhsnumber"
+	"github.com/gpdoc/gpdoc/internal/redact"
 	"github.com/gpdoc/gpdoc/ledger"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/transport"
@@ -167,7 +168,7 @@ func keepProblems(res *Result, d ledger.Decision) {
 func firstProblem(res Result) string {
 	switch {
 	case len(res.Problems) > 0:
-		return redact(res.Problems[0].String())
+		return redactText(res.Problems[0].String())
 	case res.Error != "":
 		s, _, _ := strings.Cut(res.Error, "\n")
 		// A stage error starts with the document's id; the send stage and
@@ -181,7 +182,7 @@ func firstProblem(res Result) string {
 			s = strings.ReplaceAll(s, "messageId "+id+": ", "")
 			s = strings.ReplaceAll(s, " (messageId "+id+")", "")
 		}
-		return redact(s)
+		return redactText(s)
 	}
 	return res.Reason
 }
@@ -189,9 +190,12 @@ func firstProblem(res Result) string {
 // uuids matches UUIDs, such as messageIds.
 var uuids = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`)
 
-// redact masks NHS numbers in s ([nhsnumber.Redact]) but leaves UUIDs
-// whole: a UUID's last group may hold ten digits in a row.
-func redact(s string) string {
+// redactText masks everything written like an NHS number in s
+// ([nhsnumber.Redact], stricter than the output boundary's redact.String,
+// which masks only valid numbers) but leaves UUIDs whole (a UUID's last
+// group may hold ten digits in a row), and removes the client's secrets
+// (redact.String).
+func redactText(s string) string {
 	var b strings.Builder
 	last := 0
 	for _, m := range uuids.FindAllStringIndex(s, -1) {
@@ -200,7 +204,7 @@ func redact(s string) string {
 		last = m[1]
 	}
 	b.WriteString(nhsnumber.Redact(s[last:]))
-	return b.String()
+	return redact.String(b.String())
 }
 
 // problemKind is firstProblem without the values that differ per message,
@@ -232,7 +236,7 @@ func (r *run) observe(res Result) {
 	if lg := r.cfg.Logger; lg != nil {
 		attrs := []slog.Attr{slog.Int("line", res.Line), slog.String("outcome", string(res.Outcome))}
 		if res.SourceID != "" {
-			attrs = append(attrs, slog.String("sourceId", redact(res.SourceID)))
+			attrs = append(attrs, slog.String("sourceId", redactText(res.SourceID)))
 		}
 		if res.MessageID != "" {
 			attrs = append(attrs, slog.String("messageId", res.MessageID))
@@ -272,7 +276,7 @@ func (r *run) debugLine(res Result) {
 		return
 	}
 	attrs := []slog.Attr{slog.Int("line", res.Line), slog.String("outcome", string(res.Outcome)),
-		slog.String("sourceId", redact(res.SourceID)), slog.String("messageId", res.MessageID)}
+		slog.String("sourceId", redactText(res.SourceID)), slog.String("messageId", res.MessageID)}
 	if res.StatusEndpoint != "" {
 		attrs = append(attrs, slog.String("statusEndpoint", res.StatusEndpoint))
 	}

@@ -74,6 +74,6 @@ func (o *reportOrder) write(r Result) error {
 	if err != nil {
 		return err
 	}
-	_, err = o.w.Write(append(b, '\n'))
+	_, err = o.w.Write(append(redactJSON(b), '\n'))
 	return err
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/conneqt/nhsnumber"
+	"github.com/gpdoc/gpdoc/internal/redact"
 	"github.com/gpdoc/gpdoc/pipeline"
 )
 
@@ -42,7 +43,9 @@ type Options struct {
 	// BaseURL is the service root, e.g. https://int.conneqt.health. It must
 	// be https, or http to a loopback host (the simulator).
 	BaseURL string
-	// APIKey is sent as the ApiKey header. Never logged.
+	// APIKey is sent as the ApiKey header. Never logged; New registers it
+	// with internal/redact, so that it is removed from everything gpdoc
+	// writes out (a server error body that echoes it included).
 	APIKey string
 	// AccessToken is sent as the AccessToken header on routes whose policy
 	// asks for it (instant: required; GP Connect: when configured). Never
@@ -84,7 +87,8 @@ type Options struct {
 	// UserAgent is sent as User-Agent (empty: "gpdoc").
 	UserAgent string
 	// Logger receives one Debug record per attempt and a Warn per retry
-	// (nil: nothing is logged). Records never hold the key or token.
+	// (nil: nothing is logged), through internal/redact's handler: records
+	// never hold the key, the token or a full NHS number.
 	Logger *slog.Logger
 	// Clock reads the time and waits between attempts (nil: SystemClock).
 	Clock Clock
@@ -169,12 +173,17 @@ func New(opts Options) (*Client, error) {
 	if opts.UserAgent == "" {
 		opts.UserAgent = "gpdoc"
 	}
+	// Whatever gpdoc writes out from now on (errors, logs, reports, the
+	// ledger) goes through internal/redact, which removes these.
+	redact.Register(opts.APIKey, opts.AccessToken)
 	c := &Client{base: base, apiKey: opts.APIKey, accessToken: opts.AccessToken, opts: opts,
 		log: opts.Logger, clock: opts.Clock}
 	opts.APIKey, opts.AccessToken = "", ""
 	c.opts = opts
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
+	} else {
+		c.log = slog.New(redact.NewHandler(c.log.Handler()))
 	}
 	if c.clock == nil {
 		c.clock = SystemClock{}
@@ -649,23 +658,31 @@ func parseProblem(data []byte) *conneqt.ProblemDetails {
 	}
 	// What the service says ends up in logs, reports and the ledger: never
 	// keep a full NHS number from it.
-	p.Title, p.Detail = nhsnumber.Redact(p.Title), nhsnumber.Redact(p.Detail)
+	p.Type, p.Instance = redact.String(p.Type), redact.String(p.Instance)
+	p.Title, p.Detail = redactBody(p.Title), redactBody(p.Detail)
 	for i := range p.InvalidParameters {
-		p.InvalidParameters[i].Reason = nhsnumber.Redact(p.InvalidParameters[i].Reason)
-		p.InvalidParameters[i].Value = nhsnumber.Redact(p.InvalidParameters[i].Value)
+		p.InvalidParameters[i].Name = redactBody(p.InvalidParameters[i].Name)
+		p.InvalidParameters[i].Reason = redactBody(p.InvalidParameters[i].Reason)
+		p.InvalidParameters[i].Value = redactBody(p.InvalidParameters[i].Value)
 	}
 	return &p
 }
 
 // prefix returns the start of a body as valid UTF-8, for messages.
 func prefix(data []byte) string {
-	if len(data) > maxBodyPrefix {
-		data = data[:maxBodyPrefix]
+	// Redact before cutting: a secret cut in two would no longer match.
+	if len(data) > 4*maxBodyPrefix {
+		data = data[:4*maxBodyPrefix]
 	}
-	s := nhsnumber.Redact(strings.ToValidUTF8(string(data), "\uFFFD"))
+	s := redactBody(strings.ToValidUTF8(string(data), "\uFFFD"))
 	for len(s) > maxBodyPrefix || !utf8.ValidString(s) {
 		_, size := utf8.DecodeLastRuneInString(s)
 		s = s[:len(s)-size]
 	}
 	return s
 }
+
+// redactBody is for text the service sent: every number written like an
+// NHS number masked (valid or not: nhsnumber.Redact), and the client's own
+// key and token, which a server may echo, removed (internal/redact).
+func redactBody(s string) string { return redact.String(nhsnumber.Redact(s)) }

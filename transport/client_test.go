@@ -525,11 +525,17 @@ func (p *countingPayload) NewReader() io.Reader {
 }
 
 // What a service says about a patient must not carry a full NHS number into
-// gpdoc's logs, reports or ledger.
+// gpdoc's logs, reports or ledger, nor the client's own key or token when a
+// server echoes them.
 func TestServiceProblemsAreRedacted(t *testing.T) {
+	const key, token = "test-api-key-4f1c9e2b", "test-access-token-77d0"
 	for _, tc := range []struct {
 		name, contentType, body string
 	}{
+		{"body echoing the key and token", "text/html", "<html>bad request: ApiKey " + key + " AccessToken " + token +
+			" for 943 476 5919</html>"},
+		{"problem echoing the key", conneqt.ProblemContentType, `{"title":"Unauthorised","status":400,"detail":"key ` + key +
+			` not valid for 9434765919","invalidParameters":[{"name":"ApiKey","reason":"unknown","value":"` + key + `"}]}`},
 		{"problem", conneqt.ProblemContentType, `{"title":"Request Validation Error","status":400,"detail":"Unknown patient 943 476 5919",` +
 			`"invalidParameters":[{"name":"subject.id.value","reason":"no such patient as 9434765919","value":"9434765919"}]}`},
 		{"plain text", "text/plain", "patient 943-476-5919 is not registered"},
@@ -542,7 +548,9 @@ func TestServiceProblemsAreRedacted(t *testing.T) {
 				io.WriteString(w, tc.body)
 			}))
 			defer srv.Close()
-			c, err := transport.New(transport.Options{BaseURL: srv.URL, APIKey: "k"})
+			var logged bytes.Buffer
+			c, err := transport.New(transport.Options{BaseURL: srv.URL, APIKey: key, AccessToken: token,
+				Logger: slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -553,11 +561,11 @@ func TestServiceProblemsAreRedacted(t *testing.T) {
 			if !errors.As(err, &ae) {
 				t.Fatalf("err %v", err)
 			}
-			all := err.Error() + ae.BodyPrefix
+			all := err.Error() + ae.BodyPrefix + logged.String()
 			if ae.Problem != nil {
 				all += fmt.Sprintf("%+v", *ae.Problem)
 			}
-			for _, full := range []string{"9434765919", "943 476 5919", "943-476-5919", "476"} {
+			for _, full := range []string{"9434765919", "943 476 5919", "943-476-5919", "476", key, token} {
 				if strings.Contains(all, full) {
 					t.Errorf("%q appears in what gpdoc keeps: %s", full, all)
 				}

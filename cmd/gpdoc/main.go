@@ -12,9 +12,16 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
+
+	"github.com/gpdoc/gpdoc/internal/budget"
+	"github.com/gpdoc/gpdoc/internal/redact"
+	"github.com/gpdoc/gpdoc/stages/downsample"
 )
 
 // Exit codes, shared by every command.
@@ -71,7 +78,35 @@ an attachment may give a "path" instead of "content". See README.md.`,
 	for _, c := range commands {
 		root.AddCommand(c())
 	}
+	resources.register(root)
 	return root
+}
+
+// resourceFlags are the resource limits every command shares.
+type resourceFlags struct {
+	decodeBudget string
+	pdfTimeout   time.Duration
+}
+
+// resources holds the root command's resource flags once parsed.
+var resources resourceFlags
+
+func (l *resourceFlags) register(root *cobra.Command) {
+	fl := root.PersistentFlags()
+	fl.StringVar(&l.decodeBudget, "decode-budget", budget.Human(budget.DefaultSize),
+		"memory all decodes of images and PDF streams share at once, e.g. 1GiB; an attachment that needs more is a problem")
+	fl.DurationVar(&l.pdfTimeout, "pdf-timeout", downsample.DefaultPDFTimeout, "longest time shrinking one PDF may take")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		n, err := humanize.ParseBytes(strings.ReplaceAll(l.decodeBudget, " ", ""))
+		if err != nil || n == 0 || n > 1<<50 {
+			return usageError("--decode-budget must be a size such as 512MiB or 2GB, not %q", l.decodeBudget)
+		}
+		if l.pdfTimeout <= 0 {
+			return usageError("--pdf-timeout must be positive, not %v", l.pdfTimeout)
+		}
+		budget.SetProcessSize(int64(n))
+		return nil
+	}
 }
 
 func main() {
@@ -91,7 +126,7 @@ func run(args []string) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(os.Stderr, "gpdoc:", ee.err)
+			fmt.Fprintln(os.Stderr, "gpdoc:", redact.String(ee.err.Error()))
 		}
 		return ee.code
 	}
@@ -100,6 +135,6 @@ func run(args []string) int {
 		return exitInterrupted
 	}
 	// Errors from cobra itself (unknown command, bad flag) are usage errors.
-	fmt.Fprintln(os.Stderr, "gpdoc:", err)
+	fmt.Fprintln(os.Stderr, "gpdoc:", redact.String(err.Error()))
 	return exitUsage
 }

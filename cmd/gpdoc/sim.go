@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gpdoc/gpdoc/conneqt"
+	"github.com/gpdoc/gpdoc/internal/redact"
 	"github.com/gpdoc/gpdoc/transport/conneqttest"
 )
 
@@ -68,7 +69,7 @@ and --drop flags; decisions are deterministic for a --seed.`,
 			}
 			var logger *slog.Logger
 			if verbose {
-				logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+				logger = slog.New(redact.NewHandler(slog.NewTextHandler(cmd.ErrOrStderr(), nil)))
 			}
 			sim := conneqttest.New(conneqttest.Options{
 				APIKeys: apiKeys, AccessTokens: tokens, Topics: topics, Faults: faults,

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"strings"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gpdoc/gpdoc/internal/redact"
 	"github.com/gpdoc/gpdoc/ledger"
 	"github.com/gpdoc/gpdoc/ledger/sqlite"
 	"github.com/gpdoc/gpdoc/pipeline/manifest"
@@ -90,8 +93,24 @@ shape). The service asks clients to poll at most 4 times a day per message.`,
 	})
 }
 
+// printEntry prints what the ledger and the service say about a message,
+// redacted (internal/redact): the service's reason may name the patient.
 func printEntry(cmd *cobra.Command, e *ledger.Entry, st *transport.MessageStatus, asJSON bool) error {
-	out := cmd.OutOrStdout()
+	var buf bytes.Buffer
+	if err := writeEntry(&buf, e, st, asJSON); err != nil {
+		return err
+	}
+	out := buf.Bytes()
+	if asJSON {
+		out = redact.JSON(out)
+	} else {
+		out = []byte(redact.String(string(out)))
+	}
+	_, err := cmd.OutOrStdout().Write(out)
+	return err
+}
+
+func writeEntry(out io.Writer, e *ledger.Entry, st *transport.MessageStatus, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")

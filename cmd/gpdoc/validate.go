@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gpdoc/gpdoc/conneqt"
+	"github.com/gpdoc/gpdoc/internal/redact"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/pipeline/manifest"
 	"github.com/gpdoc/gpdoc/stages"
@@ -303,7 +304,7 @@ func (p *orderedPrinter) print(e validateEntry) {
 		if err != nil {
 			b, _ = json.Marshal(validateEntry{Line: e.Line, Error: "cannot encode the result: " + err.Error()})
 		}
-		p.w.Write(append(b, '\n'))
+		p.w.Write(append(redact.JSON(b), '\n'))
 		return
 	}
 	var b strings.Builder
@@ -338,7 +339,7 @@ func (p *orderedPrinter) print(e validateEntry) {
 	for _, c := range e.Changes {
 		fmt.Fprintf(&b, "  change   %s\n", describeChange(c))
 	}
-	io.WriteString(p.w, b.String())
+	io.WriteString(p.w, redact.String(b.String()))
 }
 
 func describeChange(c pipeline.Change) string {

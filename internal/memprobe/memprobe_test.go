@@ -26,3 +26,20 @@ func TestPeakSeesAnAllocationHeldForAWhile(t *testing.T) {
 		t.Errorf("peak of doing nothing: %d bytes", small)
 	}
 }
+
+func TestPeakRSSSeesAnAllocation(t *testing.T) {
+	if !memprobe.ResetPeakRSS() {
+		t.Skip("peak RSS cannot be reset here (not Linux?)")
+	}
+	before := memprobe.PeakRSS()
+	const size = 64 << 20
+	sink = make([]byte, size)
+	for i := range sink {
+		sink[i] = byte(i)
+	}
+	after := memprobe.PeakRSS()
+	sink = nil
+	if after < before+size/2 {
+		t.Errorf("peak RSS %d -> %d after touching %d bytes", before, after, size)
+	}
+}

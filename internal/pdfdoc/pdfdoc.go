@@ -13,6 +13,7 @@ package pdfdoc
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"regexp"
@@ -25,6 +26,7 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
+	"github.com/gpdoc/gpdoc/internal/budget"
 	"github.com/gpdoc/gpdoc/internal/pdfcpusetup"
 )
 
@@ -37,6 +39,9 @@ var (
 	ErrEncrypted = errors.New("PDF is encrypted")
 	// ErrImageTooLarge: an embedded image is over the pixel budget.
 	ErrImageTooLarge = errors.New("embedded image over the pixel budget")
+	// ErrStreamsTooLarge: the PDF's object streams decode to more than
+	// MaxDecodedBytes in all.
+	ErrStreamsTooLarge = errors.New("PDF streams decode to more than gpdoc reads")
 )
 
 // Setup makes pdfcpu use its built-in configuration instead of writing one
@@ -79,17 +84,48 @@ type Doc struct {
 	Encrypted bool
 }
 
-// Open checks the trailer bytes, reads data with pdfcpu and validates it in
-// relaxed mode, and checks embedded images against maxPixels. It returns an
-// error wrapping ErrCorrupt, ErrEncrypted or ErrImageTooLarge.
-func Open(data []byte, maxPixels int64) (doc *Doc, err error) {
+// Open is OpenContext with no deadline and the process's decode budget.
+func Open(data []byte, maxPixels int64) (*Doc, error) {
+	return OpenContext(context.Background(), data, maxPixels, nil)
+}
+
+// OpenContext checks the trailer bytes, reads data with pdfcpu and
+// validates it in relaxed mode, and checks embedded images against
+// maxPixels. Between reading and validating, which decodes the object
+// streams and keeps them (and never decodes page content), it measures
+// them ([MeasureObjectStreams]): over MaxDecodedBytes in all is
+// ErrStreamsTooLarge, and otherwise they and twice the file are reserved
+// from the decode budget b (nil: budget.Process()) while the PDF is
+// validated, waiting as long as ctx allows; more than the whole budget is
+// an error wrapping budget.ErrOverBudget. (The returned Doc still holds what was decoded;
+// the reservation covers the reading, when it is allocated.) It returns an
+// error wrapping ErrCorrupt, ErrEncrypted, ErrImageTooLarge,
+// ErrStreamsTooLarge or budget.ErrOverBudget, or ctx's error.
+func OpenContext(ctx context.Context, data []byte, maxPixels int64, b *budget.Budget) (doc *Doc, err error) {
 	if err := CheckTrailer(data); err != nil {
 		return nil, err
 	}
-	ctx, err := api.ReadContext(bytes.NewReader(data), Config(maxPixels))
+	pc, err := api.ReadContext(bytes.NewReader(data), Config(maxPixels))
 	if err != nil {
 		return nil, classify(err)
 	}
+	cost, err := MeasureObjectStreams(ctx, pc.XRefTable, MaxDecodedBytes)
+	if err != nil {
+		return nil, err
+	}
+	if cost.Streams > MaxDecodedBytes {
+		return nil, fmt.Errorf("%w: its object streams decode to more than %s (a decompression bomb?)", ErrStreamsTooLarge, budget.Human(MaxDecodedBytes))
+	}
+	release, err := budget.Or(b).Acquire(ctx, 2*int64(len(data))+cost.ObjectStreams, budget.Human(int64(len(data)))+" PDF")
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return validated(pc, data, maxPixels)
+}
+
+// validated finishes OpenContext on what pdfcpu read.
+func validated(ctx *model.Context, data []byte, maxPixels int64) (*Doc, error) {
 	if ctx.Encrypt == nil && directEncrypt.Match(data) {
 		return nil, fmt.Errorf("%w: its trailer has an /Encrypt dictionary gpdoc cannot read", ErrEncrypted)
 	}

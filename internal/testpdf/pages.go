@@ -16,7 +16,7 @@ func Pages(pages ...[]string) []byte {
 		}
 		contents[i] = c.Bytes()
 	}
-	return build(contents, "/Font << /F1 %d 0 R >>", func(font int) string {
+	return buildPages(contents, "/Font << /F1 %d 0 R >>", func(font int) string {
 		return "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
 	}, nil)
 }
@@ -36,12 +36,12 @@ func Scanned(scans ...Scan) []byte {
 	for i := range scans {
 		contents[i] = []byte("q 595 0 0 842 0 0 cm /Im0 Do Q\n")
 	}
-	return build(contents, "/XObject << /Im0 %d 0 R >>", nil, scans)
+	return buildPages(contents, "/XObject << /Im0 %d 0 R >>", nil, scans)
 }
 
-// build lays out catalog, pages, then per page: page, content stream and
+// buildPages lays out catalog, pages, then per page: page, content stream and
 // its resource (a shared font when font is set, else the page's image).
-func build(contents [][]byte, resource string, font func(int) string, scans []Scan) []byte {
+func buildPages(contents [][]byte, resource string, font func(int) string, scans []Scan) []byte {
 	n := len(contents)
 	var objects []string
 	objects = append(objects, "<< /Type /Catalog /Pages 2 0 R >>")

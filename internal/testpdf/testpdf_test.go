@@ -16,10 +16,11 @@ import (
 func TestPDFsAreValid(t *testing.T) {
 	pdfcpusetup.Do()
 	for name, pdf := range map[string][]byte{
-		"text":   testpdf.Text("Hello (world) \\ ok", "second line"),
-		"empty":  testpdf.Text(),
-		"200 KB": testpdf.OfSize(200_000),
-		"1 KB":   testpdf.OfSize(1000),
+		"text":           testpdf.Text("Hello (world) \\ ok", "second line"),
+		"empty":          testpdf.Text(),
+		"200 KB":         testpdf.OfSize(200_000),
+		"1 KB":           testpdf.OfSize(1000),
+		"shared content": testpdf.SharedContent(3, 1<<20, 5000),
 	} {
 		conf := model.NewDefaultConfiguration()
 		conf.ValidationMode = model.ValidationStrict

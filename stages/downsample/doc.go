@@ -52,9 +52,20 @@
 // put back in place in pdfcpu's cross-reference table. Pages, content
 // streams and text are never touched.
 //
+// A PDF fit is bounded: its non-image streams are measured first (inflated
+// into a counter) and a PDF over [Options.MaxPDFDecodeBytes] is refused;
+// pdfcpu's unused-resource removal, which parses every page's content, is
+// skipped when that content sums to more than 32 MiB over the pages; and
+// the fit runs within [Options.PDFTimeout]. pdfcpu takes no context, so
+// its steps run in a goroutine that is abandoned when ctx ends.
+//
 // # Memory
 //
-// A [Fitter] decodes at most [Options.MaxConcurrentDecodes] images at once.
+// A [Fitter] decodes at most [Options.MaxConcurrentDecodes] images at once,
+// and every decode first reserves the bytes of its decoded form from the
+// decode budget ([Options.DecodeBudget], by default the one the whole
+// process shares, internal/budget): more than the whole budget is an error
+// wrapping [ErrOverBudget], which the stage reports as a problem.
 // Peak heap for one 24 MP photo is measured by TestPeakMemory24MP and
 // reported by the benchmarks in ../../benchmarks.
 package downsample

@@ -7,14 +7,22 @@ import (
 	"github.com/gpdoc/gpdoc/pipeline"
 )
 
-// Sentinel errors, for errors.Is. ErrCannotFit and ErrTooManyPixels also
-// match pipeline.ErrTooLarge; ErrUndecodable matches pipeline.ErrUnsupported.
+// Sentinel errors, for errors.Is. ErrCannotFit, ErrTooManyPixels,
+// ErrOverBudget and ErrTimeout also match pipeline.ErrTooLarge;
+// ErrUndecodable matches pipeline.ErrUnsupported.
 var (
 	// ErrCannotFit: the content cannot be brought under the budget within
 	// the limits (long-edge floor, quality floor, PDF images only).
 	ErrCannotFit = fmt.Errorf("cannot fit under the size limit: %w", pipeline.ErrTooLarge)
 	// ErrTooManyPixels: the image header declares more pixels than allowed.
 	ErrTooManyPixels = fmt.Errorf("image has too many pixels: %w", pipeline.ErrTooLarge)
+	// ErrOverBudget: decoding the content needs more memory than the whole
+	// decode budget, or a PDF's streams decode to more than
+	// Options.MaxPDFDecodeBytes. The error also matches
+	// budget.ErrOverBudget.
+	ErrOverBudget = fmt.Errorf("over the decode budget: %w", pipeline.ErrTooLarge)
+	// ErrTimeout: fitting a PDF took longer than Options.PDFTimeout.
+	ErrTimeout = fmt.Errorf("took too long: %w", pipeline.ErrTooLarge)
 	// ErrUndecodable: the content is damaged or of a kind gpdoc cannot read.
 	ErrUndecodable = fmt.Errorf("cannot decode: %w", pipeline.ErrUnsupported)
 )

@@ -10,16 +10,20 @@ import (
 	"math"
 	"runtime"
 
+	"github.com/gpdoc/gpdoc/internal/budget"
 	"github.com/gpdoc/gpdoc/stages/downsample/internal/jpegcoef"
 	"github.com/gpdoc/gpdoc/stages/downsample/internal/jpegenc"
 	"golang.org/x/sync/semaphore"
 )
 
 // Fitter fits images and PDFs under a budget. It is safe for concurrent
-// use; at most Options.MaxConcurrentDecodes images are decoded at once.
+// use; at most Options.MaxConcurrentDecodes images are decoded at once,
+// and every decode first reserves its decoded bytes from the decode budget
+// (Options.DecodeBudget, shared by the whole process by default).
 type Fitter struct {
-	opts Options
-	sem  *semaphore.Weighted
+	opts   Options
+	sem    *semaphore.Weighted
+	budget *budget.Budget
 }
 
 // NewFitter returns a Fitter for opts (zero fields take their defaults).
@@ -28,7 +32,7 @@ func NewFitter(opts Options) (*Fitter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Fitter{opts: o, sem: semaphore.NewWeighted(int64(o.MaxConcurrentDecodes))}, nil
+	return &Fitter{opts: o, sem: semaphore.NewWeighted(int64(o.MaxConcurrentDecodes)), budget: budget.Or(o.DecodeBudget)}, nil
 }
 
 // Options returns the Fitter's options with defaults filled in.
@@ -61,10 +65,11 @@ func (f *Fitter) FitJPEG(ctx context.Context, data []byte, maxBytes int64) (out 
 	o := Orientation(data)
 	rep.Orientation = o
 	rep.OriginalWidth, rep.OriginalHeight = upright(cfg.Width, cfg.Height, o)
-	if err := f.acquire(ctx); err != nil {
+	release, err := f.acquireImage(ctx, data)
+	if err != nil {
 		return nil, rep, err
 	}
-	defer f.sem.Release(1)
+	defer release()
 	maxQ := f.opts.MaxQuality
 	if sq := SourceQuality(data); sq > 0 && sq < maxQ {
 		maxQ = max(sq, f.opts.MinQuality)
@@ -130,7 +135,41 @@ func (f *Fitter) checkConfig(data []byte, what string) (image.Config, error) {
 	return cfg, nil
 }
 
-func (f *Fitter) acquire(ctx context.Context) error { return f.sem.Acquire(ctx, 1) }
+// acquire takes one of the Fitter's decode slots and reserves n bytes of
+// the decode budget for decoding what; release gives both back. A
+// reservation larger than the whole budget is a *FitError wrapping
+// ErrOverBudget.
+func (f *Fitter) acquire(ctx context.Context, n int64, what string) (release func(), err error) {
+	if err := f.sem.Acquire(ctx, 1); err != nil {
+		return nil, err
+	}
+	rel, err := f.reserve(ctx, n, what)
+	if err != nil {
+		f.sem.Release(1)
+		return nil, err
+	}
+	return func() { rel(); f.sem.Release(1) }, nil
+}
+
+// acquireImage is acquire for an encoded image: the bytes of its decoded
+// form, read from its header.
+func (f *Fitter) acquireImage(ctx context.Context, data []byte) (release func(), err error) {
+	_, _, n, what, err := budget.ImageCost(data)
+	if err != nil {
+		return nil, undecodable("image", err)
+	}
+	return f.acquire(ctx, n, what)
+}
+
+// reserve reserves n bytes of the decode budget (without a decode slot).
+func (f *Fitter) reserve(ctx context.Context, n int64, what string) (release func(), err error) {
+	rel, err := f.budget.Acquire(ctx, n, what)
+	var oe *budget.OverError
+	if errors.As(err, &oe) {
+		return nil, &FitError{Reason: oe.Error(), Err: errors.Join(ErrOverBudget, err)}
+	}
+	return rel, err
+}
 
 func upright(w, h, o int) (int, int) {
 	if transposes(o) {

@@ -3,6 +3,9 @@ package downsample
 import (
 	"errors"
 	"fmt"
+	"time"
+
+	"github.com/gpdoc/gpdoc/internal/budget"
 
 	"github.com/gpdoc/gpdoc/conneqt"
 )
@@ -24,6 +27,14 @@ const (
 	DefaultMaxPixels = conneqt.DefaultMaxPixels
 	// DefaultMaxConcurrentDecodes bounds decoded images held at once.
 	DefaultMaxConcurrentDecodes = 2
+	// DefaultPDFTimeout bounds one PDF fit: a 5 to 10 MB PDF of scanned
+	// pages fits in a few seconds; one that takes a minute is hostile or
+	// hopeless.
+	DefaultPDFTimeout = time.Minute
+	// DefaultMaxPDFDecodeBytes refuses a PDF whose streams (other than
+	// images, each of which reserves its own bytes) decode to more than
+	// this: the limit pdfcpu is given for one stream in validation.
+	DefaultMaxPDFDecodeBytes = 256 << 20
 )
 
 // Options configure a Fitter and the stage. The zero value means every
@@ -46,10 +57,22 @@ type Options struct {
 	// MaxConcurrentDecodes bounds how many images a Fitter decodes at once
 	// (0: DefaultMaxConcurrentDecodes).
 	MaxConcurrentDecodes int
+	// DecodeBudget is the budget of decoded bytes every decode reserves
+	// from before decoding (nil: budget.Process(), shared by the whole
+	// process). An image or PDF that needs more than all of it is a
+	// problem (ErrOverBudget); one that needs more than is free waits.
+	DecodeBudget *budget.Budget
+	// PDFTimeout bounds one PDF fit (0: DefaultPDFTimeout); past it the
+	// fit fails with ErrTimeout.
+	PDFTimeout time.Duration
+	// MaxPDFDecodeBytes refuses PDFs whose non-image streams decode to
+	// more (0: DefaultMaxPDFDecodeBytes).
+	MaxPDFDecodeBytes int64
 }
 
 func (o Options) withDefaults() (Options, error) {
-	if o.MaxBytes < 0 || o.MinLongEdge < 0 || o.MinQuality < 0 || o.MaxQuality < 0 || o.MaxPixels < 0 || o.MaxConcurrentDecodes < 0 {
+	if o.MaxBytes < 0 || o.MinLongEdge < 0 || o.MinQuality < 0 || o.MaxQuality < 0 || o.MaxPixels < 0 || o.MaxConcurrentDecodes < 0 ||
+		o.PDFTimeout < 0 || o.MaxPDFDecodeBytes < 0 {
 		return o, errors.New("downsample: options must not be negative")
 	}
 	if o.MaxBytes == 0 {
@@ -69,6 +92,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MaxConcurrentDecodes == 0 {
 		o.MaxConcurrentDecodes = DefaultMaxConcurrentDecodes
+	}
+	if o.PDFTimeout == 0 {
+		o.PDFTimeout = DefaultPDFTimeout
+	}
+	if o.MaxPDFDecodeBytes == 0 {
+		o.MaxPDFDecodeBytes = DefaultMaxPDFDecodeBytes
 	}
 	if o.MinQuality > 100 || o.MaxQuality > 100 || o.MinQuality > o.MaxQuality {
 		return o, fmt.Errorf("downsample: need 1 <= MinQuality (%d) <= MaxQuality (%d) <= 100", o.MinQuality, o.MaxQuality)

@@ -8,14 +8,17 @@ import (
 	"image"
 	"image/jpeg"
 	"sort"
+	"sync"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/pdfcpu/pdfcpu/pkg/filter"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
+	"github.com/gpdoc/gpdoc/internal/budget"
 	"github.com/gpdoc/gpdoc/internal/pdfcpusetup"
 	"github.com/gpdoc/gpdoc/internal/pdfdoc"
+	"github.com/gpdoc/gpdoc/pipeline"
 )
 
 // initPDFCPU stops pdfcpu from creating a configuration directory in $HOME
@@ -31,6 +34,12 @@ func pdfConf() *model.Configuration {
 
 // minPDFImageBytes: image streams smaller than this are left alone.
 const minPDFImageBytes = 32 << 10
+
+// maxConsolidateBytes bounds the page content pdfcpu's optimiser may parse
+// to drop unused resources (it parses every page's content streams, a
+// stream shared by many pages once for each): about half a second of work.
+// Over it, resources are left as they are.
+const maxConsolidateBytes = 32 << 20
 
 // FitPDF fits a PDF under opts.MaxBytes with a one-off Fitter. See
 // [Fitter.FitPDF].
@@ -49,33 +58,101 @@ func FitPDF(ctx context.Context, data []byte, opts Options) ([]byte, Report, err
 // to its current size, and replaced in place. Pages, content streams,
 // fonts and text are never changed. If the result is still over, the
 // error wraps ErrCannotFit and names the size reached.
+//
+// Resources are bounded: the streams are measured first, by inflating them
+// into a counter (nothing is kept), and a PDF whose streams decode to more
+// than Options.MaxPDFDecodeBytes is refused (ErrOverBudget); the memory
+// the fit will hold is reserved from the decode budget before pdfcpu
+// validates and optimises the file; pdfcpu's unused-resource removal, which parses every page's
+// content, is skipped when that content is over 32 MiB; and the whole fit
+// runs within Options.PDFTimeout (ErrTimeout). ctx is checked between
+// streams and images, and pdfcpu's own steps, which take no context, run
+// in a goroutine that is abandoned when ctx ends, so that a cancelled fit
+// returns at once.
 func (f *Fitter) FitPDF(ctx context.Context, data []byte, maxBytes int64) (out []byte, rep Report, err error) {
 	rep = Report{InputMIME: "application/pdf", OutputMIME: "application/pdf", OriginalBytes: int64(len(data)), FinalBytes: int64(len(data))}
 	if int64(len(data)) <= maxBytes {
 		return data, rep, nil
 	}
-	// pdfdoc.Write, not pdfcpu's writer alone: the same PDF must give the
-	// same bytes on every run (no clock-stamped dates or id, no map order).
-	oc, err := api.ReadValidateAndOptimize(bytes.NewReader(data), pdfConf())
-	if err != nil {
-		return nil, rep, undecodable("PDF", err)
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, f.opts.PDFTimeout)
+	defer cancel()
+	out, err = f.fitPDF(ctx, data, maxBytes, &rep)
+	if err != nil && parent.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		return nil, rep, &FitError{Reason: fmt.Sprintf("fitting the PDF took longer than gpdoc allows (%v); it is too complex to shrink", f.opts.PDFTimeout),
+			Err: errors.Join(ErrTimeout, err)}
 	}
-	opt, err := pdfdoc.Write(oc)
+	return out, rep, err
+}
+
+func (f *Fitter) fitPDF(ctx context.Context, data []byte, maxBytes int64, rep *Report) ([]byte, error) {
+	// pdfcpu steps abandoned when ctx ends still hold their memory: the
+	// reservation is given back only when the last of them has finished.
+	var wg sync.WaitGroup
+	held := func() {}
+	defer func() {
+		release := held
+		go func() { wg.Wait(); release() }()
+	}()
+	conf := pdfConf()
+	pc, err := pdfcpuStep(ctx, &wg, func() (*model.Context, error) { return api.ReadContext(bytes.NewReader(data), conf) })
 	if err != nil {
-		return nil, rep, undecodable("PDF", err)
+		return nil, pdfErr(err)
+	}
+	cost, err := pdfdoc.Measure(ctx, pc.XRefTable, f.opts.MaxPDFDecodeBytes)
+	if err != nil {
+		return nil, err
+	}
+	if cost.Streams > f.opts.MaxPDFDecodeBytes {
+		return nil, &FitError{Reason: fmt.Sprintf("the PDF's streams decode to more than gpdoc decodes in one PDF (%s)",
+			budget.Human(f.opts.MaxPDFDecodeBytes)),
+			Err: errors.Join(ErrOverBudget, budget.ErrOverBudget)}
+	}
+	consolidate := cost.PageContent <= maxConsolidateBytes
+	conf.OptimizeResourceDicts = consolidate
+	if !consolidate {
+		rep.step(fmt.Sprintf("page content decodes to %s across its pages: unused resources not removed", budget.Human(cost.PageContent)))
+	}
+	// What the fit holds: the input, the optimised copy and a written one
+	// with pdfcpu's tables (about four times the file), and, when
+	// resources are consolidated, the largest page's parsed content
+	// (pdfcpu's tokens take about five times its bytes). Streams are not
+	// decoded otherwise; each image recompressed reserves its own pixels.
+	need := 4 * int64(len(data))
+	if consolidate {
+		need += 5 * cost.LargestPage
+	}
+	if held, err = f.reserve(ctx, need, fmt.Sprintf("%s PDF", budget.Human(int64(len(data))))); err != nil {
+		held = func() {}
+		return nil, err
+	}
+
+	opt, err := pdfcpuStep(ctx, &wg, func() ([]byte, error) {
+		if err := api.ValidateContext(pc); err != nil {
+			return nil, err
+		}
+		if err := api.OptimizeContext(pc); err != nil {
+			return nil, err
+		}
+		// pdfdoc.Write, not pdfcpu's writer alone: the same PDF must give
+		// the same bytes on every run (no clock-stamped dates or id, no map
+		// order).
+		return pdfdoc.Write(pc)
+	})
+	if err != nil {
+		return nil, pdfErr(err)
 	}
 	rep.step(fmt.Sprintf("optimised with pdfcpu: %d bytes", len(opt)))
 	reached := min(int64(len(opt)), int64(len(data)))
 	if int64(len(opt)) <= maxBytes {
 		rep.FinalBytes = int64(len(opt))
-		return opt, rep, nil
+		return opt, nil
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, rep, err
+	reread := func() (*model.Context, error) {
+		return pdfcpuStep(ctx, &wg, func() (*model.Context, error) { return api.ReadValidateAndOptimize(bytes.NewReader(opt), conf) })
 	}
-	pc, err := api.ReadValidateAndOptimize(bytes.NewReader(opt), pdfConf())
-	if err != nil {
-		return nil, rep, undecodable("PDF", err)
+	if pc, err = reread(); err != nil {
+		return nil, pdfErr(err)
 	}
 	cands := pdfImages(pc.XRefTable)
 	var imgBytes int64
@@ -85,47 +162,92 @@ func (f *Fitter) FitPDF(ctx context.Context, data []byte, maxBytes int64) (out [
 	others := int64(len(opt)) - imgBytes
 	avail := float64(maxBytes)*0.97 - float64(others) - 256*float64(len(cands))
 	if len(cands) == 0 || avail <= 0 {
-		return nil, rep, cannotFit(maxBytes, reached,
+		return nil, cannotFit(maxBytes, reached,
 			"the PDF is still %d bytes after optimisation, over the limit of %d bytes, and its recompressible images hold only %d bytes of it", reached, maxBytes, imgBytes)
 	}
 	for round := range 3 {
 		replaced := 0
 		for _, c := range cands {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 			share := int64(avail * float64(len(c.sd.Raw)) / float64(imgBytes))
-			ok, err := f.recompressPDFImage(ctx, pc.XRefTable, c, share, &rep)
+			ok, err := f.recompressPDFImage(ctx, pc.XRefTable, c, share, rep)
 			if err != nil {
-				return nil, rep, err
+				return nil, err
 			}
 			if ok {
 				replaced++
 			}
 		}
 		rep.ImagesRecompressed = replaced
-		written, err := pdfdoc.Write(pc)
+		written, err := pdfcpuStep(ctx, &wg, func() ([]byte, error) { return pdfdoc.Write(pc) })
 		if err != nil {
-			return nil, rep, fmt.Errorf("write PDF: %w", err)
+			return nil, err
 		}
 		n := int64(len(written))
 		rep.step(fmt.Sprintf("round %d: recompressed %d of %d images: %d bytes", round+1, replaced, len(cands), n))
 		reached = min(reached, n)
 		if n <= maxBytes {
 			rep.FinalBytes = n
-			return written, rep, nil
+			return written, nil
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, rep, err
+			return nil, err
 		}
 		// Shrink the images' share by the overshoot and try again from the
 		// original images. The written context must be read afresh.
 		avail *= float64(maxBytes) / float64(n) * 0.95
-		if pc, err = api.ReadValidateAndOptimize(bytes.NewReader(opt), pdfConf()); err != nil {
-			return nil, rep, undecodable("PDF", err)
+		if pc, err = reread(); err != nil {
+			return nil, pdfErr(err)
 		}
 		cands = pdfImages(pc.XRefTable)
 	}
-	return nil, rep, cannotFit(maxBytes, reached,
+	return nil, cannotFit(maxBytes, reached,
 		"the PDF cannot fit under %d bytes without dropping content: after optimisation and recompressing its images (long edge at least %d px, quality at least %d) it is still %d bytes",
 		maxBytes, f.opts.MinLongEdge, f.opts.MinQuality, reached)
+}
+
+// pdfErr is undecodable for pdfcpu's errors, and passes ctx's through.
+func pdfErr(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return undecodable("PDF", err)
+}
+
+// pdfcpuStep runs one pdfcpu call, which takes no context, in its own
+// goroutine and returns its result, or ctx's error as soon as ctx ends;
+// the abandoned call finishes in the background (wg says when) and its
+// result is dropped. A panic in fn is raised again here.
+func pdfcpuStep[T any](ctx context.Context, wg *sync.WaitGroup, fn func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	ch := make(chan result, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var r result
+		// A panic here is recovered where it happened, so that it is
+		// classified by its own stack (a panic inside pdfcpu is a problem
+		// with the file, any other a bug), and handed to the caller as a
+		// *pipeline.PanicError.
+		r.err = pipeline.Recover(nil, func() error {
+			var err error
+			r.v, err = fn()
+			return err
+		})
+		ch <- r
+	}()
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
 }
 
 type pdfImage struct {
@@ -215,10 +337,17 @@ func (f *Fitter) recompressPDFImage(ctx context.Context, xt *model.XRefTable, c 
 	if w == nil || h == nil || *w <= 0 || *h <= 0 || int64(*w)*int64(*h) > f.opts.MaxPixels {
 		return false, nil
 	}
-	if err := f.acquire(ctx); err != nil {
+	// The decoded samples, and for RGB the RGBA copy the encoder takes.
+	px := int64(*w) * int64(*h)
+	need := px * int64(c.comps)
+	if c.comps == 3 {
+		need += 4 * px
+	}
+	release, err := f.acquire(ctx, need, fmt.Sprintf("%d×%d-pixel image (object %d) in the PDF", *w, *h, c.objNr))
+	if err != nil {
 		return false, err
 	}
-	defer f.sem.Release(1)
+	defer release()
 	img, err := decodePDFImage(c, *w, *h)
 	if err != nil {
 		return false, nil // leave an image gpdoc cannot read as it is

@@ -51,10 +51,11 @@ func (f *Fitter) FitPNG(ctx context.Context, data []byte, maxBytes int64, mode P
 	}
 	rep.OriginalWidth, rep.OriginalHeight = cfg.Width, cfg.Height
 	rep.FinalWidth, rep.FinalHeight = cfg.Width, cfg.Height
-	if err := f.acquire(ctx); err != nil {
+	release, err := f.acquireImage(ctx, data)
+	if err != nil {
 		return nil, rep, err
 	}
-	defer f.sem.Release(1)
+	defer release()
 	img, err := png.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, rep, undecodable("PNG image", err)

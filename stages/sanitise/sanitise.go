@@ -11,6 +11,11 @@
 //   - JPEGs lose EXIF, XMP, IPTC, comments and trailing data without a
 //     re-encode; an EXIF orientation other than 1 is kept as a minimal EXIF
 //     segment holding only that tag (see package jpegseg).
+//   - PNGs lose their metadata the same way, by chunk rewriting without a
+//     re-encode: text (tEXt, zTXt, iTXt), EXIF, tIME, suggested palettes
+//     and unknown ancillary chunks, and data after IEND; what rendering
+//     needs (gamma, chromaticities, sRGB, ICC profile, palette,
+//     transparency, background, pixel size) stays (see internal/pngmeta).
 //   - PDFs lose JavaScript, launch, submit and remote go-to actions, the
 //     document's additional actions, embedded files and XFA; the rewritten
 //     file is read back and checked before it replaces the original.
@@ -30,6 +35,7 @@ import (
 	"github.com/gpdoc/gpdoc/conneqt/nhsnumber"
 	"github.com/gpdoc/gpdoc/conneqt/winname"
 	"github.com/gpdoc/gpdoc/internal/pdfdoc"
+	"github.com/gpdoc/gpdoc/internal/pngmeta"
 	"github.com/gpdoc/gpdoc/internal/textnorm"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages/jpegseg"
@@ -153,8 +159,10 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 		return s.text(doc, a, content)
 	case kind == conneqt.MIMEJPEG:
 		return s.jpeg(doc, a, content)
+	case kind == conneqt.MIMEPNG:
+		return s.png(doc, a, content)
 	case kind == conneqt.MIMEPDF:
-		return s.pdf(doc, a, content)
+		return s.pdf(ctx, doc, a, content)
 	}
 	return nil
 }
@@ -212,8 +220,26 @@ func (s *Stage) jpeg(doc *pipeline.Document, a *conneqt.Attachment, content stri
 	return nil
 }
 
-func (s *Stage) pdf(doc *pipeline.Document, a *conneqt.Attachment, content string) error {
-	d, err := pdfdoc.Open(a.Data, s.opts.MaxPixels)
+func (s *Stage) png(doc *pipeline.Document, a *conneqt.Attachment, content string) error {
+	res, err := pngmeta.Strip(a.Data)
+	if err != nil {
+		return problem(content, "cannot remove the PNG's metadata: "+err.Error())
+	}
+	if len(res.Removed) == 0 {
+		return nil
+	}
+	doc.AddChange(pipeline.Change{Name: content, Stage: Name, Action: "removed metadata",
+		Detail: "removed " + strings.Join(res.Removed, ", ") + " (the pixels are unchanged)",
+		Data:   map[string]any{"bytesBefore": len(a.Data), "bytesAfter": len(res.Data), "removed": res.Removed}})
+	a.Data = res.Data
+	return nil
+}
+
+func (s *Stage) pdf(ctx context.Context, doc *pipeline.Document, a *conneqt.Attachment, content string) error {
+	d, err := pdfdoc.OpenContext(ctx, a.Data, s.opts.MaxPixels, nil)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
 	if err != nil {
 		return problem(content, "is not a PDF gpdoc can sanitise: "+err.Error())
 	}
@@ -228,7 +254,7 @@ func (s *Stage) pdf(doc *pipeline.Document, a *conneqt.Attachment, content strin
 	if err != nil {
 		return problem(content, "has active content that could not be removed: "+err.Error())
 	}
-	check, err := pdfdoc.Open(out, s.opts.MaxPixels)
+	check, err := pdfdoc.OpenContext(ctx, out, s.opts.MaxPixels, nil)
 	if err != nil {
 		return problem(content, "has active content, and the PDF written without it does not read back: "+err.Error())
 	}

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"hash/crc32"
 	"image"
 	"image/jpeg"
+	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -190,6 +193,22 @@ func TestContent(t *testing.T) {
 				}
 			}},
 		{name: "clean JPEG", att: &conneqt.Attachment{FileName: "p.jpg", MIMEType: conneqt.MIMEJPEG, Data: jpg}},
+		{name: "PNG with text, EXIF and time", att: &conneqt.Attachment{FileName: "p.png", MIMEType: conneqt.MIMEPNG, Data: pngWithMetadata(t)},
+			action: "removed metadata", detail: "removed tEXt, eXIf, tIME (the pixels are unchanged)",
+			check: func(t *testing.T, out []byte) {
+				if bytes.Contains(out, []byte("943 476")) || bytes.Contains(out, []byte("GPS")) {
+					t.Error("metadata left")
+				}
+				if !bytes.Contains(out, []byte("gAMA")) {
+					t.Error("gAMA removed")
+				}
+				a, _ := png.Decode(bytes.NewReader(pngWithMetadata(t)))
+				b, err := png.Decode(bytes.NewReader(out))
+				if err != nil || !bytes.Equal(a.(*image.NRGBA).Pix, b.(*image.NRGBA).Pix) {
+					t.Errorf("pixels changed (%v)", err)
+				}
+			}},
+		{name: "clean PNG", att: &conneqt.Attachment{FileName: "p.png", MIMEType: conneqt.MIMEPNG, Data: pngWithMetadata(t, "gAMA")}},
 		{name: "PDF with JavaScript", att: &conneqt.Attachment{FileName: "l.pdf", MIMEType: conneqt.MIMEPDF, Data: jsPDF(t)},
 			action: "removed active content", detail: "JavaScript action (document OpenAction)",
 			check: func(t *testing.T, out []byte) {
@@ -278,4 +297,35 @@ func TestNew(t *testing.T) {
 	if err != nil || s.Name() != "sanitise" || !s.CollectsProblems() {
 		t.Fatalf("%v %v", s, err)
 	}
+}
+
+// pngWithMetadata is a small PNG with a gAMA chunk (kept), and tEXt, eXIf
+// and tIME chunks (removed) unless only is given: the chunk types to
+// include.
+func pngWithMetadata(t testing.TB, only ...string) []byte {
+	t.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, 6, 4))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 41)
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	chunk := func(typ, body string) []byte {
+		var c bytes.Buffer
+		binary.Write(&c, binary.BigEndian, uint32(len(body)))
+		c.WriteString(typ + body)
+		binary.Write(&c, binary.BigEndian, crc32.ChecksumIEEE([]byte(typ+body)))
+		return c.Bytes()
+	}
+	var extra []byte
+	for _, c := range [][2]string{{"gAMA", "\x00\x00\xb1\x8f"}, {"tEXt", "Comment\x00NHS 943 476 5919"}, {"eXIf", "MM\x00*GPS"}, {"tIME", "\x07\xea\x0b\x15\x0a\x00\x00"}} {
+		if len(only) == 0 || slices.Contains(only, c[0]) {
+			extra = append(extra, chunk(c[0], c[1])...)
+		}
+	}
+	data := b.Bytes()
+	at := 8 + 12 + 13 // after IHDR
+	return append(append(bytes.Clone(data[:at]), extra...), data[at:]...)
 }

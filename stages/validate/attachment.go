@@ -2,6 +2,7 @@ package validate
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/gabriel-vasile/mimetype"
 
 	"github.com/gpdoc/gpdoc/conneqt"
+	"github.com/gpdoc/gpdoc/internal/budget"
 	"github.com/gpdoc/gpdoc/internal/pdfdoc"
 	"github.com/gpdoc/gpdoc/internal/textnorm"
 	"github.com/gpdoc/gpdoc/pipeline"
@@ -182,8 +184,15 @@ func checkText(data []byte, opts Options, content string, r *report) []byte {
 }
 
 func checkPDF(data []byte, opts Options, content string, r *report) {
-	doc, err := pdfdoc.Open(data, opts.maxPixels())
+	ctx := r.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	doc, err := pdfdoc.OpenContext(ctx, data, opts.maxPixels(), nil)
 	switch {
+	case errors.Is(err, pdfdoc.ErrStreamsTooLarge) || errors.Is(err, budget.ErrOverBudget):
+		r.problem(content, fmt.Sprintf("%v: %v", pipeline.ErrTooLarge, err), "")
+		return
 	case errors.Is(err, pdfdoc.ErrEncrypted):
 		r.problem(content, err.Error()+": send a copy without a password", "")
 		return

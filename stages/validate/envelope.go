@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"regexp"
@@ -18,6 +19,8 @@ import (
 // report collects problems and warnings.
 type report struct {
 	problems, warnings []conneqt.Problem
+	// ctx bounds waits for the decode budget (nil: none).
+	ctx context.Context
 }
 
 func (r *report) problem(name, reason, value string) {

@@ -13,9 +13,8 @@ import (
 	"image/png"
 	"io"
 
-	"golang.org/x/sync/semaphore"
-
 	"github.com/gpdoc/gpdoc/conneqt"
+	"github.com/gpdoc/gpdoc/internal/budget"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages/jpegseg"
 )
@@ -73,8 +72,16 @@ func checkImage(data []byte, kind string, opts Options, content string, r *repor
 	if !fullDecode {
 		return
 	}
-	img, err := decodeWithin(data, px)
-	if err != nil {
+	img, err := decodeWithin(r.ctx, data)
+	var oe *budget.OverError
+	switch {
+	case errors.As(err, &oe):
+		r.problem(content, fmt.Sprintf("%v: %v", pipeline.ErrTooLarge, oe), "")
+		return
+	case err != nil && r.ctx != nil && r.ctx.Err() != nil:
+		r.problem(content, fmt.Sprintf("was not decoded: %v", err), "")
+		return
+	case err != nil:
 		r.problem(content, decodeReason("does not decode", err), "")
 		return
 	}
@@ -164,20 +171,25 @@ func checkPNGChunks(data []byte) (int, error) {
 	return 0, errors.New("no IEND chunk (truncated?)")
 }
 
-// decodeBudget bounds the pixels of images being fully decoded at once, by
-// every validation in the process: decoding is CPU-bound, and a backfill
-// validating many large photos concurrently must not hold one decoded copy
-// of each (a 100 MP RGBA PNG decodes to 400 MB). One image of the largest
-// allowed size, or several smaller ones, decode at a time.
-var decodeBudget = semaphore.NewWeighted(conneqt.DefaultMaxPixels)
-
-// decodeWithin fully decodes an image of px pixels once the budget has room.
-func decodeWithin(data []byte, px int64) (image.Image, error) {
-	w := min(px, conneqt.DefaultMaxPixels)
-	if err := decodeBudget.Acquire(context.Background(), w); err != nil {
+// decodeWithin fully decodes an image once the process-wide decode budget
+// (internal/budget) has room for its decoded form: a backfill validating
+// many large images concurrently must not hold one decoded copy of each
+// (a 16-bit RGBA PNG of 10000×9999 pixels decodes to 800 MB). An image
+// whose decoded form is larger than the whole budget is refused with an
+// *budget.OverError; ctx (nil: none) bounds the wait.
+func decodeWithin(ctx context.Context, data []byte) (image.Image, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	_, _, n, what, err := budget.ImageCost(data)
+	if err != nil {
 		return nil, err
 	}
-	defer decodeBudget.Release(w)
+	release, err := budget.Process().Acquire(ctx, n, what)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	img, _, err := image.Decode(bytes.NewReader(data))
 	return img, err
 }

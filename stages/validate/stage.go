@@ -71,7 +71,7 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 		// attachment failed so that later stages leave it alone.
 		return &conneqt.ValidationError{}
 	}
-	var r report
+	r := report{ctx: ctx}
 	att.DetectedMIME = checkAttachment(doc.Route, i, att, s.opts, &r)
 	doc.AddWarning(r.warnings...)
 	return conneqt.NewValidationError(r.problems)
