@@ -3,7 +3,7 @@ package downsample
 import (
 	"encoding/binary"
 
-	"github.com/gpdoc/gpdoc/stages/jpegseg"
+	"github.com/gpdoc/gpdoc/internal/jpeg/segment"
 )
 
 // Orientation returns the EXIF orientation (1..8) of a JPEG, or 1 when the
@@ -36,7 +36,7 @@ func Orientation(jpeg []byte) int {
 		}
 		seg := jpeg[p+4 : p+2+n]
 		if marker == 0xE1 {
-			if o := jpegseg.ExifOrientation(seg); o != 0 {
+			if o := segment.ExifOrientation(seg); o != 0 {
 				return o
 			}
 		}

@@ -11,7 +11,7 @@ import (
 	"runtime"
 	"runtime/debug"
 
-	"github.com/gpdoc/gpdoc/stages/downsample/internal/jpegcoef"
+	"github.com/gpdoc/gpdoc/internal/jpeg/coef"
 	"github.com/gpdoc/gpdoc/stages/downsample/internal/jpegenc"
 	"golang.org/x/sync/semaphore"
 )
@@ -72,13 +72,13 @@ func (f *Fitter) FitJPEG(ctx context.Context, data []byte, maxBytes int64) (out 
 		maxQ = max(sq, f.opts.MinQuality)
 	}
 	minQ := min(f.opts.MinQuality, maxQ)
-	coef, err := jpegcoef.Decode(data)
+	ci, err := coef.Decode(data)
 	if err != nil {
 		return nil, rep, undecodable("JPEG image", err)
 	}
 	rep.step("read the DCT coefficients")
 	// First, transcode: re-quantise the coefficients (no pixels).
-	if t, err := newTranscoder(coef, o); err != nil {
+	if t, err := newTranscoder(ci, o); err != nil {
 		rep.step(err.Error())
 	} else {
 		if o > 1 {
@@ -101,8 +101,8 @@ func (f *Fitter) FitJPEG(ctx context.Context, data []byte, maxBytes int64) (out 
 	}
 	// Then pixels: the same decoder's pixels, or image/jpeg's for RGB and
 	// CMYK images.
-	img, err := coef.Pixels()
-	if errors.Is(err, jpegcoef.ErrNotYCbCr) {
+	img, err := ci.Pixels()
+	if errors.Is(err, coef.ErrNotYCbCr) {
 		img, err = jpeg.Decode(bytes.NewReader(data))
 	}
 	if err != nil {

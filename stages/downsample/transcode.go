@@ -7,8 +7,8 @@ import (
 	"math"
 	"math/bits"
 
-	"github.com/gpdoc/gpdoc/stages/downsample/internal/jpegcoef"
-	"github.com/gpdoc/gpdoc/stages/downsample/internal/jpegdct"
+	"github.com/gpdoc/gpdoc/internal/jpeg/coef"
+	"github.com/gpdoc/gpdoc/internal/jpeg/dct"
 	"github.com/gpdoc/gpdoc/stages/downsample/internal/jpegenc"
 )
 
@@ -39,12 +39,12 @@ type transcoder struct {
 
 // tcComp is one output component.
 type tcComp struct {
-	src      *jpegcoef.Component
+	src      *coef.Component
 	h, v     int    // output sampling factors
 	dcT, acT uint32 // Huffman tables (huffopt's numbering: DC0, AC0, DC1, AC1)
 	chroma   bool
 	// blockAt returns the source block for output block (bx, by).
-	blockAt func(bx, by int) *jpegcoef.Block
+	blockAt func(bx, by int) *coef.Block
 }
 
 // errNoTranscode says the image must go through pixels instead.
@@ -54,7 +54,7 @@ var errNoTranscode = errors.New("not transcoded in the DCT domain")
 // transcoding, or returns an error wrapping errNoTranscode: RGB or
 // four-component images, and oriented images whose size is not a whole
 // number of MCUs (their edge blocks cannot move without re-encoding).
-func newTranscoder(src *jpegcoef.Image, o int) (*transcoder, error) {
+func newTranscoder(src *coef.Image, o int) (*transcoder, error) {
 	n := len(src.Components)
 	if src.Width <= 0 || src.Height <= 0 {
 		return nil, fmt.Errorf("%w: the image is %dx%d", errNoTranscode, src.Width, src.Height)
@@ -89,7 +89,7 @@ func newTranscoder(src *jpegcoef.Image, o int) (*transcoder, error) {
 	sx0, sy0 := srcIndex(o, 0, 0, 8, 8)
 	mirrorX, mirrorY := sx0 == 7, sy0 == 7
 	for k := range 64 {
-		nat := jpegdct.Unzig[k]
+		nat := dct.Unzig[k]
 		u, v := nat%8, nat/8 // horizontal and vertical frequency
 		su, sv := u, v
 		if tr {
@@ -120,7 +120,7 @@ func newTranscoder(src *jpegcoef.Image, o int) (*transcoder, error) {
 			c.dcT, c.acT = 0, 1
 		}
 		if o == 1 {
-			c.blockAt = func(bx, by int) *jpegcoef.Block { return sc.Block(bx, by) }
+			c.blockAt = func(bx, by int) *coef.Block { return sc.Block(bx, by) }
 		} else {
 			// Aligned: the output grid is exactly the image, as is the
 			// source's (the source grid is the transpose when tr).
@@ -131,7 +131,7 @@ func newTranscoder(src *jpegcoef.Image, o int) (*transcoder, error) {
 			if sbw > sc.BlocksWide || sbh > sc.BlocksHigh {
 				return nil, fmt.Errorf("%w: component %d grid %dx%d, stored %dx%d", errNoTranscode, i, sbw, sbh, sc.BlocksWide, sc.BlocksHigh)
 			}
-			c.blockAt = func(bx, by int) *jpegcoef.Block {
+			c.blockAt = func(bx, by int) *coef.Block {
 				sx, sy := srcIndex(o, bx, by, sbw, sbh)
 				return sc.Block(sx, sy)
 			}
@@ -201,7 +201,7 @@ var errCoefficientRange = fmt.Errorf("%w: coefficient out of the baseline range"
 // appendBlock appends the symbols of one re-quantised block (in
 // huffopt's form: table<<28 | symbol<<20 | extraBits<<16 | extraValue)
 // and updates the component's DC prediction.
-func (t *transcoder) appendBlock(syms []uint32, b *jpegcoef.Block, ratio, bias *[64]uint64, pred *int32, dcT, acT uint32) ([]uint32, error) {
+func (t *transcoder) appendBlock(syms []uint32, b *coef.Block, ratio, bias *[64]uint64, pred *int32, dcT, acT uint32) ([]uint32, error) {
 	var c [64]int32
 	var nonzero uint64 // bit k set when c[k] != 0
 	// Branch-free: coefficients are zero or not at random, and a
@@ -427,9 +427,9 @@ func (t *transcoder) appendHeader(out []byte, tt *tcTables, dht []byte, restart 
 }
 
 // zigzag maps a natural index (row*8 + column) to its zig-zag index, the
-// inverse of jpegdct.Unzig.
+// inverse of dct.Unzig.
 var zigzag = func() (z [64]uint8) {
-	for i, n := range jpegdct.Unzig {
+	for i, n := range dct.Unzig {
 		z[n] = uint8(i)
 	}
 	return z

@@ -15,14 +15,14 @@ import (
 	"testing"
 
 	"github.com/gpdoc/gpdoc/internal/testimage"
-	"github.com/gpdoc/gpdoc/stages/downsample/internal/jpegcoef"
+	"github.com/gpdoc/gpdoc/internal/jpeg/coef"
 )
 
 // transcodeAt transcodes data (turned upright for orientation o) at
 // quality q.
 func transcodeAt(t testing.TB, data []byte, o int, q float64) ([]byte, error) {
 	t.Helper()
-	m, err := jpegcoef.Decode(data)
+	m, err := coef.Decode(data)
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +236,7 @@ func TestTranscodeRefuses(t *testing.T) {
 func TestTranscodeRequantises(t *testing.T) {
 	data := generatedJPEG(t, testimage.Photo(1600, 1200, 9), 95)
 	src, _ := jpeg.Decode(bytes.NewReader(data))
-	m, err := jpegcoef.Decode(data)
+	m, err := coef.Decode(data)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/gpdoc/gpdoc/pipeline"
-	"github.com/gpdoc/gpdoc/stages/internal/corpustest"
+	"github.com/gpdoc/gpdoc/internal/corpustest"
 	"github.com/gpdoc/gpdoc/stages/sanitise"
 	"github.com/gpdoc/gpdoc/stages/validate"
 )

@@ -10,7 +10,7 @@
 //     newlines and no control characters (see package textnorm).
 //   - JPEGs lose EXIF, XMP, IPTC, comments and trailing data without a
 //     re-encode; an EXIF orientation other than 1 is kept as a minimal EXIF
-//     segment holding only that tag (see package jpegseg).
+//     segment holding only that tag (see package internal/jpeg/segment).
 //   - PDFs lose JavaScript, launch, submit and remote go-to actions, the
 //     document's additional actions, embedded files and XFA; the rewritten
 //     file is read back and checked before it replaces the original.
@@ -28,7 +28,7 @@ import (
 
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages/internal/pdfdoc"
-	"github.com/gpdoc/gpdoc/stages/jpegseg"
+	"github.com/gpdoc/gpdoc/internal/jpeg/segment"
 	"github.com/gpdoc/gpdoc/stages/textnorm"
 	"github.com/gpdoc/gpdoc/stages/validate"
 	"github.com/gpdoc/gpdoc/stages/validate/nhsnumber"
@@ -194,7 +194,7 @@ func (s *Stage) text(doc *pipeline.Document, a *pipeline.Attachment, content str
 }
 
 func (s *Stage) jpeg(doc *pipeline.Document, a *pipeline.Attachment, content string) error {
-	res, err := jpegseg.Strip(a.Data)
+	res, err := segment.Strip(a.Data)
 	if err != nil {
 		return problem(content, "cannot remove the JPEG's metadata: "+err.Error())
 	}

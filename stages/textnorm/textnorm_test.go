@@ -9,7 +9,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/gpdoc/gpdoc/stages/internal/corpustest"
+	"github.com/gpdoc/gpdoc/internal/corpustest"
 )
 
 func utf16le(s string, bom bool) []byte {

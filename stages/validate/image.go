@@ -16,7 +16,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/gpdoc/gpdoc/pipeline"
-	"github.com/gpdoc/gpdoc/stages/jpegseg"
+	"github.com/gpdoc/gpdoc/internal/jpeg/segment"
 )
 
 // Limits on what a PNG's compressed metadata may inflate to: Go's decoder
@@ -33,7 +33,7 @@ func checkImage(data []byte, kind string, opts Options, content string, r *repor
 	plte := -1
 	switch kind {
 	case pipeline.MIMEJPEG:
-		info, err := jpegseg.Parse(data)
+		info, err := segment.Parse(data)
 		if err != nil {
 			r.problem(content, "is not a valid JPEG: "+err.Error(), "")
 			return

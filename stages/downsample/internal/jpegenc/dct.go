@@ -1,12 +1,12 @@
 package jpegenc
 
-import "github.com/gpdoc/gpdoc/stages/downsample/internal/jpegdct"
+import "github.com/gpdoc/gpdoc/internal/jpeg/dct"
 
 // The DCT and zig-zag table are upstream's, shared with jpegcoef.
-type block = jpegdct.Block
+type block = dct.Block
 
-const blockSize = jpegdct.BlockSize
+const blockSize = dct.BlockSize
 
-var unzig = jpegdct.Unzig
+var unzig = dct.Unzig
 
-func fdct(b *block) { jpegdct.FDCT(b) }
+func fdct(b *block) { dct.FDCT(b) }

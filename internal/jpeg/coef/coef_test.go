@@ -1,4 +1,4 @@
-package jpegcoef
+package coef
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gpdoc/gpdoc/stages/internal/corpustest"
+	"github.com/gpdoc/gpdoc/internal/corpustest"
 )
 
 // samePixels reports where a and b (image/jpeg's types) differ.

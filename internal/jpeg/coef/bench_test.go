@@ -1,4 +1,4 @@
-package jpegcoef
+package coef
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/gpdoc/gpdoc/internal/testimage"
-	"github.com/gpdoc/gpdoc/stages/internal/corpustest"
+	"github.com/gpdoc/gpdoc/internal/corpustest"
 )
 
 var (

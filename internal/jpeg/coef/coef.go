@@ -1,4 +1,4 @@
-// Package jpegcoef reads a JPEG's quantised DCT coefficients without
+// Package coef reads a JPEG's quantised DCT coefficients without
 // turning them into pixels, so that the image can be re-quantised,
 // re-oriented and re-encoded in the DCT domain (a transcode: no inverse
 // DCT, colour conversion or forward DCT, and none of their rounding).
@@ -19,7 +19,7 @@
 // resolves an AC coefficient's value), and a fast path for the blocks of
 // sequential scans and first progressive scans. Each changed function
 // says how it differs from image/jpeg's and why the results are the same.
-package jpegcoef
+package coef
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-// Package jpegseg reads the marker segments of a JPEG file without decoding
+// Package segment reads the marker segments of a JPEG file without decoding
 // its image data, and strips metadata from it losslessly: the entropy-coded
 // scans are copied byte for byte, so nothing is re-encoded.
 //
@@ -10,7 +10,7 @@
 // end of the image; when the EXIF orientation is 2 to 8 it writes a minimal
 // EXIF segment holding only that tag, so viewers still turn the picture the
 // right way up while no GPS position, device or date leaks.
-package jpegseg
+package segment
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package jpegseg
+package segment
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gpdoc/gpdoc/stages/internal/corpustest"
+	"github.com/gpdoc/gpdoc/internal/corpustest"
 )
 
 // sample returns a small baseline JPEG as Go writes it (no metadata).

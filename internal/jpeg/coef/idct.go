@@ -1,0 +1,12 @@
+package coef
+
+import "github.com/gpdoc/gpdoc/internal/jpeg/dct"
+
+// The inverse DCT and zig-zag table are upstream's, shared with jpegenc.
+type block = dct.Block
+
+const blockSize = dct.BlockSize
+
+var unzig = dct.Unzig
+
+func idct(b *block) { dct.IDCT(b) }
