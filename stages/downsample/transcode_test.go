@@ -14,8 +14,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gpdoc/gpdoc/internal/testimage"
 	"github.com/gpdoc/gpdoc/internal/jpeg/coef"
+	"github.com/gpdoc/gpdoc/internal/testimage"
 )
 
 // transcodeAt transcodes data (turned upright for orientation o) at

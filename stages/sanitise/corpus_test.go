@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/internal/corpustest"
+	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages/sanitise"
 	"github.com/gpdoc/gpdoc/stages/validate"
 )

@@ -26,9 +26,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gpdoc/gpdoc/internal/jpeg/segment"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages/internal/pdfdoc"
-	"github.com/gpdoc/gpdoc/internal/jpeg/segment"
 	"github.com/gpdoc/gpdoc/stages/textnorm"
 	"github.com/gpdoc/gpdoc/stages/validate"
 	"github.com/gpdoc/gpdoc/stages/validate/nhsnumber"

@@ -16,9 +16,9 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
+	"github.com/gpdoc/gpdoc/internal/jpeg/segment"
 	"github.com/gpdoc/gpdoc/internal/pdfcpusetup"
 	"github.com/gpdoc/gpdoc/pipeline"
-	"github.com/gpdoc/gpdoc/internal/jpeg/segment"
 	"github.com/gpdoc/gpdoc/stages/sanitise"
 	"github.com/gpdoc/gpdoc/stages/validate"
 )

@@ -15,8 +15,8 @@ import (
 
 	"golang.org/x/sync/semaphore"
 
-	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/internal/jpeg/segment"
+	"github.com/gpdoc/gpdoc/pipeline"
 )
 
 // Limits on what a PNG's compressed metadata may inflate to: Go's decoder

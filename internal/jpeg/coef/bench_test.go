@@ -8,8 +8,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/gpdoc/gpdoc/internal/testimage"
 	"github.com/gpdoc/gpdoc/internal/corpustest"
+	"github.com/gpdoc/gpdoc/internal/testimage"
 )
 
 var (
