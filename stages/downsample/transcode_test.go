@@ -34,7 +34,7 @@ func transcodeAt(t testing.TB, data []byte, o int, q float64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return tc.encode(tt)
+	return tc.encode(context.Background(), tt)
 }
 
 // corpusJPEGs returns every .jpg/.jpeg under the corpus's jpeg folder.
@@ -250,7 +250,7 @@ func TestTranscodeRequantises(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := tc.encode(tt)
+		out, err := tc.encode(context.Background(), tt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -265,7 +265,7 @@ func TestTranscodeRequantises(t *testing.T) {
 		if worst, mean := maxDiff(got, src); mean > 6 {
 			t.Errorf("quality %v: mean difference %.1f levels (worst %d)", q, mean, worst)
 		}
-		est, err := tc.estimate(tt, max(1, tc.mcusY/24))
+		est, err := tc.estimate(context.Background(), tt, max(1, tc.mcusY/24))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -192,10 +192,11 @@ func TestParse(t *testing.T) {
 func removeMarker(b []byte, m byte) []byte {
 	var out []byte
 	out = append(out, b[:2]...)
-	walk(b, func(s segment) {
-		if s.marker != m {
-			out = append(out, b[s.start:s.end]...)
+	walk(b, false, func(s Segment) bool {
+		if s.Marker != m {
+			out = append(out, b[s.Start:s.End]...)
 		}
+		return true
 	})
 	return out
 }
