@@ -299,7 +299,7 @@ func TestFitJPEGTranscodes(t *testing.T) {
 	}
 }
 
-// FuzzTranscode: whatever jpegcoef reads and the transcoder accepts, at
+// FuzzTranscode: whatever internal/jpeg/coef reads and the transcoder accepts, at
 // any orientation and quality, encodes to a JPEG image/jpeg decodes at
 // the upright size.
 func FuzzTranscode(f *testing.F) {

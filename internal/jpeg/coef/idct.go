@@ -2,7 +2,8 @@ package coef
 
 import "github.com/gpdoc/gpdoc/internal/jpeg/dct"
 
-// The inverse DCT and zig-zag table are upstream's, shared with jpegenc.
+// The inverse DCT and zig-zag table are upstream's (internal/jpeg/dct), shared
+// with the encoder.
 type block = dct.Block
 
 const blockSize = dct.BlockSize
