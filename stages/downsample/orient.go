@@ -58,17 +58,9 @@ func orientYCbCr(m *image.YCbCr, o int) (*image.YCbCr, bool) {
 	if m.Rect.Min != (image.Point{}) {
 		return nil, false
 	}
-	ratio := m.SubsampleRatio
-	if orientation.Transposes(o) {
-		switch ratio {
-		case image.YCbCrSubsampleRatio422:
-			ratio = image.YCbCrSubsampleRatio440
-		case image.YCbCrSubsampleRatio440:
-			ratio = image.YCbCrSubsampleRatio422
-		case image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio420:
-		default:
-			return nil, false
-		}
+	ratio, ok := orientation.Ratio(m.SubsampleRatio, o)
+	if !ok {
+		return nil, false
 	}
 	w, h := m.Rect.Dx(), m.Rect.Dy()
 	cw, ch := chromaSize(m.SubsampleRatio, w, h)

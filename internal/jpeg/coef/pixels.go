@@ -67,15 +67,9 @@ func (m *Image) Pixels(ctx context.Context, o int) (image.Image, error) {
 		}
 		var y *image.YCbCr
 		if o > 1 {
-			if orientation.Transposes(o) {
-				switch ratio {
-				case image.YCbCrSubsampleRatio422:
-					ratio = image.YCbCrSubsampleRatio440
-				case image.YCbCrSubsampleRatio440:
-					ratio = image.YCbCrSubsampleRatio422
-				case image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410:
-					return nil, ErrNotYCbCr
-				}
+			var ok bool
+			if ratio, ok = orientation.Ratio(ratio, o); !ok {
+				return nil, ErrNotYCbCr
 			}
 			y = image.NewYCbCr(image.Rect(0, 0, uw, uh), ratio)
 			out = y

@@ -4,6 +4,8 @@
 // blocks (package downsample).
 package orientation
 
+import "image"
+
 // Transposes reports whether orientation o swaps width and height.
 func Transposes(o int) bool { return o >= 5 && o <= 8 }
 
@@ -41,4 +43,23 @@ func Src(o, x, y, w, h int) (int, int) {
 		return w - 1 - y, x
 	}
 	return x, y
+}
+
+// Ratio returns the chroma subsampling of a YCbCr image with ratio r once
+// turned upright for o: 4:2:2 and 4:4:0 swap when o transposes. It is
+// false for 4:1:1 and 4:1:0 under a transpose, which package image has no
+// ratio for.
+func Ratio(r image.YCbCrSubsampleRatio, o int) (image.YCbCrSubsampleRatio, bool) {
+	if !Transposes(o) {
+		return r, true
+	}
+	switch r {
+	case image.YCbCrSubsampleRatio422:
+		return image.YCbCrSubsampleRatio440, true
+	case image.YCbCrSubsampleRatio440:
+		return image.YCbCrSubsampleRatio422, true
+	case image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio420:
+		return r, true
+	}
+	return r, false
 }
