@@ -99,9 +99,15 @@ func (f *Fitter) FitJPEG(ctx context.Context, data []byte, maxBytes int64) (out 
 			rep.step(fmt.Sprintf("re-quantising alone cannot fit at quality %d or more: decoding the pixels", minQ))
 		}
 	}
-	// Then pixels: the same decoder's pixels, written upright, or
-	// image/jpeg's for RGB and CMYK images (turned by fitImage).
-	img, err := ci.Pixels(ctx, o)
+	// Then pixels: the same decoder's pixels, written upright (over the
+	// coefficients' own memory when already upright), or image/jpeg's for
+	// RGB and CMYK images (turned by fitImage).
+	var img image.Image
+	if o > 1 {
+		img, err = ci.Pixels(ctx, o)
+	} else {
+		img, err = ci.PixelsInPlace(ctx)
+	}
 	if errors.Is(err, coef.ErrNotYCbCr) {
 		img, err = jpeg.Decode(bytes.NewReader(data))
 	} else {
@@ -113,7 +119,6 @@ func (f *Fitter) FitJPEG(ctx context.Context, data []byte, maxBytes int64) (out 
 	if err != nil {
 		return nil, rep, undecodable("JPEG image", err)
 	}
-	ci = nil // the coefficients are garbage from here on
 	rep.step("decoded")
 	out, err = f.fitImage(ctx, img, o, maxBytes, maxQ, &rep)
 	return out, rep, err

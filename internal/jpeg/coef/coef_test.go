@@ -79,6 +79,18 @@ func check(t *testing.T, name string, data []byte) bool {
 	if m.Width*m.Height <= 1<<18 {
 		checkUpright(t, name, m, got)
 	}
+	m2, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inPlace, err := m2.PixelsInPlace(context.Background())
+	if err != nil {
+		t.Fatalf("%s: PixelsInPlace: %v", name, err)
+	}
+	samePixels(t, name+" (in place)", inPlace, want)
+	if m2.Components[0].Blocks != nil {
+		t.Errorf("%s: PixelsInPlace left the coefficients readable", name)
+	}
 	return true
 }
 

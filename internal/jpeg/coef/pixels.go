@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"image"
+	"math"
+	"unsafe"
 
 	"github.com/gpdoc/gpdoc/internal/jpeg/orientation"
 	"github.com/gpdoc/gpdoc/internal/workers"
@@ -28,6 +30,38 @@ var ErrNotYCbCr = errors.New("coef: only grey and YCbCr images are reconstructed
 // process-wide worker limit (package workers); a cancelled ctx stops it
 // with ctx's error.
 func (m *Image) Pixels(ctx context.Context, o int) (image.Image, error) {
+	return m.pixels(ctx, o, false)
+}
+
+// PixelsInPlace is Pixels(ctx, 1) writing the pixels over the
+// coefficients' own memory: each component's plane takes the first half
+// of its blocks' bytes (a plane has 64 one-byte samples for each block of
+// 64 two-byte coefficients), so reconstructing allocates next to nothing
+// and the coefficients' memory is not left behind as garbage. m's
+// coefficients are destroyed: m must not be used again, whatever the
+// result.
+//
+// Block row r's pixels overwrite coefficients of rows below r/2+1 only, so
+// the rows are reconstructed in waves, [1, 2), [2, 4), [4, 8) and so on,
+// each in parallel, after row 0, which goes through a small buffer.
+func (m *Image) PixelsInPlace(ctx context.Context) (image.Image, error) {
+	defer func() {
+		for i := range m.Components {
+			m.Components[i].Blocks = nil
+		}
+	}()
+	return m.pixels(ctx, 1, true)
+}
+
+// blockBytes returns the memory of blocks as bytes.
+func blockBytes(blocks []Block) []byte {
+	if len(blocks) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(blocks))), len(blocks)*int(unsafe.Sizeof(Block{})))
+}
+
+func (m *Image) pixels(ctx context.Context, o int, inPlace bool) (image.Image, error) {
 	if o < 2 || o > 8 {
 		o = 1
 	}
@@ -43,7 +77,11 @@ func (m *Image) Pixels(ctx context.Context, o int) (image.Image, error) {
 		g := image.NewGray(image.Rect(0, 0, uw, uh))
 		planes[0], strides[0], out = g.Pix, g.Stride, g
 	case len(m.Components) == 1:
-		g := image.NewGray(image.Rect(0, 0, 8*m.MCUsWide, 8*m.MCUsHigh))
+		r := image.Rect(0, 0, 8*m.MCUsWide, 8*m.MCUsHigh)
+		g := &image.Gray{Pix: blockBytes(m.Components[0].Blocks), Stride: r.Dx(), Rect: r}
+		if !inPlace {
+			g = image.NewGray(r)
+		}
 		planes[0], strides[0] = g.Pix, g.Stride
 		out = g.SubImage(image.Rect(0, 0, m.Width, m.Height))
 	case len(m.Components) == 3 && !m.RGB:
@@ -74,7 +112,13 @@ func (m *Image) Pixels(ctx context.Context, o int) (image.Image, error) {
 			y = image.NewYCbCr(image.Rect(0, 0, uw, uh), ratio)
 			out = y
 		} else {
-			y = image.NewYCbCr(image.Rect(0, 0, 8*c0.H*m.MCUsWide, 8*c0.V*m.MCUsHigh), ratio)
+			r := image.Rect(0, 0, 8*c0.H*m.MCUsWide, 8*c0.V*m.MCUsHigh)
+			if inPlace {
+				y = &image.YCbCr{Y: blockBytes(c0.Blocks), Cb: blockBytes(c1.Blocks), Cr: blockBytes(m.Components[2].Blocks),
+					YStride: 8 * c0.BlocksWide, CStride: 8 * c1.BlocksWide, SubsampleRatio: ratio, Rect: r}
+			} else {
+				y = image.NewYCbCr(r, ratio)
+			}
 			out = y.SubImage(image.Rect(0, 0, m.Width, m.Height))
 		}
 		planes = [3][]byte{y.Y, y.Cb, y.Cr}
@@ -85,28 +129,9 @@ func (m *Image) Pixels(ctx context.Context, o int) (image.Image, error) {
 	// Reconstruct the blocks that touch the image, as image/jpeg does for
 	// progressive images, in bands of block rows.
 	type band struct{ comp, cols, r0, r1, pw, ph int }
-	var bands []band
-	per := workers.Limit()
-	for i := range m.Components {
-		c := &m.Components[i]
-		v := 8 * m.Components[0].V / c.V // pixel rows per block row, in luma rows
-		h := 8 * m.Components[0].H / c.H
-		if len(m.Components) == 1 {
-			v, h = 8, 8
-		}
-		rows := (m.Height + v - 1) / v
-		cols := (m.Width + h - 1) / h
-		// The component's plane: the image at the component's resolution
-		// (A.1.1), as image/jpeg's chroma planes are.
-		pw, ph := (m.Width*8+h-1)/h, (m.Height*8+v-1)/v
-		size := (rows + per - 1) / per
-		for r0 := 0; r0 < rows; r0 += size {
-			bands = append(bands, band{i, cols, r0, min(rows, r0+size), pw, ph})
-		}
-	}
-	err := workers.ForEach(ctx, len(bands), func(_, k int) error {
-		bd := bands[k]
+	run := func(bd band, dst []byte) {
 		c := &m.Components[bd.comp]
+		stride := strides[bd.comp]
 		var b block
 		for by := bd.r0; by < bd.r1; by++ {
 			for bx := range bd.cols {
@@ -116,16 +141,75 @@ func (m *Image) Pixels(ctx context.Context, o int) (image.Image, error) {
 				}
 				idct(&b)
 				if o == 1 {
-					store(&b, planes[bd.comp][8*(by*strides[bd.comp]+bx):], strides[bd.comp])
+					store(&b, dst[8*((by-bd.r0)*stride+bx):], stride)
 				} else {
-					storeUpright(&b, planes[bd.comp], strides[bd.comp], 8*bx, 8*by, bd.pw, bd.ph, o)
+					storeUpright(&b, dst, stride, 8*bx, 8*by, bd.pw, bd.ph, o)
 				}
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	}
+	var all []band // each component's rows, whole
+	for i := range m.Components {
+		c := &m.Components[i]
+		v := 8 * m.Components[0].V / c.V // pixel rows per block row, in luma rows
+		h := 8 * m.Components[0].H / c.H
+		if len(m.Components) == 1 {
+			v, h = 8, 8
+		}
+		// The component's plane: the image at the component's resolution
+		// (A.1.1), as image/jpeg's chroma planes are.
+		pw, ph := (m.Width*8+h-1)/h, (m.Height*8+v-1)/v
+		all = append(all, band{i, (m.Width + h - 1) / h, 0, (m.Height + v - 1) / v, pw, ph})
+	}
+	// split cuts rows [r0, r1) of every component into bands for the
+	// workers, and runs them.
+	split := func(r0, r1 int) error {
+		var bands []band
+		per := workers.Limit()
+		for _, a := range all {
+			lo, hi := min(r0, a.r1), min(r1, a.r1)
+			size := max(1, (hi-lo+per-1)/per)
+			for r := lo; r < hi; r += size {
+				bd := a
+				bd.r0, bd.r1 = r, min(hi, r+size)
+				bands = append(bands, bd)
+			}
+		}
+		return workers.ForEach(ctx, len(bands), func(_, k int) error {
+			bd := bands[k]
+			dst := planes[bd.comp]
+			if o == 1 {
+				dst = dst[8*bd.r0*strides[bd.comp]:]
+			}
+			run(bd, dst)
+			return nil
+		})
+	}
+	if !inPlace {
+		if err := split(0, math.MaxInt); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	for _, a := range all { // row 0, through a buffer
+		if a.r1 > 0 {
+			buf := make([]byte, 8*strides[a.comp])
+			a.r1 = 1
+			run(a, buf)
+			copy(planes[a.comp], buf)
+		}
+	}
+	for r := 1; r < math.MaxInt/2; r *= 2 {
+		done := true
+		for _, a := range all {
+			done = done && r >= a.r1
+		}
+		if done {
+			break
+		}
+		if err := split(r, 2*r); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
