@@ -25,5 +25,5 @@
 //
 // pixels.go and quant.go are forked from image/jpeg's writer.go (BSD
 // licence in LICENSE); README.md records the Go release, and
-// TestUpstreamUnchanged fails when upstream's file changes.
+// internal/jpeg/upstream's test fails when upstream's file changes.
 package encode
