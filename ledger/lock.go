@@ -101,12 +101,8 @@ func LockFile(path string, h Holder) (*FileLock, error) {
 		return nil, fmt.Errorf("ledger: lock %s: %w", path, err)
 	}
 	if !ok {
-		var other Holder
-		if b, err := os.ReadFile(path); err == nil {
-			json.Unmarshal(b, &other) // an empty or half-written file names nobody
-		}
 		f.Close()
-		return nil, &LockedError{Resource: path, Holder: other}
+		return nil, &LockedError{Resource: path, Holder: readHolder(path)}
 	}
 	b, _ := json.Marshal(h)
 	if err := f.Truncate(0); err == nil {
@@ -118,6 +114,28 @@ func LockFile(path string, h Holder) (*FileLock, error) {
 		return nil, fmt.Errorf("ledger: lock %s: recording the holder: %w", path, err)
 	}
 	return &FileLock{f: f, holder: h}, nil
+}
+
+// holderWait is how long a refused run waits for the holder's record: the
+// holder writes it just after it takes the lock, so a run refused in
+// between would otherwise name nobody.
+const holderWait = time.Second
+
+// readHolder reads the holder recorded in the lock file at path, waiting up
+// to holderWait for a holder that has just taken the lock to write it. An
+// empty or half-written record names nobody.
+func readHolder(path string) Holder {
+	deadline := time.Now().Add(holderWait)
+	for {
+		var h Holder
+		if b, err := os.ReadFile(path); err == nil {
+			json.Unmarshal(b, &h)
+		}
+		if h.PID != 0 || h.Host != "" || time.Now().After(deadline) {
+			return h
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // Holder implements [RunLock].

@@ -18,7 +18,6 @@ var DefaultDecoders = []string{
 	"compress/",
 	"github.com/gabriel-vasile/mimetype",
 	"github.com/gpdoc/gpdoc/internal/jpeg/",
-	"github.com/gpdoc/gpdoc/stages/downsample/internal/",
 }
 
 // ownCode is the prefix of gpdoc's own functions: a panic whose nearest

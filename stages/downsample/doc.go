@@ -6,7 +6,9 @@
 //
 // The header is checked first ([image.DecodeConfig], against
 // [Options.MaxPixels]); then the JPEG's quantised DCT coefficients are read
-// (internal/jpegcoef, image/jpeg's decoder keeping the coefficients).
+// (internal/jpeg/coef, image/jpeg's decoder keeping the coefficients). The
+// JPEG codec lives under internal/jpeg: one marker walker (segment), one
+// entropy decoder (coef), one entropy encoder (encode), the DCT (dct).
 //
 // Transcode first. Most over-size photos fit at full size once their
 // coefficients are re-quantised more coarsely, and that needs no pixels:
@@ -22,18 +24,20 @@
 // are predicted from the symbol counts of about 24 MCU rows spread over the
 // image, priced with the optimal Huffman code lengths they imply (within a
 // per cent of the full encode); quality is searched in tenths by regula falsi
-// on log(size). The full encode runs in strips, in parallel, joined with
-// restart markers, with optimal Huffman tables.
+// on log(size). The re-quantised blocks are entropy-coded by
+// internal/jpeg/encode: in strips, in parallel, joined with restart
+// markers, with optimal Huffman tables.
 //
 // Pixels when needed. If even [Options.MinQuality] does not fit, or the
 // image cannot be transcoded (RGB or CMYK JPEGs, an orientation on an image
 // that is not whole MCUs), the coefficients are reconstructed to image/jpeg's
-// pixels. The image is turned upright, and quality, then scale, are searched
+// pixels, written upright. Quality, then scale, are searched
 // on a small mosaic of tiles sampled across it (about a third of a megapixel)
 // encoded at each candidate; the image is scaled only when the quality
-// would fall below [Options.MinQuality]. Full-size encodes use image/jpeg on
-// strips in parallel, joined with restart markers, and rewritten losslessly
-// with optimal Huffman tables. The long edge never falls below
+// would fall below [Options.MinQuality]. Encodes use image/jpeg's
+// coefficients (colour conversion, 4:2:0, forward DCT, quantisation at a
+// real quality) and the transcoder's entropy encoder (encode.EncodeImage).
+// The long edge never falls below
 // [Options.MinLongEdge]: if the image cannot fit there, the result is an
 // error wrapping [ErrCannotFit] that names the size reached.
 //
@@ -66,6 +70,11 @@
 // decode budget ([Options.DecodeBudget], by default the one the whole
 // process shares, internal/budget): more than the whole budget is an error
 // wrapping [ErrOverBudget], which the stage reports as a problem.
+//
+// The work inside one image (strips, resampling bands, pixel
+// reconstruction) runs under one process-wide worker limit
+// (internal/workers, GOMAXPROCS by default) and stops when the context is
+// cancelled.
 // Peak heap for one 24 MP photo is measured by TestPeakMemory24MP and
 // reported by the benchmarks in ../../benchmarks.
 package downsample

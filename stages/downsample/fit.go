@@ -8,11 +8,11 @@ import (
 	"image"
 	"image/jpeg"
 	"math"
-	"runtime"
 
 	"github.com/gpdoc/gpdoc/internal/budget"
-	"github.com/gpdoc/gpdoc/stages/downsample/internal/jpegcoef"
-	"github.com/gpdoc/gpdoc/stages/downsample/internal/jpegenc"
+	"github.com/gpdoc/gpdoc/internal/jpeg/coef"
+	"github.com/gpdoc/gpdoc/internal/jpeg/encode"
+	"github.com/gpdoc/gpdoc/internal/jpeg/orientation"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -75,13 +75,13 @@ func (f *Fitter) FitJPEG(ctx context.Context, data []byte, maxBytes int64) (out 
 		maxQ = max(sq, f.opts.MinQuality)
 	}
 	minQ := min(f.opts.MinQuality, maxQ)
-	coef, err := jpegcoef.Decode(data)
+	ci, err := coef.Decode(data)
 	if err != nil {
 		return nil, rep, undecodable("JPEG image", err)
 	}
 	rep.step("read the DCT coefficients")
 	// First, transcode: re-quantise the coefficients (no pixels).
-	if t, err := newTranscoder(coef, o); err != nil {
+	if t, err := newTranscoder(ci, o); err != nil {
 		rep.step(err.Error())
 	} else {
 		if o > 1 {
@@ -102,17 +102,25 @@ func (f *Fitter) FitJPEG(ctx context.Context, data []byte, maxBytes int64) (out 
 			rep.step(fmt.Sprintf("re-quantising alone cannot fit at quality %d or more: decoding the pixels", minQ))
 		}
 	}
-	// Then pixels: the same decoder's pixels, or image/jpeg's for RGB and
-	// CMYK images.
-	img, err := coef.Pixels()
-	if errors.Is(err, jpegcoef.ErrNotYCbCr) {
+	// Then pixels: the same decoder's pixels, written upright (over the
+	// coefficients' own memory when already upright), or image/jpeg's for
+	// RGB and CMYK images (turned by fitImage).
+	var img image.Image
+	if o > 1 {
+		img, err = ci.Pixels(ctx, o)
+	} else {
+		img, err = ci.PixelsInPlace(ctx)
+	}
+	if errors.Is(err, coef.ErrNotYCbCr) {
 		img, err = jpeg.Decode(bytes.NewReader(data))
+	} else {
+		o = 1 // upright already
+	}
+	if ctx.Err() != nil {
+		return nil, rep, ctx.Err()
 	}
 	if err != nil {
 		return nil, rep, undecodable("JPEG image", err)
-	}
-	if px := cfg.Width * cfg.Height; px >= 8_000_000 {
-		runtime.GC() // drop the coefficients before resizing allocates
 	}
 	rep.step("decoded")
 	out, err = f.fitImage(ctx, img, o, maxBytes, maxQ, &rep)
@@ -172,7 +180,7 @@ func (f *Fitter) reserve(ctx context.Context, n int64, what string) (release fun
 }
 
 func upright(w, h, o int) (int, int) {
-	if transposes(o) {
+	if orientation.Transposes(o) {
 		return h, w
 	}
 	return w, h
@@ -187,13 +195,6 @@ func (f *Fitter) fitImage(ctx context.Context, img image.Image, o int, target in
 	// garbage from here on.
 	if o > 1 {
 		img = orient(img, o)
-		if px := img.Bounds().Dx() * img.Bounds().Dy(); px >= 8_000_000 {
-			// The stored copy is garbage now; collect it before the resize
-			// allocates, so a big sideways photo never holds both copies
-			// and the resized one at once. Pixel buffers hold no pointers,
-			// so this collection is cheap.
-			runtime.GC()
-		}
 	}
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
@@ -201,8 +202,8 @@ func (f *Fitter) fitImage(ctx context.Context, img image.Image, o int, target in
 	floor := min(f.opts.MinLongEdge, long)
 	sMin := float64(floor) / float64(long)
 	minQ := min(f.opts.MinQuality, maxQ)
-	// Qualities are searched in tenths: jpegenc takes real qualities, and
-	// image/jpeg's integer steps are up to 10 per cent apart in size.
+	// Qualities are searched in tenths: the encoder takes real qualities,
+	// and IJG's integer steps are up to 10 per cent apart in size.
 	minT, maxT := minQ*10, maxQ*10
 	pp := &pixelPlanner{m: newModel(img, rep), img: img, sMin: sMin, minT: minT, maxT: maxT, target: target, rep: rep}
 	r, err := fitLoop(ctx, pp, target, maxT, rep)
@@ -223,11 +224,12 @@ func (f *Fitter) fitImage(ctx context.Context, img image.Image, o int, target in
 type planner interface {
 	// plan returns the scale and quality predicted to fit under goal
 	// bytes; try is false when nothing is worth encoding.
-	plan(goal float64) (s float64, q int, try bool)
-	// estimate is the predicted size at (s, q).
-	estimate(s float64, q int) float64
+	plan(ctx context.Context, goal float64) (s float64, q int, try bool)
+	// estimate is the predicted size at (s, q); +Inf when it cannot
+	// tell (ctx cancelled, or the image cannot be encoded there).
+	estimate(ctx context.Context, s float64, q int) float64
 	// encode encodes the whole image at (s, q).
-	encode(s float64, q int) (out []byte, w, h int, err error)
+	encode(ctx context.Context, s float64, q int) (out []byte, w, h int, err error)
 	// floor reports whether (s, q) is as small as the planner goes.
 	floor(s float64, q int) bool
 }
@@ -261,12 +263,15 @@ func fitLoop(ctx context.Context, p planner, target int64, maxT int, rep *Report
 		if err := ctx.Err(); err != nil {
 			return r, err
 		}
-		s, q, try := p.plan(goal / corr)
+		s, q, try := p.plan(ctx, goal/corr)
+		if err := ctx.Err(); err != nil {
+			return r, err
+		}
 		if !try || tried[[2]float64{s, float64(q)}] {
 			break // nothing (new) worth encoding
 		}
 		tried[[2]float64{s, float64(q)}] = true
-		out, w, h, err := p.encode(s, q)
+		out, w, h, err := p.encode(ctx, s, q)
 		if err != nil {
 			return r, err
 		}
@@ -286,7 +291,7 @@ func fitLoop(ctx context.Context, p planner, target int64, maxT int, rep *Report
 		} else if r.out != nil {
 			break // the step up overshot: keep what fitted
 		}
-		corr = float64(n) / p.estimate(s, q)
+		corr = float64(n) / p.estimate(ctx, s, q)
 		if n > target && p.floor(s, q) {
 			break
 		}
@@ -295,7 +300,7 @@ func fitLoop(ctx context.Context, p planner, target int64, maxT int, rep *Report
 }
 
 // pixelPlanner fits decoded pixels: quality first, then scale, predicted
-// from a sample mosaic (sizeModel), encoded by encodeJPEGParallel.
+// from a sample mosaic (sizeModel), encoded by encode.EncodeImage.
 type pixelPlanner struct {
 	m             *sizeModel
 	img           image.Image
@@ -305,68 +310,41 @@ type pixelPlanner struct {
 	rep           *Report
 	rendered      image.Image
 	renderedScale float64
+	scratch       []uint8 // the pixels of the last resize, for the next
 }
 
-func (p *pixelPlanner) plan(goal float64) (float64, int, bool) {
-	s, q, _ := p.m.plan(goal, p.sMin, p.minT, p.maxT)
+func (p *pixelPlanner) plan(ctx context.Context, goal float64) (float64, int, bool) {
+	s, q, _ := p.m.plan(ctx, goal, p.sMin, p.minT, p.maxT)
 	return s, q, true // even a predicted miss at the floor is worth one try
 }
 
-func (p *pixelPlanner) estimate(s float64, q int) float64 { return p.m.estimate(s, q) }
+func (p *pixelPlanner) estimate(ctx context.Context, s float64, q int) float64 {
+	return p.m.estimate(ctx, s, q)
+}
 
 func (p *pixelPlanner) floor(s float64, q int) bool { return s <= p.sMin && q <= p.minT }
 
-func (p *pixelPlanner) encode(s float64, q int) ([]byte, int, int, error) {
+func (p *pixelPlanner) encode(ctx context.Context, s float64, q int) ([]byte, int, int, error) {
 	if p.rendered == nil || s != p.renderedScale {
 		p.rendered = nil
-		p.rendered = resize(p.img, s)
-		p.renderedScale = s
+		r, err := resize(ctx, p.img, s, p.scratch)
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		p.rendered, p.renderedScale = r, s
+		if rgba, ok := r.(*image.RGBA); ok && s < 1 {
+			p.scratch = rgba.Pix
+		}
 		if s < 1 {
-			p.rep.step(fmt.Sprintf("resized to %dx%d", p.rendered.Bounds().Dx(), p.rendered.Bounds().Dy()))
+			p.rep.step(fmt.Sprintf("resized to %dx%d", r.Bounds().Dx(), r.Bounds().Dy()))
 		}
 	}
-	out, err := encodeJPEGParallel(p.rendered, float64(q)/10, int(p.target))
+	out, err := encode.EncodeImage(ctx, p.rendered, float64(q)/10)
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("encode JPEG: %w", err)
 	}
 	b := p.rendered.Bounds()
 	return out, b.Dx(), b.Dy(), nil
-}
-
-// encodeJPEG encodes img at quality q with image/jpeg and then rewrites
-// it with optimal Huffman tables (optimizeHuffman; if that fails, the
-// plain encoding is returned).
-func encodeJPEG(img image.Image, q float64, sizeHint int) ([]byte, error) {
-	b, err := encodeJPEGStd(img, q, sizeHint)
-	if err != nil {
-		return nil, err
-	}
-	return optimized(b), nil
-}
-
-// optimized returns b with optimal Huffman tables, or b itself when the
-// rewrite fails or is not smaller.
-func optimized(b []byte) []byte {
-	if o, err := optimizeHuffman(b); err == nil && len(o) < len(b) {
-		return o
-	}
-	return b
-}
-
-// encodeJPEGStd encodes img at quality q with jpegenc (image/jpeg's
-// encoder taking a real quality) and image/jpeg's fixed tables. An opaque
-// *image.NRGBA is encoded through the encoder's fast *image.RGBA path
-// (same bytes when alpha is 255).
-func encodeJPEGStd(img image.Image, q float64, sizeHint int) ([]byte, error) {
-	if n, ok := img.(*image.NRGBA); ok && n.Opaque() {
-		img = &image.RGBA{Pix: n.Pix, Stride: n.Stride, Rect: n.Rect}
-	}
-	var buf bytes.Buffer
-	buf.Grow(sizeHint + sizeHint/8)
-	if err := jpegenc.Encode(&buf, img, q); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 // scaled returns the size of a w x h image at scale s (at least 1x1).
@@ -378,23 +356,27 @@ func scaled(w, h int, s float64) (int, int) {
 }
 
 // resize scales img by s (s >= 1 returns img) with resampleRGBA. A grey
-// image stays grey. resampleRGBA was measured against imaging.Resize and
+// image stays grey. The output may use reuse's memory (see resampleRGBA).
+// The error is ctx's. resampleRGBA was measured against imaging.Resize and
 // golang.org/x/image/draw (BenchmarkResize24MP, docs/performance-downsample.md):
 // it is the fastest of the three on two cores and the only one without a
 // full-height intermediate buffer.
-func resize(img image.Image, s float64) image.Image {
+func resize(ctx context.Context, img image.Image, s float64, reuse []uint8) (image.Image, error) {
 	if s >= 1 {
-		return img
+		return img, nil
 	}
 	b := img.Bounds()
 	w, h := scaled(b.Dx(), b.Dy(), s)
-	out := resampleRGBA(img, w, h)
+	out, err := resampleRGBA(ctx, img, w, h, reuse)
+	if err != nil {
+		return nil, err
+	}
 	if _, ok := img.(*image.Gray); ok {
 		gray := image.NewGray(out.Rect)
 		for i := range gray.Pix {
 			gray.Pix[i] = out.Pix[4*i]
 		}
-		return gray
+		return gray, nil
 	}
-	return out
+	return out, nil
 }

@@ -140,9 +140,10 @@ func TestFitJPEGCancelled(t *testing.T) {
 
 // TestPeakMemory24MP samples the heap while fitting the 24 MP photo and
 // checks that fitting adds under 200 MB at its peak (the input bytes are
-// already held by the caller and not counted). The heaviest path is a
-// sideways photo that must also be scaled: coefficients, pixels, turned
-// upright, resized.
+// already held by the caller and not counted). The heaviest paths are a
+// photo that must also be scaled (its pixels live in the coefficients'
+// memory, then resized) and a sideways one (coefficients, pixels written
+// upright, resized).
 func TestPeakMemory24MP(t *testing.T) {
 	heavy(t)
 	src, data := photo24MP(t)
@@ -158,6 +159,7 @@ func TestPeakMemory24MP(t *testing.T) {
 	}{
 		{"transcoded", data, 5_000_000},
 		{"transcoded and turned", sideways, 5_000_000},
+		{"scaled", data, 1_500_000},
 		{"scaled and turned", sideways, 1_500_000},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,9 +1,12 @@
 package downsample
 
 import (
+	"context"
 	"image"
 	"image/draw"
 	"math"
+
+	"github.com/gpdoc/gpdoc/internal/jpeg/encode"
 )
 
 // Sample mosaic geometry: grid x grid tiles of tile x tile pixels, taken
@@ -13,7 +16,7 @@ import (
 const (
 	tile = 48
 	grid = 12
-	// jpegOverhead approximates the fixed bytes of a Go-encoded JPEG
+	// jpegOverhead approximates the fixed bytes of an encoded JPEG
 	// (markers, quantisation and Huffman tables).
 	jpegOverhead = 620
 )
@@ -53,10 +56,10 @@ func newModel(src image.Image, rep *Report) *sizeModel {
 		mosaics: map[float64]image.Image{}, sizes: map[[2]float64]float64{}}
 }
 
-// mosaic returns the sample of the image at scale s.
-func (m *sizeModel) mosaic(s float64) image.Image {
+// mosaic returns the sample of the image at scale s. The error is ctx's.
+func (m *sizeModel) mosaic(ctx context.Context, s float64) (image.Image, error) {
 	if mo, ok := m.mosaics[s]; ok {
-		return mo
+		return mo, nil
 	}
 	_, gray := m.src.(*image.Gray)
 	newImg := func(r image.Rectangle) draw.Image {
@@ -69,7 +72,11 @@ func (m *sizeModel) mosaic(s float64) image.Image {
 	var mo draw.Image
 	if int64(sw)*int64(sh) <= 2*tile*tile*grid*grid || m.w < tile*grid || m.h < tile*grid {
 		// Small image: the sample is the whole (scaled) image.
-		mo = toDrawImage(resize(m.src, s))
+		r, err := resize(ctx, m.src, s, nil)
+		if err != nil {
+			return nil, err
+		}
+		mo = toDrawImage(r)
 	} else {
 		side := int(math.Ceil(tile / s))
 		b := m.src.Bounds()
@@ -101,28 +108,35 @@ func (m *sizeModel) mosaic(s float64) image.Image {
 				}
 				var t image.Image = subImage(m.src, sr)
 				if side != tile {
-					t = resize(t, float64(tile)/float64(side))
+					var err error
+					if t, err = resize(ctx, t, float64(tile)/float64(side), nil); err != nil {
+						return nil, err
+					}
 				}
 				draw.Draw(mo, dr, t, t.Bounds().Min, draw.Src)
 			}
 		}
 		if ycc != nil {
 			m.mosaics[s] = ycc
-			return ycc
+			return ycc, nil
 		}
 	}
 	m.mosaics[s] = mo
-	return mo
+	return mo, nil
 }
 
-// estimate predicts the full encoded size at scale s and quality q/10.
-func (m *sizeModel) estimate(s float64, q int) float64 {
+// estimate predicts the full encoded size at scale s and quality q/10;
+// +Inf when ctx is cancelled.
+func (m *sizeModel) estimate(ctx context.Context, s float64, q int) float64 {
 	key := [2]float64{s, float64(q)}
 	if v, ok := m.sizes[key]; ok {
 		return v
 	}
-	mo := m.mosaic(s)
-	out, err := encodeJPEG(mo, float64(q)/10, 1<<16)
+	mo, err := m.mosaic(ctx, s)
+	if err != nil {
+		return math.Inf(1)
+	}
+	out, err := encode.EncodeImage(ctx, mo, float64(q)/10)
 	m.rep.SampleEncodes++
 	if err != nil {
 		return math.Inf(1)
@@ -138,8 +152,8 @@ func (m *sizeModel) estimate(s float64, q int) float64 {
 // plan chooses the largest scale (down to sMin) and then the highest
 // quality (in tenths) in [minQ, maxQ] whose predicted size is at most goal; ok is
 // false when even (sMin, minQ) is predicted over.
-func (m *sizeModel) plan(goal, sMin float64, minQ, maxQ int) (s float64, q int, ok bool) {
-	if q, ok := searchQuality(func(q int) float64 { return m.estimate(1, q) }, goal, minQ, maxQ); ok {
+func (m *sizeModel) plan(ctx context.Context, goal, sMin float64, minQ, maxQ int) (s float64, q int, ok bool) {
+	if q, ok := searchQuality(func(q int) float64 { return m.estimate(ctx, 1, q) }, goal, minQ, maxQ); ok {
 		return 1, q, true
 	}
 	// Scales are multiples of 1/1000 (so estimates can be cached), never
@@ -152,11 +166,11 @@ func (m *sizeModel) plan(goal, sMin float64, minQ, maxQ int) (s float64, q int, 
 	}
 	// Size goes as s^k: start with k = 2 (pixels) and correct k by secant
 	// on log(size) against log(s).
-	s0, e0 := 1.0, m.estimate(1, minQ)
+	s0, e0 := 1.0, m.estimate(ctx, 1, minQ)
 	s = clamp(math.Sqrt(goal/e0) * 0.99)
 	fits := false
 	for range 5 {
-		e := m.estimate(s, minQ)
+		e := m.estimate(ctx, s, minQ)
 		fits = e <= goal
 		if fits && e >= 0.93*goal {
 			break
@@ -180,15 +194,15 @@ func (m *sizeModel) plan(goal, sMin float64, minQ, maxQ int) (s float64, q int, 
 		}
 		s = next
 	}
-	fits = m.estimate(s, minQ) <= goal // s may have moved since the last estimate
+	fits = m.estimate(ctx, s, minQ) <= goal // s may have moved since the last estimate
 	for !fits {
 		if s == lowest {
 			return lowest, minQ, false
 		}
 		s = clamp(math.Min(s*0.97, s-0.001)) // at least one step of the 1/1000 grid
-		fits = m.estimate(s, minQ) <= goal
+		fits = m.estimate(ctx, s, minQ) <= goal
 	}
-	q, _ = searchQuality(func(q int) float64 { return m.estimate(s, q) }, goal, minQ, maxQ)
+	q, _ = searchQuality(func(q int) float64 { return m.estimate(ctx, s, q) }, goal, minQ, maxQ)
 	return s, q, true
 }
 

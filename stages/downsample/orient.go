@@ -3,34 +3,14 @@ package downsample
 import (
 	"image"
 	"image/draw"
-)
 
-// srcIndex maps a destination pixel (x, y) of an upright image to its
-// position in a stored image of size w x h with EXIF orientation o.
-func srcIndex(o, x, y, w, h int) (int, int) {
-	switch o {
-	case 2:
-		return w - 1 - x, y
-	case 3:
-		return w - 1 - x, h - 1 - y
-	case 4:
-		return x, h - 1 - y
-	case 5:
-		return y, x
-	case 6:
-		return y, h - 1 - x
-	case 7:
-		return w - 1 - y, h - 1 - x
-	case 8:
-		return w - 1 - y, x
-	}
-	return x, y
-}
+	"github.com/gpdoc/gpdoc/internal/jpeg/orientation"
+)
 
 // orientPlane turns one plane of bpp bytes per pixel upright.
 func orientPlane(src []byte, w, h, stride, bpp, o int) (dst []byte, dw, dh, dstride int) {
 	dw, dh = w, h
-	if transposes(o) {
+	if orientation.Transposes(o) {
 		dw, dh = h, w
 	}
 	dstride = dw * bpp
@@ -38,7 +18,7 @@ func orientPlane(src []byte, w, h, stride, bpp, o int) (dst []byte, dw, dh, dstr
 	for y := range dh {
 		row := dst[y*dstride : (y+1)*dstride]
 		for x := range dw {
-			sx, sy := srcIndex(o, x, y, w, h)
+			sx, sy := orientation.Src(o, x, y, w, h)
 			s := sy*stride + sx*bpp
 			copy(row[x*bpp:x*bpp+bpp], src[s:s+bpp])
 		}
@@ -78,17 +58,9 @@ func orientYCbCr(m *image.YCbCr, o int) (*image.YCbCr, bool) {
 	if m.Rect.Min != (image.Point{}) {
 		return nil, false
 	}
-	ratio := m.SubsampleRatio
-	if transposes(o) {
-		switch ratio {
-		case image.YCbCrSubsampleRatio422:
-			ratio = image.YCbCrSubsampleRatio440
-		case image.YCbCrSubsampleRatio440:
-			ratio = image.YCbCrSubsampleRatio422
-		case image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio420:
-		default:
-			return nil, false
-		}
+	ratio, ok := orientation.Ratio(m.SubsampleRatio, o)
+	if !ok {
+		return nil, false
 	}
 	w, h := m.Rect.Dx(), m.Rect.Dy()
 	cw, ch := chromaSize(m.SubsampleRatio, w, h)

@@ -122,7 +122,7 @@ func (f *Fitter) lossless(ctx context.Context, img image.Image, maxBytes int64, 
 		}
 		return best, nil // a palette encode is never larger than a truecolour one
 	}
-	if est := predictPNG(img, rep); est > 1.15*float64(maxBytes) {
+	if est := predictPNG(ctx, img, rep); est > 1.15*float64(maxBytes) {
 		rep.step(fmt.Sprintf("lossless re-encode predicted at %.0f bytes: skipped", est))
 		return nil, nil
 	}
@@ -206,9 +206,12 @@ func flatten(img image.Image) (out image.Image, flattened bool) {
 
 // predictPNG estimates the best-compression PNG size of img from its
 // sample mosaic.
-func predictPNG(img image.Image, rep *Report) float64 {
+func predictPNG(ctx context.Context, img image.Image, rep *Report) float64 {
 	m := newModel(img, rep)
-	mo := m.mosaic(1)
+	mo, err := m.mosaic(ctx, 1)
+	if err != nil {
+		return 0
+	}
 	var b bytes.Buffer
 	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&b, mo); err != nil {
 		return 0

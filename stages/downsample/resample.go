@@ -1,10 +1,11 @@
 package downsample
 
 import (
+	"context"
 	"image"
 	"math"
-	"runtime"
-	"sync"
+
+	"github.com/gpdoc/gpdoc/internal/workers"
 )
 
 // resampleRGBA scales src to w x h with a separable Catmull-Rom filter
@@ -14,21 +15,30 @@ import (
 // rows keeps only the horizontally filtered source rows its window needs,
 // so the only large allocation is the output (imaging keeps a w x srcH
 // intermediate, x/image/draw a float64 one of 32 bytes per pixel). Bands
-// run in parallel, one per CPU.
-func resampleRGBA(src image.Image, w, h int) *image.RGBA {
+// run in parallel under the process-wide worker limit (package workers);
+// the output does not depend on how many. The output's pixels go in reuse
+// when it is large enough (a previous output the caller is done with). The
+// error is ctx's.
+func resampleRGBA(ctx context.Context, src image.Image, w, h int, reuse []uint8) (*image.RGBA, error) {
 	b := src.Bounds()
 	sw, sh := b.Dx(), b.Dy()
-	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	var dst *image.RGBA
+	if cap(reuse) >= 4*w*h {
+		dst = &image.RGBA{Pix: reuse[:4*w*h], Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}
+	} else {
+		dst = image.NewRGBA(image.Rect(0, 0, w, h))
+	}
 	xs := filterWeights(sw, w)
 	ys := filterWeights(sh, h)
-	bands := min(runtime.GOMAXPROCS(0), max(1, h/64))
-	var wg sync.WaitGroup
-	for k := range bands {
-		y0, y1 := k*h/bands, (k+1)*h/bands
-		wg.Go(func() { resampleBand(src, dst, xs, ys, y0, y1) })
+	bands := min(workers.Limit(), max(1, h/64))
+	err := workers.ForEach(ctx, bands, func(_, k int) error {
+		resampleBand(src, dst, xs, ys, k*h/bands, (k+1)*h/bands)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	wg.Wait()
-	return dst
+	return dst, nil
 }
 
 // taps are the source indices and weights of one output sample.

@@ -2,6 +2,7 @@ package downsample
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/jpeg"
 	"testing"
@@ -29,7 +30,7 @@ func BenchmarkResize(b *testing.B) {
 		name string
 		fn   func() image.Image
 	}{
-		{"gpdoc-streaming-catmullrom", func() image.Image { return resampleRGBA(src, w, h) }},
+		{"gpdoc-streaming-catmullrom", func() image.Image { r, _ := resampleRGBA(context.Background(), src, w, h, nil); return r }},
 		{"imaging-catmullrom", func() image.Image { return imaging.Resize(src, w, h, imaging.CatmullRom) }},
 		{"imaging-linear", func() image.Image { return imaging.Resize(src, w, h, imaging.Linear) }},
 		{"xdraw-catmullrom", func() image.Image {
@@ -59,7 +60,10 @@ func BenchmarkResize(b *testing.B) {
 func TestResampleMatchesImaging(t *testing.T) {
 	src := testimage.Photo(600, 400, 4)
 	for _, size := range [][2]int{{300, 200}, {451, 301}, {600, 400}, {97, 61}} {
-		got := resampleRGBA(src, size[0], size[1])
+		got, err := resampleRGBA(context.Background(), src, size[0], size[1], nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		want := imaging.Resize(src, size[0], size[1], imaging.CatmullRom)
 		diff, n := 0.0, 0
 		for i := range got.Pix {

@@ -1,15 +1,15 @@
 package downsample
 
 import (
-	"encoding/binary"
+	"context"
 	"errors"
 	"fmt"
 	"math"
-	"math/bits"
 
-	"github.com/gpdoc/gpdoc/stages/downsample/internal/jpegcoef"
-	"github.com/gpdoc/gpdoc/stages/downsample/internal/jpegdct"
-	"github.com/gpdoc/gpdoc/stages/downsample/internal/jpegenc"
+	"github.com/gpdoc/gpdoc/internal/jpeg/coef"
+	"github.com/gpdoc/gpdoc/internal/jpeg/dct"
+	"github.com/gpdoc/gpdoc/internal/jpeg/encode"
+	"github.com/gpdoc/gpdoc/internal/jpeg/orientation"
 )
 
 // A transcoder re-encodes a JPEG without leaving the DCT domain: every
@@ -39,12 +39,12 @@ type transcoder struct {
 
 // tcComp is one output component.
 type tcComp struct {
-	src      *jpegcoef.Component
+	src      *coef.Component
 	h, v     int    // output sampling factors
-	dcT, acT uint32 // Huffman tables (huffopt's numbering: DC0, AC0, DC1, AC1)
+	dcT, acT uint32 // Huffman tables (encode.LumaDC... numbering)
 	chroma   bool
 	// blockAt returns the source block for output block (bx, by).
-	blockAt func(bx, by int) *jpegcoef.Block
+	blockAt func(bx, by int) *coef.Block
 }
 
 // errNoTranscode says the image must go through pixels instead.
@@ -54,7 +54,7 @@ var errNoTranscode = errors.New("not transcoded in the DCT domain")
 // transcoding, or returns an error wrapping errNoTranscode: RGB or
 // four-component images, and oriented images whose size is not a whole
 // number of MCUs (their edge blocks cannot move without re-encoding).
-func newTranscoder(src *jpegcoef.Image, o int) (*transcoder, error) {
+func newTranscoder(src *coef.Image, o int) (*transcoder, error) {
 	n := len(src.Components)
 	if src.Width <= 0 || src.Height <= 0 {
 		return nil, fmt.Errorf("%w: the image is %dx%d", errNoTranscode, src.Width, src.Height)
@@ -76,7 +76,7 @@ func newTranscoder(src *jpegcoef.Image, o int) (*transcoder, error) {
 	if o > 1 && (src.Width%(8*hmax) != 0 || src.Height%(8*vmax) != 0) {
 		return nil, fmt.Errorf("%w: %dx%d is not a whole number of %dx%d MCUs", errNoTranscode, src.Width, src.Height, 8*hmax, 8*vmax)
 	}
-	tr := transposes(o)
+	tr := orientation.Transposes(o)
 	if tr {
 		t.w, t.h = src.Height, src.Width
 		hmax, vmax = vmax, hmax
@@ -86,10 +86,10 @@ func newTranscoder(src *jpegcoef.Image, o int) (*transcoder, error) {
 	// pixel (0,0) comes from tells. Mirroring an axis negates the
 	// coefficients of odd frequency along it: cos((2(7-x)+1)uπ/16) =
 	// (-1)^u cos((2x+1)uπ/16).
-	sx0, sy0 := srcIndex(o, 0, 0, 8, 8)
+	sx0, sy0 := orientation.Src(o, 0, 0, 8, 8)
 	mirrorX, mirrorY := sx0 == 7, sy0 == 7
 	for k := range 64 {
-		nat := jpegdct.Unzig[k]
+		nat := dct.Unzig[k]
 		u, v := nat%8, nat/8 // horizontal and vertical frequency
 		su, sv := u, v
 		if tr {
@@ -115,12 +115,12 @@ func newTranscoder(src *jpegcoef.Image, o int) (*transcoder, error) {
 			c.h, c.v = sc.V, sc.H
 		}
 		if i > 0 {
-			c.dcT, c.acT = 2, 3
+			c.dcT, c.acT = encode.ChromaDC, encode.ChromaAC
 		} else {
-			c.dcT, c.acT = 0, 1
+			c.dcT, c.acT = encode.LumaDC, encode.LumaAC
 		}
 		if o == 1 {
-			c.blockAt = func(bx, by int) *jpegcoef.Block { return sc.Block(bx, by) }
+			c.blockAt = func(bx, by int) *coef.Block { return sc.Block(bx, by) }
 		} else {
 			// Aligned: the output grid is exactly the image, as is the
 			// source's (the source grid is the transpose when tr).
@@ -131,8 +131,8 @@ func newTranscoder(src *jpegcoef.Image, o int) (*transcoder, error) {
 			if sbw > sc.BlocksWide || sbh > sc.BlocksHigh {
 				return nil, fmt.Errorf("%w: component %d grid %dx%d, stored %dx%d", errNoTranscode, i, sbw, sbh, sc.BlocksWide, sc.BlocksHigh)
 			}
-			c.blockAt = func(bx, by int) *jpegcoef.Block {
-				sx, sy := srcIndex(o, bx, by, sbw, sbh)
+			c.blockAt = func(bx, by int) *coef.Block {
+				sx, sy := orientation.Src(o, bx, by, sbw, sbh)
 				return sc.Block(sx, sy)
 			}
 		}
@@ -153,11 +153,11 @@ type tcTables struct {
 }
 
 // tables returns the output quantisation at quality q: the IJG tables
-// that jpegenc uses at q, but never finer than the source's step for the
+// (encode.QuantTables) at q, but never finer than the source's step for the
 // same coefficient. It fails (wrapping errNoTranscode) when a step would
 // not fit a baseline table's byte.
 func (t *transcoder) tables(q float64) (*tcTables, error) {
-	std := jpegenc.QuantTables(q)
+	std := encode.QuantTables(q)
 	tt := &tcTables{}
 	for i, c := range t.comps {
 		var out [64]uint8
@@ -194,14 +194,9 @@ func (t *transcoder) tables(q float64) (*tcTables, error) {
 	return tt, nil
 }
 
-// errCoefficientRange reports a coefficient a baseline JPEG cannot code
-// (only a damaged source has one).
-var errCoefficientRange = fmt.Errorf("%w: coefficient out of the baseline range", errNoTranscode)
-
-// appendBlock appends the symbols of one re-quantised block (in
-// huffopt's form: table<<28 | symbol<<20 | extraBits<<16 | extraValue)
-// and updates the component's DC prediction.
-func (t *transcoder) appendBlock(syms []uint32, b *jpegcoef.Block, ratio, bias *[64]uint64, pred *int32, dcT, acT uint32) ([]uint32, error) {
+// appendBlock re-quantises (and orients) block b and appends its symbols
+// (see encode.AppendBlock), updating the component's DC prediction.
+func (t *transcoder) appendBlock(syms []uint32, b *coef.Block, ratio, bias *[64]uint64, pred *int32, dcT, acT uint32) ([]uint32, error) {
 	var c [64]int32
 	var nonzero uint64 // bit k set when c[k] != 0
 	// Branch-free: coefficients are zero or not at random, and a
@@ -216,43 +211,11 @@ func (t *transcoder) appendBlock(syms []uint32, b *jpegcoef.Block, ratio, bias *
 		c[k] = r
 		nonzero |= uint64(uint32(r|-r)>>31) << k
 	}
-	diff := c[0] - *pred
-	*pred = c[0]
-	n, e := magnitude(diff)
-	if n > 11 {
-		return syms, errCoefficientRange
+	syms, err := encode.AppendBlock(syms, &c, nonzero, pred, dcT, acT)
+	if err != nil {
+		err = fmt.Errorf("%w: %w", errNoTranscode, err)
 	}
-	syms = append(syms, dcT<<28|n<<20|n<<16|e)
-	last := 0 // zig-zag index of the last coefficient coded
-	for rest := nonzero >> 1; rest != 0; rest &= rest - 1 {
-		k := bits.TrailingZeros64(rest) + 1
-		run := uint32(k - last - 1)
-		for run > 15 {
-			syms = append(syms, acT<<28|0xF0<<20) // ZRL: sixteen zeros
-			run -= 16
-		}
-		n, e := magnitude(c[k])
-		if n > 10 {
-			return syms, errCoefficientRange
-		}
-		syms = append(syms, acT<<28|(run<<4|n)<<20|n<<16|e)
-		last = k
-	}
-	if last < 63 {
-		syms = append(syms, acT<<28) // EOB
-	}
-	return syms, nil
-}
-
-// magnitude returns the JPEG size category of v and its extra bits.
-func magnitude(v int32) (n, extra uint32) {
-	a := v
-	if a < 0 {
-		a = -a
-		v--
-	}
-	n = uint32(bits.Len32(uint32(a)))
-	return n, uint32(v) & (1<<n - 1)
+	return syms, err
 }
 
 // appendRow appends the symbols of MCU row my (block row, when not
@@ -282,154 +245,34 @@ func (t *transcoder) appendRow(syms []uint32, my int, tt *tcTables, pred *[3]int
 	return syms, nil
 }
 
-// estimate predicts the output size at tt from every step-th MCU row
-// (a sample: the rows' symbol counts, scaled to the whole image, priced
-// with the optimal code lengths they imply).
-func (t *transcoder) estimate(tt *tcTables, step int) (float64, error) {
-	var sample []int
-	for my := step / 2; my < t.mcusY; my += step {
-		sample = append(sample, my)
-	}
-	counts := make([]symbolCounts, len(sample))
-	extras := make([]int, len(sample))
-	bufs := symbolBuffers(len(sample))
-	if err := forEach(len(sample), func(w, i int) error {
-		pred := [3]int32{}
-		syms, err := t.appendRow(bufs[w][:0], sample[i], tt, &pred)
-		bufs[w] = syms
-		counts[i].add(syms)
-		for _, s := range syms {
-			extras[i] += int(s>>16) & 0xF
-		}
-		return err
-	}); err != nil {
-		return 0, err
-	}
-	var freq symbolCounts
-	bitsTotal := 0.0
-	for i := range counts {
-		freq.merge(&counts[i])
-		bitsTotal += float64(extras[i])
-	}
-	codes, dht := freq.tables(t.usedTables())
-	for tb := range 4 {
-		for s, n := range freq[tb][:256] {
-			bitsTotal += float64(n) * float64(codes[tb].size[s])
-		}
-	}
-	// 0xFF bytes in the entropy-coded data are followed by a stuffed zero:
-	// about one byte in 256 of well-mixed data.
-	scale := float64(t.mcusY) / float64(len(sample))
-	body := bitsTotal / 8 * scale * (1 + 1.0/256)
-	header := len(t.appendHeader(nil, tt, dht, 1)) + 2 // with a DRI, and EOI
-	return body + float64(header), nil
-}
-
-func (t *transcoder) usedTables() [4]bool {
-	used := [4]bool{true, true, false, false}
-	if len(t.comps) > 1 {
-		used[2], used[3] = true, true
-	}
-	return used
-}
-
-// encode writes the whole image at tt: strips of MCU rows are coded in
-// parallel, twice (symbol counts for one set of optimal Huffman tables,
-// then the bits), and joined with restart markers.
-func (t *transcoder) encode(tt *tcTables) ([]byte, error) {
-	rows := t.mcusY
-	stripRows, n := stripLayout(rows, t.mcusX)
-	type strip struct {
-		freq symbolCounts
-		out  []byte
-	}
-	strips := make([]strip, n)
-	rowsOf := func(i int) (int, int) { return i * stripRows, min(rows, (i+1)*stripRows) }
-	bufs := symbolBuffers(n)
-	// Pass 1: symbol counts.
-	if err := forEach(n, func(w, i int) error {
-		r0, r1 := rowsOf(i)
-		pred := [3]int32{}
-		for my := r0; my < r1; my++ {
-			var err error
-			if bufs[w], err = t.appendRow(bufs[w][:0], my, tt, &pred); err != nil {
-				return err
-			}
-			strips[i].freq.add(bufs[w])
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	var freq symbolCounts
-	for i := range strips {
-		freq.merge(&strips[i].freq)
-	}
-	codes, dht := freq.tables(t.usedTables())
-	// Pass 2: the bits.
-	if err := forEach(n, func(w, i int) error {
-		r0, r1 := rowsOf(i)
-		pred := [3]int32{}
-		bw := bitWriter{out: make([]byte, 0, 1<<20)}
-		for my := r0; my < r1; my++ {
-			var err error
-			if bufs[w], err = t.appendRow(bufs[w][:0], my, tt, &pred); err != nil {
-				return err
-			}
-			bw.symbols(bufs[w], &codes)
-		}
-		bw.flush()
-		strips[i].out = bw.out
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	restart := 0 // one strip: no restart markers
-	if n > 1 {
-		restart = stripRows * t.mcusX
-	}
-	parts := make([][]byte, n)
-	for i := range strips {
-		parts[i] = strips[i].out
-	}
-	return joinStrips(t.appendHeader(nil, tt, dht, restart), parts), nil
-}
-
-// appendHeader appends SOI, a JFIF APP0 (the components are YCbCr or
-// grey), the DQT, SOF0, DHT and DRI (restart > 0) segments and the SOS
-// header.
-func (t *transcoder) appendHeader(out []byte, tt *tcTables, dht []byte, restart int) []byte {
-	be := binary.BigEndian
-	out = append(out, 0xFF, 0xD8)
-	out = append(out, 0xFF, 0xE0, 0, 16, 'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0)
-	for id, q := range tt.tables {
-		out = append(out, 0xFF, 0xDB, 0, 67, byte(id))
-		out = append(out, q[:]...)
-	}
-	out = append(out, 0xFF, 0xC0)
-	out = be.AppendUint16(out, uint16(8+3*len(t.comps)))
-	out = append(out, 8)
-	out = be.AppendUint16(out, uint16(t.h))
-	out = be.AppendUint16(out, uint16(t.w))
-	out = append(out, byte(len(t.comps)))
+// frame describes the output at tt, and rows produces its MCU rows.
+func (t *transcoder) frame(tt *tcTables) (*encode.Frame, encode.RowFunc) {
+	f := &encode.Frame{Width: t.w, Height: t.h, Quant: tt.tables}
 	for i, c := range t.comps {
-		out = append(out, byte(i+1), byte(c.h<<4|c.v), tt.dqt[i])
+		f.Components = append(f.Components, encode.Component{H: c.h, V: c.v, Quant: tt.dqt[i], DC: c.dcT, AC: c.acT})
 	}
-	out = append(out, dht...)
-	out = appendDRI(out, restart)
-	out = append(out, 0xFF, 0xDA)
-	out = be.AppendUint16(out, uint16(6+2*len(t.comps)))
-	out = append(out, byte(len(t.comps)))
-	for i, c := range t.comps {
-		out = append(out, byte(i+1), byte(c.dcT/2<<4|c.acT/2))
+	return f, func(syms []uint32, my int, pred *[3]int32) ([]uint32, error) {
+		return t.appendRow(syms, my, tt, pred)
 	}
-	return append(out, 0, 63, 0)
+}
+
+// estimate predicts the output size at tt from every step-th MCU row.
+func (t *transcoder) estimate(ctx context.Context, tt *tcTables, step int) (float64, error) {
+	f, rows := t.frame(tt)
+	return encode.Estimate(ctx, f, rows, step)
+}
+
+// encode writes the whole image at tt, in parallel strips (encode.Encode;
+// the rows are re-quantised twice rather than kept, as that is cheap).
+func (t *transcoder) encode(ctx context.Context, tt *tcTables) ([]byte, error) {
+	f, rows := t.frame(tt)
+	return encode.Encode(ctx, f, rows, false)
 }
 
 // zigzag maps a natural index (row*8 + column) to its zig-zag index, the
-// inverse of jpegdct.Unzig.
+// inverse of dct.Unzig.
 var zigzag = func() (z [64]uint8) {
-	for i, n := range jpegdct.Unzig {
+	for i, n := range dct.Unzig {
 		z[n] = uint8(i)
 	}
 	return z
@@ -451,20 +294,20 @@ func newTranscodePlanner(t *transcoder, minT, maxT int, rep *Report) *transcodeP
 	return &transcodePlanner{t: t, minT: minT, maxT: maxT, step: max(1, t.mcusY/24), rep: rep, sizes: map[int]float64{}}
 }
 
-func (p *transcodePlanner) plan(goal float64) (float64, int, bool) {
-	q, ok := searchQuality(func(q int) float64 { return p.estimate(1, q) }, goal, p.minT, p.maxT)
+func (p *transcodePlanner) plan(ctx context.Context, goal float64) (float64, int, bool) {
+	q, ok := searchQuality(func(q int) float64 { return p.estimate(ctx, 1, q) }, goal, p.minT, p.maxT)
 	return 1, q, ok
 }
 
 // estimate returns +Inf when the image cannot be transcoded at q, so
 // that plan gives up and the caller falls back to pixels.
-func (p *transcodePlanner) estimate(_ float64, q int) float64 {
+func (p *transcodePlanner) estimate(ctx context.Context, _ float64, q int) float64 {
 	if v, ok := p.sizes[q]; ok {
 		return v
 	}
 	v := math.Inf(1)
 	if tt, err := p.t.tables(float64(q) / 10); err == nil {
-		if e, err := p.t.estimate(tt, p.step); err == nil {
+		if e, err := p.t.estimate(ctx, tt, p.step); err == nil {
 			v = e
 		}
 	}
@@ -475,11 +318,11 @@ func (p *transcodePlanner) estimate(_ float64, q int) float64 {
 
 func (p *transcodePlanner) floor(_ float64, q int) bool { return q <= p.minT }
 
-func (p *transcodePlanner) encode(_ float64, q int) ([]byte, int, int, error) {
+func (p *transcodePlanner) encode(ctx context.Context, _ float64, q int) ([]byte, int, int, error) {
 	tt, err := p.t.tables(float64(q) / 10)
 	if err != nil {
 		return nil, 0, 0, err
 	}
-	out, err := p.t.encode(tt)
+	out, err := p.t.encode(ctx, tt)
 	return out, p.t.w, p.t.h, err
 }

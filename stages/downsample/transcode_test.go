@@ -14,15 +14,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gpdoc/gpdoc/internal/jpeg/coef"
 	"github.com/gpdoc/gpdoc/internal/testimage"
-	"github.com/gpdoc/gpdoc/stages/downsample/internal/jpegcoef"
 )
 
 // transcodeAt transcodes data (turned upright for orientation o) at
 // quality q.
 func transcodeAt(t testing.TB, data []byte, o int, q float64) ([]byte, error) {
 	t.Helper()
-	m, err := jpegcoef.Decode(data)
+	m, err := coef.Decode(data)
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +34,7 @@ func transcodeAt(t testing.TB, data []byte, o int, q float64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return tc.encode(tt)
+	return tc.encode(context.Background(), tt)
 }
 
 // corpusJPEGs returns every .jpg/.jpeg under the corpus's jpeg folder.
@@ -236,7 +236,7 @@ func TestTranscodeRefuses(t *testing.T) {
 func TestTranscodeRequantises(t *testing.T) {
 	data := generatedJPEG(t, testimage.Photo(1600, 1200, 9), 95)
 	src, _ := jpeg.Decode(bytes.NewReader(data))
-	m, err := jpegcoef.Decode(data)
+	m, err := coef.Decode(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +250,7 @@ func TestTranscodeRequantises(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := tc.encode(tt)
+		out, err := tc.encode(context.Background(), tt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -265,7 +265,7 @@ func TestTranscodeRequantises(t *testing.T) {
 		if worst, mean := maxDiff(got, src); mean > 6 {
 			t.Errorf("quality %v: mean difference %.1f levels (worst %d)", q, mean, worst)
 		}
-		est, err := tc.estimate(tt, max(1, tc.mcusY/24))
+		est, err := tc.estimate(context.Background(), tt, max(1, tc.mcusY/24))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -299,7 +299,7 @@ func TestFitJPEGTranscodes(t *testing.T) {
 	}
 }
 
-// FuzzTranscode: whatever jpegcoef reads and the transcoder accepts, at
+// FuzzTranscode: whatever internal/jpeg/coef reads and the transcoder accepts, at
 // any orientation and quality, encodes to a JPEG image/jpeg decodes at
 // the upright size.
 func FuzzTranscode(f *testing.F) {

@@ -10,7 +10,7 @@
 //     newlines and no control characters (see package textnorm).
 //   - JPEGs lose EXIF, XMP, IPTC, comments and trailing data without a
 //     re-encode; an EXIF orientation other than 1 is kept as a minimal EXIF
-//     segment holding only that tag (see package jpegseg).
+//     segment holding only that tag (see package internal/jpeg/segment).
 //   - PNGs lose their metadata the same way, by chunk rewriting without a
 //     re-encode: text (tEXt, zTXt, iTXt), EXIF, tIME, suggested palettes
 //     and unknown ancillary chunks, and data after IEND; what rendering
@@ -34,11 +34,11 @@ import (
 	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/conneqt/nhsnumber"
 	"github.com/gpdoc/gpdoc/conneqt/winname"
+	"github.com/gpdoc/gpdoc/internal/jpeg/segment"
 	"github.com/gpdoc/gpdoc/internal/pdfdoc"
 	"github.com/gpdoc/gpdoc/internal/pngmeta"
 	"github.com/gpdoc/gpdoc/internal/textnorm"
 	"github.com/gpdoc/gpdoc/pipeline"
-	"github.com/gpdoc/gpdoc/stages/jpegseg"
 	"github.com/gpdoc/gpdoc/stages/validate"
 )
 
@@ -203,7 +203,7 @@ func (s *Stage) text(doc *pipeline.Document, a *conneqt.Attachment, content stri
 }
 
 func (s *Stage) jpeg(doc *pipeline.Document, a *conneqt.Attachment, content string) error {
-	res, err := jpegseg.Strip(a.Data)
+	res, err := segment.Strip(a.Data)
 	if err != nil {
 		return problem(content, "cannot remove the JPEG's metadata: "+err.Error())
 	}

@@ -20,9 +20,9 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
 	"github.com/gpdoc/gpdoc/conneqt"
+	"github.com/gpdoc/gpdoc/internal/jpeg/segment"
 	"github.com/gpdoc/gpdoc/internal/pdfcpusetup"
 	"github.com/gpdoc/gpdoc/pipeline"
-	"github.com/gpdoc/gpdoc/stages/jpegseg"
 	"github.com/gpdoc/gpdoc/stages/sanitise"
 	"github.com/gpdoc/gpdoc/stages/validate"
 )
@@ -182,7 +182,7 @@ func TestContent(t *testing.T) {
 				if bytes.Contains(out, []byte("GPS")) {
 					t.Error("GPS left")
 				}
-				info, err := jpegseg.Parse(out)
+				info, err := segment.Parse(out)
 				if err != nil || info.Orientation != 6 {
 					t.Errorf("orientation %d, %v", info.Orientation, err)
 				}

@@ -15,8 +15,9 @@ import (
 
 	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/internal/budget"
+
+	"github.com/gpdoc/gpdoc/internal/jpeg/segment"
 	"github.com/gpdoc/gpdoc/pipeline"
-	"github.com/gpdoc/gpdoc/stages/jpegseg"
 )
 
 // Limits on what a PNG's compressed metadata may inflate to: Go's decoder
@@ -33,7 +34,7 @@ func checkImage(data []byte, kind string, opts Options, content string, r *repor
 	plte := -1
 	switch kind {
 	case conneqt.MIMEJPEG:
-		info, err := jpegseg.Parse(data)
+		info, err := segment.Parse(data)
 		if err != nil {
 			r.problem(content, "is not a valid JPEG: "+err.Error(), "")
 			return

@@ -1,4 +1,4 @@
-// Package jpegseg reads the marker segments of a JPEG file without decoding
+// Package segment reads the marker segments of a JPEG file without decoding
 // its image data, and strips metadata from it losslessly: the entropy-coded
 // scans are copied byte for byte, so nothing is re-encoded.
 //
@@ -10,7 +10,7 @@
 // end of the image; when the EXIF orientation is 2 to 8 it writes a minimal
 // EXIF segment holding only that tag, so viewers still turn the picture the
 // right way up while no GPS position, device or date leaks.
-package jpegseg
+package segment
 
 import (
 	"bytes"
@@ -102,17 +102,30 @@ func (in Info) Unsupported() string {
 	return ""
 }
 
-type segment struct {
-	marker byte
-	start  int // offset of the 0xFF of the marker
-	end    int // offset after the segment (and its scan data for SOS)
-	data   []byte
+// Segment is one marker segment of a JPEG file.
+type Segment struct {
+	// Marker is the marker byte (the one after 0xFF).
+	Marker byte
+	// Start is the offset of the marker's 0xFF; End the offset after the
+	// segment (and after its entropy-coded data, for SOS).
+	Start, End int
+	// Data is the payload after the length field (nil for EOI).
+	Data []byte
+}
+
+// Header calls visit for each marker segment before the first scan
+// (SOS), in file order, until visit returns false. It reads no
+// entropy-coded data. It is as lenient as [Parse] and fails as it does.
+func Header(data []byte, visit func(Segment) bool) error {
+	_, err := walk(data, true, visit)
+	return err
 }
 
 // walk splits data into segments. It is as lenient as libjpeg between
 // segments (fill bytes and stray bytes are skipped) but refuses lengths
-// that run past the data.
-func walk(data []byte, visit func(segment)) (Info, error) {
+// that run past the data. With header set it stops at the first SOS
+// (without visiting it); it stops when visit returns false.
+func walk(data []byte, header bool, visit func(Segment) bool) (Info, error) {
 	var info Info
 	var done coverage
 	if len(data) < 2 || data[0] != 0xFF || data[1] != SOI {
@@ -143,7 +156,7 @@ func walk(data []byte, visit func(segment)) (Info, error) {
 			if info.SOF == 0xC2 {
 				info.Incomplete = done.missing()
 			}
-			visit(segment{marker: m, start: start, end: pos + 2})
+			visit(Segment{Marker: m, Start: start, End: pos + 2})
 			return info, nil
 		}
 		if pos+4 > len(data) {
@@ -156,6 +169,8 @@ func walk(data []byte, visit func(segment)) (Info, error) {
 		payload := data[pos+4 : pos+2+n]
 		end := pos + 2 + n
 		switch {
+		case m == SOS && header:
+			return info, nil
 		case m == SOS:
 			if info.SOF == 0 {
 				return info, fmt.Errorf("%w: scan before any frame header", ErrMalformed)
@@ -180,7 +195,9 @@ func walk(data []byte, visit func(segment)) (Info, error) {
 				info.Orientation = ExifOrientation(payload)
 			}
 		}
-		visit(segment{marker: m, start: start, end: end, data: payload})
+		if !visit(Segment{Marker: m, Start: start, End: end, Data: payload}) {
+			return info, nil
+		}
 		pos = end
 	}
 	return info, nil
@@ -303,7 +320,7 @@ func ExifOrientation(p []byte) int {
 
 // Parse reads data's segment structure.
 func Parse(data []byte) (Info, error) {
-	return walk(data, func(segment) {})
+	return walk(data, false, func(Segment) bool { return true })
 }
 
 // OrientationSegment returns a complete APP1 EXIF segment (marker included)
@@ -353,19 +370,20 @@ func Strip(data []byte) (Result, error) {
 		}
 	}
 	first := true
-	_, err = walk(data, func(s segment) {
-		isJFIF := s.marker == APP0 && metadataName(s.marker, s.data) == ""
+	_, err = walk(data, false, func(s Segment) bool {
+		isJFIF := s.Marker == APP0 && metadataName(s.Marker, s.Data) == ""
 		if first && !isJFIF {
 			writeOrientation()
 		}
 		first = false
-		if s.marker != EOI && metadataName(s.marker, s.data) != "" {
-			return
+		if s.Marker != EOI && metadataName(s.Marker, s.Data) != "" {
+			return true
 		}
-		out = append(out, data[s.start:s.end]...)
+		out = append(out, data[s.Start:s.End]...)
 		if isJFIF {
 			writeOrientation()
 		}
+		return true
 	})
 	if err != nil {
 		return Result{}, err

@@ -1,4 +1,4 @@
-package jpegcoef
+package coef
 
 import (
 	"bytes"

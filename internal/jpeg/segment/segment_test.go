@@ -1,4 +1,4 @@
-package jpegseg
+package segment
 
 import (
 	"bytes"
@@ -192,10 +192,11 @@ func TestParse(t *testing.T) {
 func removeMarker(b []byte, m byte) []byte {
 	var out []byte
 	out = append(out, b[:2]...)
-	walk(b, func(s segment) {
-		if s.marker != m {
-			out = append(out, b[s.start:s.end]...)
+	walk(b, false, func(s Segment) bool {
+		if s.Marker != m {
+			out = append(out, b[s.Start:s.End]...)
 		}
+		return true
 	})
 	return out
 }
@@ -332,4 +333,63 @@ func TestAdobeSegmentTooShort(t *testing.T) {
 	if _, err := Parse(b); !errors.Is(err, ErrMalformed) {
 		t.Errorf("short Adobe APP14: err = %v, want ErrMalformed", err)
 	}
+}
+
+// TestHeader: Header visits the segments before the first scan, in
+// order, and stops when visit returns false.
+func TestHeader(t *testing.T) {
+	data := withSegments(sample(t), "", appSegment(APP1, exif(6, false)), appSegment(COM, []byte("c")))
+	var all []byte
+	if err := Header(data, func(s Segment) bool { all = append(all, s.Marker); return true }); err != nil {
+		t.Fatal(err)
+	}
+	if len(all) == 0 || bytes.IndexByte(all, SOS) >= 0 || bytes.IndexByte(all, APP1) < 0 || bytes.IndexByte(all, COM) < 0 {
+		t.Fatalf("visited %X: want the header segments, APP1 and COM included, and no SOS", all)
+	}
+	var first []byte
+	_ = Header(data, func(s Segment) bool { first = append(first, s.Marker); return false })
+	if len(first) != 1 || first[0] != all[0] {
+		t.Errorf("stopping at once visited %X, want %X", first, all[:1])
+	}
+	for _, bad := range [][]byte{nil, []byte("GIF89a"), {0xFF, SOI, 0xFF, APP1, 0xFF, 0xFF}} {
+		if err := Header(bad, func(Segment) bool { return true }); err == nil {
+			t.Errorf("Header(%q) = nil error", bad)
+		}
+	}
+}
+
+// FuzzHeader: Header never panics, visits only segments inside the data,
+// in order, none of them a scan, and agrees with Parse on the markers
+// before the first scan.
+func FuzzHeader(f *testing.F) {
+	f.Add(sample(f))
+	f.Add(withSegments(sample(f), "tail", appSegment(APP1, exif(8, true))))
+	f.Add([]byte{0xFF, SOI, 0xFF, DQT, 0, 3, 0, 0xFF, SOS})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var got []Segment
+		err := Header(data, func(s Segment) bool { got = append(got, s); return true })
+		end := 0
+		for _, s := range got {
+			if s.Start < end || s.End <= s.Start || s.End > len(data) || s.Marker == SOS {
+				t.Fatalf("segment %+v after offset %d in %d bytes", s, end, len(data))
+			}
+			end = s.End
+		}
+		if err != nil {
+			return
+		}
+		var walked []byte
+		_, _ = walk(data, false, func(s Segment) bool {
+			if s.Marker == SOS {
+				return false
+			}
+			walked = append(walked, s.Marker)
+			return true
+		})
+		for i, s := range got {
+			if i >= len(walked) || walked[i] != s.Marker {
+				t.Fatalf("Header visited %d segments, the full walk %X", len(got), walked)
+			}
+		}
+	})
 }

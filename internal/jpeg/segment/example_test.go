@@ -1,13 +1,13 @@
-package jpegseg_test
+package segment_test
 
 import (
 	"fmt"
 
-	"github.com/gpdoc/gpdoc/stages/jpegseg"
+	"github.com/gpdoc/gpdoc/internal/jpeg/segment"
 )
 
 func ExampleOrientationSegment() {
-	seg := jpegseg.OrientationSegment(6)
+	seg := segment.OrientationSegment(6)
 	fmt.Printf("% X\n", seg[:4])
 	fmt.Println(len(seg), "bytes")
 	// Output:

@@ -2,12 +2,13 @@
 // Use of this source code is governed by a BSD-style
 // license that can be found in the LICENSE file.
 
-// Package jpegdct is image/jpeg's forward and inverse DCT (Go 1.26's
-// dct.go, BSD licence in LICENSE) and its zig-zag table, exported so that
-// gpdoc's two forks of image/jpeg (jpegenc, the encoder, and jpegcoef, the
-// coefficient decoder) share one copy. The code is upstream's; only the
+// Package dct is image/jpeg's forward and inverse DCT (Go 1.26's
+// dct.go, BSD licence in LICENSE; README.md records the release and the
+// upstream check) and its zig-zag table, exported so that the codec's
+// encoder (internal/jpeg/encode) and coefficient decoder
+// (internal/jpeg/coef) share one copy. The code is upstream's; only the
 // names are exported.
-package jpegdct
+package dct
 
 // Discrete Cosine Transformation (DCT) implementations using the algorithm from
 // Christoph Loeffler, Adriaan Lightenberg, and George S. Mostchytz,

@@ -1,11 +1,12 @@
-// Package jpegcoef reads a JPEG's quantised DCT coefficients without
+// Package coef reads a JPEG's quantised DCT coefficients without
 // turning them into pixels, so that the image can be re-quantised,
 // re-oriented and re-encoded in the DCT domain (a transcode: no inverse
 // DCT, colour conversion or forward DCT, and none of their rounding).
 //
-// It is image/jpeg's decoder (Go 1.26: reader.go, scan.go, huffman.go, and
-// the inverse DCT shared with jpegenc in jpegdct; BSD licence in LICENSE) with one change in
-// what it does: every block's coefficients are kept, in zig-zag order, as
+// It is the codec's one entropy decoder: image/jpeg's decoder (Go 1.26:
+// reader.go, scan.go, huffman.go, and the inverse DCT shared with the
+// encoder in internal/jpeg/dct; BSD licence in LICENSE; README.md records
+// the release and the upstream check) with one change in what it does: every block's coefficients are kept, in zig-zag order, as
 // image/jpeg already does for progressive images, instead of being
 // reconstructed as they are read. It therefore accepts exactly what
 // image/jpeg accepts (baseline, extended and progressive Huffman JPEGs,
@@ -19,7 +20,7 @@
 // resolves an AC coefficient's value), and a fast path for the blocks of
 // sequential scans and first progressive scans. Each changed function
 // says how it differs from image/jpeg's and why the results are the same.
-package jpegcoef
+package coef
 
 import (
 	"errors"
@@ -76,7 +77,7 @@ type Image struct {
 const maxBlocks = 1 << 24
 
 // ErrMissingCoefficients reports a component that no scan coded.
-var ErrMissingCoefficients = errors.New("jpegcoef: a component has no coded coefficients")
+var ErrMissingCoefficients = errors.New("coef: a component has no coded coefficients")
 
 // Decode reads the JPEG data and returns its coefficients. Errors are
 // image/jpeg's FormatError and UnsupportedError, or

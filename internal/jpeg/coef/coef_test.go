@@ -1,7 +1,8 @@
-package jpegcoef
+package coef
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"image"
 	"image/color"
@@ -14,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/gpdoc/gpdoc/internal/corpustest"
+	"github.com/gpdoc/gpdoc/internal/jpeg/orientation"
 )
 
 // samePixels reports where a and b (image/jpeg's types) differ.
@@ -60,7 +62,7 @@ func check(t *testing.T, name string, data []byte) bool {
 		t.Errorf("%s: image/jpeg decodes it, Decode: %v", name, err)
 		return true
 	}
-	got, err := m.Pixels()
+	got, err := m.Pixels(context.Background(), 1)
 	if errors.Is(err, ErrNotYCbCr) {
 		if _, ok := want.(*image.YCbCr); ok {
 			t.Errorf("%s: Pixels refused a YCbCr image", name)
@@ -74,7 +76,70 @@ func check(t *testing.T, name string, data []byte) bool {
 		t.Fatalf("%s: Pixels: %v", name, err)
 	}
 	samePixels(t, name, got, want)
+	if m.Width*m.Height <= 1<<18 {
+		checkUpright(t, name, m, got)
+	}
+	m2, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inPlace, err := m2.PixelsInPlace(context.Background())
+	if err != nil {
+		t.Fatalf("%s: PixelsInPlace: %v", name, err)
+	}
+	samePixels(t, name+" (in place)", inPlace, want)
+	if m2.Components[0].Blocks != nil {
+		t.Errorf("%s: PixelsInPlace left the coefficients readable", name)
+	}
 	return true
+}
+
+// checkUpright compares Pixels with each orientation against the stored
+// pixels turned plane by plane.
+func checkUpright(t *testing.T, name string, m *Image, stored image.Image) {
+	t.Helper()
+	type plane struct {
+		pix     []byte
+		stride  int
+		w, h    int // stored size
+		uPix    []byte
+		uStride int
+	}
+	for o := 2; o <= 8; o++ {
+		got, err := m.Pixels(context.Background(), o)
+		if errors.Is(err, ErrNotYCbCr) && orientation.Transposes(o) {
+			continue // 4:1:1 and 4:1:0 are not turned
+		}
+		if err != nil {
+			t.Fatalf("%s: Pixels(%d): %v", name, o, err)
+		}
+		var planes []plane
+		switch s := stored.(type) {
+		case *image.Gray:
+			g := got.(*image.Gray)
+			planes = append(planes, plane{s.Pix, s.Stride, m.Width, m.Height, g.Pix, g.Stride})
+		case *image.YCbCr:
+			g := got.(*image.YCbCr)
+			c0, c1 := m.Components[0], m.Components[1]
+			cw, ch := (m.Width*c1.H+c0.H-1)/c0.H, (m.Height*c1.V+c0.V-1)/c0.V
+			planes = append(planes, plane{s.Y, s.YStride, m.Width, m.Height, g.Y, g.YStride},
+				plane{s.Cb, s.CStride, cw, ch, g.Cb, g.CStride}, plane{s.Cr, s.CStride, cw, ch, g.Cr, g.CStride})
+		}
+		for i, p := range planes {
+			uw, uh := p.w, p.h
+			if orientation.Transposes(o) {
+				uw, uh = uh, uw
+			}
+			for y := range uh {
+				for x := range uw {
+					sx, sy := orientation.Src(o, x, y, p.w, p.h)
+					if a, b := p.uPix[y*p.uStride+x], p.pix[sy*p.stride+sx]; a != b {
+						t.Fatalf("%s: orientation %d plane %d: upright (%d,%d) is %d, stored (%d,%d) %d", name, o, i, x, y, a, sx, sy, b)
+					}
+				}
+			}
+		}
+	}
 }
 
 // checkRefused checks that Decode refuses data, which image/jpeg refuses,

@@ -1,4 +1,4 @@
-package jpegseg
+package segment
 
 import "testing"
 

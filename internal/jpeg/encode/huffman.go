@@ -1,0 +1,208 @@
+package encode
+
+import (
+	"encoding/binary"
+	"slices"
+)
+
+// Counts counts symbols per Huffman table ([LumaDC], [LumaAC],
+// [ChromaDC], [ChromaAC]).
+type Counts [4][257]int
+
+// Add counts syms.
+func (f *Counts) Add(syms []uint32) {
+	for _, s := range syms {
+		f[s>>28][(s>>20)&0xFF]++
+	}
+}
+
+// Merge adds g's counts to f's.
+func (f *Counts) Merge(g *Counts) {
+	for t := range f {
+		for s := range f[t] {
+			f[t][s] += g[t][s]
+		}
+	}
+}
+
+// Codes are the Huffman codes of the four tables.
+type Codes [4]huffCode
+
+type huffCode struct {
+	code [256]uint16
+	size [256]uint8
+}
+
+// Bits returns how many bits the codes spend on the symbols counted in f
+// (the extra bits of each symbol not included).
+func (c *Codes) Bits(f *Counts) int {
+	n := 0
+	for t := range f {
+		for s, k := range f[t][:256] {
+			n += k * int(c[t].size[s])
+		}
+	}
+	return n
+}
+
+// Tables builds optimal codes for the used tables from the counts, and
+// their DHT segment.
+func (f *Counts) Tables(used [4]bool) (*Codes, []byte) {
+	var codes Codes
+	dht := []byte{0xFF, 0xC4, 0, 0}
+	for t := range 4 {
+		if !used[t] {
+			continue
+		}
+		freq := f[t]
+		freq[256] = 1 // reserve the all-ones code, as Annex K.2 asks
+		bits, vals := optimalLengths(freq[:])
+		codes[t] = canonical(bits, vals)
+		class, id := byte(t%2), byte(t/2)
+		dht = append(dht, class<<4|id)
+		dht = append(dht, bits[1:17]...)
+		dht = append(dht, vals...)
+	}
+	binary.BigEndian.PutUint16(dht[2:], uint16(len(dht)-2))
+	return &codes, dht
+}
+
+// optimalLengths builds JPEG Huffman tables (BITS and HUFFVAL, code
+// lengths limited to 16) from symbol frequencies, following Annex K.2 of
+// the JPEG standard (as libjpeg's jpeg_gen_optimal_table does).
+func optimalLengths(f []int) (bits [33]byte, vals []byte) {
+	freq := make([]int, 257)
+	copy(freq, f)
+	codesize := make([]int, 257)
+	others := make([]int, 257)
+	for i := range others {
+		others[i] = -1
+	}
+	for {
+		c1, c2 := -1, -1
+		v := int(^uint(0) >> 1)
+		for i := range 257 {
+			if freq[i] > 0 && freq[i] <= v {
+				v, c1 = freq[i], i
+			}
+		}
+		v = int(^uint(0) >> 1)
+		for i := range 257 {
+			if freq[i] > 0 && freq[i] <= v && i != c1 {
+				v, c2 = freq[i], i
+			}
+		}
+		if c2 < 0 {
+			break
+		}
+		freq[c1] += freq[c2]
+		freq[c2] = 0
+		codesize[c1]++
+		for others[c1] >= 0 {
+			c1 = others[c1]
+			codesize[c1]++
+		}
+		others[c1] = c2
+		codesize[c2]++
+		for others[c2] >= 0 {
+			c2 = others[c2]
+			codesize[c2]++
+		}
+	}
+	for i := range 257 {
+		if codesize[i] > 0 {
+			bits[codesize[i]]++
+		}
+	}
+	for i := 32; i > 16; i-- {
+		for bits[i] > 0 {
+			j := i - 2
+			for bits[j] == 0 {
+				j--
+			}
+			bits[i] -= 2
+			bits[i-1]++
+			bits[j+1] += 2
+			bits[j]--
+		}
+	}
+	i := 16
+	for bits[i] == 0 {
+		i--
+	}
+	bits[i]-- // remove the reserved code
+	type sv struct{ size, sym int }
+	var order []sv
+	for s := range 256 {
+		if codesize[s] > 0 {
+			order = append(order, sv{codesize[s], s})
+		}
+	}
+	slices.SortFunc(order, func(a, b sv) int {
+		if a.size != b.size {
+			return a.size - b.size
+		}
+		return a.sym - b.sym
+	})
+	for _, o := range order {
+		vals = append(vals, byte(o.sym))
+	}
+	return bits, vals
+}
+
+// canonical assigns codes to vals in order of the lengths in bits.
+func canonical(bits [33]byte, vals []byte) huffCode {
+	var c huffCode
+	code, k := uint16(0), 0
+	for l := 1; l <= 16; l++ {
+		for range int(bits[l]) {
+			c.code[vals[k]], c.size[vals[k]] = code, uint8(l)
+			code++
+			k++
+		}
+		code <<= 1
+	}
+	return c
+}
+
+// bitWriter writes entropy-coded data, stuffing a zero after each 0xFF.
+type bitWriter struct {
+	out   []byte
+	acc   uint32
+	nbits uint32
+}
+
+func (w *bitWriter) emit(bits, n uint32) {
+	bits &= 1<<n - 1
+	w.acc |= bits << (32 - n - w.nbits)
+	w.nbits += n
+	for w.nbits >= 8 {
+		b := byte(w.acc >> 24)
+		if b == 0xFF {
+			w.out = append(w.out, 0xFF, 0)
+		} else {
+			w.out = append(w.out, b)
+		}
+		w.acc <<= 8
+		w.nbits -= 8
+	}
+}
+
+// symbols writes syms with codes.
+func (w *bitWriter) symbols(syms []uint32, codes *Codes) {
+	for _, s := range syms {
+		t, sym, n, v := s>>28, (s>>20)&0xFF, (s>>16)&0xF, s&0xFFFF
+		c := &codes[t]
+		w.emit(uint32(c.code[sym]), uint32(c.size[sym]))
+		if n > 0 {
+			w.emit(v, n)
+		}
+	}
+}
+
+// flush pads the last byte with 1 bits.
+func (w *bitWriter) flush() {
+	if w.nbits > 0 {
+		w.emit(0x7F, 8-w.nbits)
+	}
+}
