@@ -41,8 +41,9 @@ it has not sent untouched for the next run. Every invalid, failed or
 conflicting message gets a line on standard error (-q silences them); the
 summary names the most frequent problems and where the ledger and report are.
 
-The first Ctrl-C stops taking new messages and lets those in flight finish;
-a second abandons them. Exit status: 0 all sent or skipped, 1 some message
+The first Ctrl-C stops taking new messages and gives those in flight up to
+--grace (2s) to finish, then abandons them; a second abandons them at once.
+An abandoned message is resumed, with the same bytes, by the next run. Exit status: 0 all sent or skipped, 1 some message
 invalid or failed, 2 usage or set-up error, 130 interrupted.`,
 			Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {

@@ -35,6 +35,7 @@ type deliverFlags struct {
 	report       string
 	progress     string
 	interval     time.Duration
+	grace        time.Duration
 	limits       limitFlags
 	allowPaths   []string
 	ops          opFlags // operator.go
@@ -54,6 +55,7 @@ func (f *deliverFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.report, "report", "", "write one JSON line per message to `FILE`")
 	fl.StringVar(&f.progress, "progress", "auto", "progress display: auto (a bar on a terminal, else log lines), bar, text, json or none")
 	fl.DurationVar(&f.interval, "progress-interval", 10*time.Second, "how often text and json progress lines are printed")
+	fl.DurationVar(&f.grace, "grace", 2*time.Second, "after Ctrl-C (or SIGTERM), how long messages in flight may take to finish before they are abandoned (a re-run resumes them)")
 	f.limits.register(cmd)
 	addAllowPathFlag(cmd, &f.allowPaths)
 	f.ops.register(cmd)
@@ -92,6 +94,9 @@ func (f *deliverFlags) setUp(ctx context.Context, input string, stderr io.Writer
 	}
 	if f.concurrency < 1 {
 		return nil, usageError("--concurrency must be at least 1")
+	}
+	if f.grace < 0 {
+		return nil, usageError("--grace must not be negative")
 	}
 	if f.rate < 0 {
 		return nil, usageError("--rate must not be negative")
@@ -188,9 +193,11 @@ func (f *deliverFlags) newProgress(w io.Writer) (backfill.Progress, error) {
 }
 
 // deliver runs a backfill of the manifest read from in, with the signals
-// wired: the first SIGINT or SIGTERM stops taking messages and lets those in
-// flight finish, the second abandons them. It prints the summary and returns
-// the command's exit error.
+// wired: the first SIGINT or SIGTERM stops taking messages and gives those
+// in flight up to --grace to finish, then abandons them; a second signal
+// abandons them at once. An abandoned message is left pending or sending in
+// the ledger, and a re-run resumes it with the same bytes. It prints the
+// summary and returns the command's exit error.
 func (f *deliverFlags) deliver(cmd *cobra.Command, input string, in io.Reader, total int64) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	// The root context is cancelled by the first signal; this command
@@ -207,11 +214,16 @@ func (f *deliverFlags) deliver(cmd *cobra.Command, input string, in io.Reader, t
 		case <-ctx.Done():
 			return
 		}
-		fmt.Fprintln(stderr, "\ngpdoc: stopping: finishing the messages in flight (interrupt again to abandon them)")
+		fmt.Fprintf(stderr, "\ngpdoc: stopping: finishing the messages in flight for up to %v (interrupt again to abandon them now)\n", f.grace)
 		close(stop)
+		grace := time.NewTimer(f.grace)
+		defer grace.Stop()
 		select {
 		case <-sigs:
 			fmt.Fprintln(stderr, "\ngpdoc: abandoning the messages in flight")
+			cancel()
+		case <-grace.C:
+			fmt.Fprintf(stderr, "\ngpdoc: abandoning the messages still in flight after %v; a re-run resumes them\n", f.grace)
 			cancel()
 		case <-ctx.Done():
 		}
