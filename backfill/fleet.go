@@ -204,9 +204,10 @@ func (r *run) docs(intake context.Context, limiter *rate.Limiter, conc int) iter
 
 // revisit looks again at the lines another worker held, every
 // Config.BusyRecheck, until each is final (the other worker finished it:
-// skipped), taken over (its lease expired: processed here) or still held
-// after the lease first seen would have expired (the other worker is alive
-// and renewing it: busy).
+// skipped), taken over (its lease expired: processed here) or still held by
+// the same worker after the lease first seen would have expired (that
+// worker is alive and renewing it: busy). A line a third worker took over
+// meanwhile is waited for again, up to that worker's lease.
 func (r *run) revisit(intake context.Context, limiter *rate.Limiter, busy []busyLine, yield func(*pipeline.Document) bool) {
 	defer func() {
 		for _, b := range busy { // given up, or the run was stopped
@@ -247,6 +248,11 @@ func (r *run) revisit(intake context.Context, limiter *rate.Limiter, busy []busy
 		var still []busyLine
 		for i, b := range busy {
 			switch {
+			case ds[i].Action == ledger.Busy && holder(ds[i]) != holder(b.d):
+				// Another worker took it over from the one first seen: wait
+				// for that one's lease instead.
+				b.d, b.until = ds[i], ds[i].Previous.LeaseUntil
+				still = append(still, b)
 			case ds[i].Action == ledger.Busy && now.After(b.until):
 				b.d = ds[i]
 				r.finishBusy(b) // renewed: its worker is alive
@@ -261,6 +267,14 @@ func (r *run) revisit(intake context.Context, limiter *rate.Limiter, busy []busy
 		}
 		busy = still
 	}
+}
+
+// holder is the worker a busy decision names.
+func holder(d ledger.Decision) string {
+	if d.Previous == nil {
+		return ""
+	}
+	return d.Previous.RunID
 }
 
 // finishBusy reports a line left to the worker holding it.

@@ -6,6 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,9 +99,14 @@ func TestFleetKillOneWorker(t *testing.T) {
 	}
 	writeFile(t, man, strings.Join(lines, "\n")+"\n")
 
+	metricsAddr := freeAddr(t)
 	worker := func(id string) (*exec.Cmd, *bytes.Buffer) {
-		cmd := exec.Command(bin, "backfill", "--url", url, "--ledger", dsn, "--worker-id", id, "--lease-ttl", "2s",
-			"--concurrency", "4", "--progress", "none", "--no-check", "--report", filepath.Join(dir, id+".jsonl"), man)
+		args := []string{"backfill", "--url", url, "--ledger", dsn, "--worker-id", id, "--lease-ttl", "2s",
+			"--concurrency", "4", "--progress", "none", "--no-check", "--report", filepath.Join(dir, id+".jsonl"), man}
+		if id == "w1" {
+			args = append(args, "--metrics-addr", metricsAddr)
+		}
+		cmd := exec.Command(bin, args...)
 		cmd.Env = append(os.Environ(), "CONNEQT_API_KEY=crash-key", "CONNEQT_ACCESS_TOKEN=crash-token")
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
@@ -144,6 +152,14 @@ func TestFleetKillOneWorker(t *testing.T) {
 		t.Fatal("the killed worker held no lease: the test proves nothing (kill it earlier)")
 	}
 
+	// w1 is still running: it waits for w0's leases to expire.
+	scrape := getText(t, "http://"+metricsAddr+"/metrics")
+	for _, name := range []string{"gpdoc_messages_total{outcome=\"sent\"}", "gpdoc_send_attempts_total{route=\"standard\",status=\"200\"}",
+		"gpdoc_send_duration_seconds_bucket", "gpdoc_bytes_sent_total", "gpdoc_messages_in_flight", "gpdoc_lease_takeovers_total"} {
+		if !strings.Contains(scrape, name) {
+			t.Errorf("w1's metrics have no %s", name)
+		}
+	}
 	for range ids {
 		<-waits
 	}
@@ -184,6 +200,16 @@ func TestFleetKillOneWorker(t *testing.T) {
 	defer l.Close()
 	if s, err := l.Stats(ctx); err != nil || s[ledger.Sent] != n || s.Total() != n {
 		t.Fatalf("ledger stats %v (%v), want %d sent", s, err, n)
+	}
+	// ledger stats and export read the shared ledger.
+	out, err := exec.Command(bin, "ledger", "stats", dsn).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "w1") || !strings.Contains(string(out), "LEASED") {
+		t.Errorf("ledger stats: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "ledger", "export", "--format", "csv")
+	cmd.Env = append(os.Environ(), "GPDOC_LEDGER="+dsn)
+	if out, err := cmd.CombinedOutput(); err != nil || strings.Count(string(out), "\n") != n+1 {
+		t.Errorf("ledger export (GPDOC_LEDGER): %v, %d lines", err, strings.Count(string(out), "\n"))
 	}
 	// Every surviving worker sent a share.
 	finishedBy := map[string]backfill.Result{}
@@ -229,4 +255,30 @@ func TestFleetKillOneWorker(t *testing.T) {
 			t.Errorf("message %s: finished by %s at %v, before w0's lease expired at %v", id, r.RunID, r.Time, until)
 		}
 	}
+}
+
+// freeAddr returns a loopback address with a port free now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// getText GETs url and returns the body.
+func getText(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
