@@ -19,16 +19,16 @@ import (
 	"github.com/gpdoc/gpdoc/ledger/postgres/pgtest"
 )
 
-// TestMain stops the throw-away PostgreSQL cluster BenchmarkFleet starts.
+// TestMain stops the throw-away PostgreSQL cluster BenchmarkFleetWorkers starts.
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// fleetMessages is the manifest size of one BenchmarkFleet run.
+// fleetMessages is the manifest size of one BenchmarkFleetWorkers run.
 const fleetMessages = 1200
 
 // fleetConcurrency is each worker's --concurrency.
 const fleetConcurrency = 8
 
-// BenchmarkFleet runs 1, 2 and 4 `gpdoc backfill` worker processes on one
+// BenchmarkFleetWorkers runs 1, 2 and 4 `gpdoc backfill` worker processes on one
 // PostgreSQL ledger (pgtest: $GPDOC_TEST_POSTGRES or a throw-away cluster)
 // over one manifest of small text messages, against `gpdoc sim --latency
 // 50ms`, each worker with --concurrency 8. It reports the fleet's
@@ -36,7 +36,7 @@ const fleetConcurrency = 8
 // claim round trips per message (Summary.ClaimCalls over all workers, busy
 // re-checks included). Run it with -benchtime 1x: each iteration is a whole
 // backfill of 1200 messages in a fresh schema. Numbers: docs/scale-out.md.
-func BenchmarkFleet(b *testing.B) {
+func BenchmarkFleetWorkers(b *testing.B) {
 	dsn := pgtest.DSN(b)
 	url := startSim(b, "--latency", "50ms")
 	dir := b.TempDir()
