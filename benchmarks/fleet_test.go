@@ -31,7 +31,8 @@ const fleetConcurrency = 8
 // BenchmarkFleetWorkers runs 1, 2 and 4 `gpdoc backfill` worker processes on one
 // PostgreSQL ledger (pgtest: $GPDOC_TEST_POSTGRES or a throw-away cluster)
 // over one manifest of small text messages, against `gpdoc sim --latency
-// 50ms`, each worker with --concurrency 8. It reports the fleet's
+// 50ms`, each worker with --concurrency 8 (and claims in batches of 8, or
+// of 64 in the last case). It reports the fleet's
 // messages/s (all workers started to the last one finished) and the ledger
 // claim round trips per message (Summary.ClaimCalls over all workers, busy
 // re-checks included). Run it with -benchtime 1x: each iteration is a whole
@@ -50,8 +51,13 @@ func BenchmarkFleetWorkers(b *testing.B) {
 		b.Fatal(err)
 	}
 	run := 0
-	for _, workers := range []int{1, 2, 4} {
-		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+	for _, c := range []struct{ workers, batch int }{{1, 0}, {2, 0}, {4, 0}, {4, 64}} {
+		workers := c.workers
+		name := fmt.Sprintf("workers=%d", workers)
+		if c.batch > 0 {
+			name += fmt.Sprintf(",batch=%d", c.batch)
+		}
+		b.Run(name, func(b *testing.B) {
 			var elapsed time.Duration
 			var claims, sent int64
 			for range b.N {
@@ -62,7 +68,8 @@ func BenchmarkFleetWorkers(b *testing.B) {
 				outs, stderrs := make([]bytes.Buffer, workers), make([]bytes.Buffer, workers)
 				for w := range workers {
 					cmd := exec.Command(gpdoc(b), "backfill", "--url", url, "--ledger", target, "--worker-id", "bench-"+strconv.Itoa(w),
-						"--concurrency", strconv.Itoa(fleetConcurrency), "--progress", "none", "--no-check", "--json", man)
+						"--concurrency", strconv.Itoa(fleetConcurrency), "--claim-batch", strconv.Itoa(c.batch),
+						"--progress", "none", "--no-check", "--json", man)
 					cmd.Env = append(os.Environ(), "CONNEQT_API_KEY=bench-key", "CONNEQT_ACCESS_TOKEN="+simToken)
 					cmd.Stdout, cmd.Stderr = &outs[w], &stderrs[w]
 					go func() {
