@@ -171,6 +171,10 @@ func (f *deliverFlags) setUp(ctx context.Context, input string, stderr io.Writer
 	}
 	d.ledger = l
 	d.closers = append(d.closers, func() { l.Close() })
+	if _, ok := l.(ledger.FleetStater); !ok && f.fleet.rateScope == backfill.RateScopeFleet {
+		d.close()
+		return nil, usageError("--rate-scope fleet needs a ledger shared by the fleet (--ledger postgres://…); %s is one worker's", d.path)
+	}
 	return d, nil
 }
 

@@ -282,3 +282,40 @@ func getText(t *testing.T, url string) string {
 	}
 	return string(b)
 }
+
+// TestFleetFlags: the fleet flags are checked, and a PostgreSQL URL's
+// password is never printed, even when the database cannot be reached.
+func TestFleetFlags(t *testing.T) {
+	dir := t.TempDir()
+	man := filepath.Join(dir, "m.jsonl")
+	writeFile(t, man, textLine(1)+"\n")
+	dead := "postgres://gpdoc:s3cret-pw@127.0.0.1:1/gpdoc?connect_timeout=2"
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string // in stdout or stderr
+	}{
+		{"rate scope", []string{"backfill", "--sim", "--rate", "5", "--rate-scope", "galaxy", man}, exitUsage, "--rate-scope must be worker or fleet"},
+		{"fleet scope needs a rate", []string{"backfill", "--sim", "--rate-scope", "fleet", man}, exitUsage, "needs a --rate"},
+		{"lease too short", []string{"backfill", "--sim", "--lease-ttl", "10ms", man}, exitUsage, "--lease-ttl must be at least 1s"},
+		{"fleet rate on SQLite", []string{"backfill", "--sim", "--no-check", "--ledger", filepath.Join(dir, "l.db"), "--rate", "5", "--rate-scope", "fleet", man}, exitUsage, "needs a ledger shared by the fleet"},
+		{"unreachable database", []string{"backfill", "--sim", "--no-check", "--ledger", dead, man}, exitUsage, "postgres://gpdoc:xxxxx@127.0.0.1:1/gpdoc"},
+		{"ledger stats, unreachable", []string{"ledger", "stats", dead}, exitUsage, "postgres://gpdoc:xxxxx@127.0.0.1:1/gpdoc"},
+		{"ledger status on PostgreSQL", []string{"ledger", "status", dead}, exitUsage, "SQLite ledgers only"},
+		{"no ledger at all", []string{"ledger", "stats"}, exitUsage, "no ledger given"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(ledgeropen.EnvLedger, "")
+			stdout, stderr, code := cli(t, tt.args...)
+			all := stdout + stderr
+			if code != tt.code || !strings.Contains(all, tt.want) {
+				t.Errorf("exit %d, want %d with %q:\n%s", code, tt.code, tt.want, all)
+			}
+			if strings.Contains(all, "s3cret-pw") {
+				t.Errorf("the password was printed:\n%s", all)
+			}
+		})
+	}
+}

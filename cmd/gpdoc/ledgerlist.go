@@ -287,6 +287,9 @@ Exit status: 0 every poll answered, 1 some poll failed, 2 usage or set-up error.
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if ledgeropen.IsPostgres(args[0]) {
+				return usageError("ledger status keeps poll records in SQLite ledgers only; a PostgreSQL ledger has none yet (docs/scale-out.md)")
+			}
 			if len(states) == 0 {
 				states = []string{string(ledger.Sent)}
 			}
