@@ -24,6 +24,7 @@ type sharedLedger struct {
 	finished   map[string]bool // sourceId -> the other worker sent it when its lease ended
 	lostMark   map[string]bool // sourceId -> MarkSending loses the lease
 	lostFinish map[string]bool // sourceId -> Finish loses the lease
+	third      map[string]bool // sourceId -> the last busy claim names a third worker
 	src        map[string]string
 	claims     int // Claim calls
 	batches    int // ClaimBatch calls
@@ -31,7 +32,7 @@ type sharedLedger struct {
 
 func newShared() *sharedLedger {
 	return &sharedLedger{Memory: ledger.NewMemory(), lease: 30 * time.Millisecond, busy: map[string]int{},
-		finished: map[string]bool{}, lostMark: map[string]bool{}, lostFinish: map[string]bool{}, src: map[string]string{}}
+		finished: map[string]bool{}, lostMark: map[string]bool{}, lostFinish: map[string]bool{}, third: map[string]bool{}, src: map[string]string{}}
 }
 
 // claim decides one item; l.mu is held. A line the other worker holds is
@@ -42,8 +43,12 @@ func (l *sharedLedger) claim(ctx context.Context, it ledger.Item, opts ledger.Cl
 	switch {
 	case held && n != 0:
 		l.busy[it.SourceID] = n - 1
-		return ledger.Decision{Action: ledger.Busy, Reason: "leased by worker other",
-			Previous: &ledger.Entry{MessageID: it.MessageID, RunID: "other", State: ledger.Pending, LeaseUntil: time.Now().Add(l.lease)}}, nil
+		who := "other"
+		if n == 1 && l.third[it.SourceID] {
+			who = "third"
+		}
+		return ledger.Decision{Action: ledger.Busy, Reason: "leased by worker " + who,
+			Previous: &ledger.Entry{MessageID: it.MessageID, RunID: who, State: ledger.Pending, LeaseUntil: time.Now().Add(l.lease)}}, nil
 	case held && l.finished[it.SourceID]:
 		return ledger.Decision{Action: ledger.Skip, Reason: "already sent",
 			Previous: &ledger.Entry{MessageID: it.MessageID, RunID: "other", State: ledger.Sent}}, nil
@@ -139,6 +144,9 @@ func TestSharedLedger(t *testing.T) {
 			OutcomeSent, 1, true, 1},
 		{"busy, then finished by the other worker", func(l *sharedLedger) { l.busy["src-1"] = 1; l.finished["src-1"] = true },
 			OutcomeSkipped, 0, true, 0},
+		{"busy, taken over by a third worker, then finished by it", func(l *sharedLedger) {
+			l.busy["src-1"], l.third["src-1"], l.finished["src-1"], l.lease = 2, true, true, time.Millisecond
+		}, OutcomeSkipped, 0, true, 0},
 		{"busy, and the other worker renews its lease", func(l *sharedLedger) { l.busy["src-1"] = -1 },
 			OutcomeBusy, 0, false, 0},
 		{"lease lost before the send", func(l *sharedLedger) { l.lostMark["src-1"] = true },
