@@ -50,7 +50,7 @@ func (f *deliverFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.accessToken, "access-token", "", "AccessToken for instant messages (env CONNEQT_ACCESS_TOKEN)")
 	fl.BoolVar(&f.sim, "sim", false, "start the built-in simulator in this process and send to it")
 	fl.StringVar(&f.dryRun, "dry-run", "", "write each assembled message to `DIR`/<messageId>.json instead of sending")
-	fl.StringVar(&f.ledgerPath, "ledger", "", "ledger: an SQLite `FILE`, or a postgres:// URL shared by many workers (env GPDOC_LEDGER; default <input>.ledger.db; in memory with --sim)")
+	fl.StringVar(&f.ledgerPath, "ledger", "", "ledger: an SQLite `FILE`, or a postgres:// URL shared by many workers (env GPDOC_LEDGER, ignored with --sim; default <input>.ledger.db; in memory with --sim)")
 	fl.BoolVar(&f.retryInvalid, "retry-invalid", false, "retry messages that were invalid or rejected before, if their line has changed")
 	fl.StringVar(&f.report, "report", "", "write one JSON line per message to `FILE`")
 	fl.StringVar(&f.progress, "progress", "auto", "progress display: auto (a bar on a terminal, else log lines), bar, text, json or none")
@@ -146,6 +146,11 @@ func (f *deliverFlags) setUp(ctx context.Context, input string, stderr io.Writer
 		return nil, err
 	}
 	path := ledgeropen.Target(f.ledgerPath)
+	if f.sim {
+		// Never $GPDOC_LEDGER with the simulator: its sends would be
+		// recorded as sent in the real ledger.
+		path = f.ledgerPath
+	}
 	if path == "" && f.sim {
 		// The in-process simulator forgets everything when it stops, so a
 		// ledger file would claim messages are held by a service that no

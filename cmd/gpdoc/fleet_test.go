@@ -304,10 +304,15 @@ func TestFleetFlags(t *testing.T) {
 		{"ledger stats, unreachable", []string{"ledger", "stats", dead}, exitUsage, "postgres://gpdoc:xxxxx@127.0.0.1:1/gpdoc"},
 		{"ledger status on PostgreSQL", []string{"ledger", "status", dead}, exitUsage, "SQLite ledgers only"},
 		{"no ledger at all", []string{"ledger", "stats"}, exitUsage, "no ledger given"},
+		{"the simulator ignores GPDOC_LEDGER", []string{"backfill", "--sim", "--no-check", man}, exitOK, "(in memory)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv(ledgeropen.EnvLedger, "")
+			env := ""
+			if strings.Contains(tt.name, "GPDOC_LEDGER") {
+				env = dead
+			}
+			t.Setenv(ledgeropen.EnvLedger, env)
 			stdout, stderr, code := cli(t, tt.args...)
 			all := stdout + stderr
 			if code != tt.code || !strings.Contains(all, tt.want) {
