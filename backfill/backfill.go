@@ -17,6 +17,13 @@
 // only ever recorded sent or failed-retryable (see docs/backfill.md, "The
 // exactly-once contract").
 //
+// Many workers: on a ledger shared by several processes (package
+// ledger/postgres, leases), Run reads ahead and claims [Config.ClaimBatch]
+// lines per round trip ([ledger.BatchClaimer]); a line another live worker
+// holds is looked at again once the manifest is read, and ends taken over,
+// skipped or [OutcomeBusy]; a lease lost to another worker ends that message
+// [OutcomeLeaseLost], not the run. See fleet.go and docs/scale-out.md.
+//
 // Stopping: closing [Config.Stop] stops taking new lines and lets the
 // messages in flight finish (a graceful stop, the first Ctrl-C); cancelling
 // the context abandons them (the second Ctrl-C). Either way every ledger
@@ -115,7 +122,8 @@ type Config struct {
 	DryRun bool
 	// Concurrency bounds the messages in flight (<= 0: DefaultConcurrency()).
 	Concurrency int
-	// Rate limits messages started per second (<= 0: no limit).
+	// Rate limits messages started per second (<= 0: no limit); see
+	// RateScope for a fleet-wide rate.
 	Rate float64
 	// Stop, when closed, stops taking new lines; messages in flight finish.
 	Stop <-chan struct{}
