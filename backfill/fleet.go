@@ -355,20 +355,34 @@ const (
 // workers again.
 const FleetRateEvery = 10 * time.Second
 
-// liveWithin is how recently a worker's heartbeat must have reached the
-// ledger for it to count as live (a worker that holds leases counts too).
-const liveWithin = time.Minute
+// DefaultLiveWithin is how recently a worker's heartbeat must have reached
+// the ledger for [LiveWorkers] to count it, when the lease TTL is not known.
+const DefaultLiveWithin = time.Minute
 
 // LiveWorkers counts the workers of f that are alive: holding a lease, or
-// heard from in the last minute. It is at least 1 (this worker).
-func LiveWorkers(f ledger.Fleet) int {
+// heard from within the last `within` (<= 0: [DefaultLiveWithin]; give the
+// lease TTL: a live worker's heartbeat comes every third of it). It is at
+// least 1 (this worker).
+func LiveWorkers(f ledger.Fleet, within time.Duration) int {
+	if within <= 0 {
+		within = DefaultLiveWithin
+	}
 	n := 0
 	for _, w := range f.Workers {
-		if w.Leased > 0 || (!w.Seen.IsZero() && f.At.Sub(w.Seen) <= liveWithin) {
+		if w.Leased > 0 || (!w.Seen.IsZero() && f.At.Sub(w.Seen) <= within) {
 			n++
 		}
 	}
 	return max(n, 1)
+}
+
+// LeaseTTL returns the lease TTL of a ledger that has one (package
+// ledger/postgres), else 0.
+func LeaseTTL(l ledger.Ledger) time.Duration {
+	if lt, ok := l.(interface{ LeaseTTL() time.Duration }); ok {
+		return lt.LeaseTTL()
+	}
+	return 0
 }
 
 // fleetRate, for RateScope "fleet", sets limiter to Rate divided by the
@@ -390,7 +404,7 @@ func (r *run) fleetRate(ctx context.Context, limiter *rate.Limiter) error {
 		if err != nil {
 			return // keep the last share: a ledger failure shows at the next claim
 		}
-		limiter.SetLimit(rate.Limit(r.cfg.Rate / float64(LiveWorkers(f))))
+		limiter.SetLimit(rate.Limit(r.cfg.Rate / float64(LiveWorkers(f, LeaseTTL(r.cfg.Ledger)))))
 	}
 	set()
 	go func() {

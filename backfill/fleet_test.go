@@ -256,10 +256,13 @@ func TestFleetRate(t *testing.T) {
 		{Worker: "c", Seen: now.Add(-time.Hour)},
 		{Worker: "d"},
 	}}
-	if got := LiveWorkers(f); got != 2 {
+	if got := LiveWorkers(f, 0); got != 2 {
 		t.Errorf("LiveWorkers = %d, want 2", got)
 	}
-	if got := LiveWorkers(ledger.Fleet{}); got != 1 {
+	if got := LiveWorkers(f, 500*time.Millisecond); got != 1 {
+		t.Errorf("LiveWorkers within 0.5s = %d, want 1 (b holds leases)", got)
+	}
+	if got := LiveWorkers(ledger.Fleet{}, 0); got != 1 {
 		t.Errorf("LiveWorkers of none = %d, want 1 (this worker)", got)
 	}
 }

@@ -206,6 +206,7 @@ func TestFleetKillOneWorker(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "w1") || !strings.Contains(string(out), "LEASED") {
 		t.Errorf("ledger stats: %v\n%s", err, out)
 	}
+	t.Logf("gpdoc ledger stats:\n%s", out)
 	cmd := exec.Command(bin, "ledger", "export", "--format", "csv")
 	cmd.Env = append(os.Environ(), "GPDOC_LEDGER="+dsn)
 	if out, err := cmd.CombinedOutput(); err != nil || strings.Count(string(out), "\n") != n+1 {

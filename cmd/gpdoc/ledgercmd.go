@@ -47,7 +47,7 @@ what it sent and finished in the last minute, and the fleet's send rate.`,
 					}
 					fleet = &f
 				}
-				return writeStats(cmd.OutOrStdout(), s, fleet, asJSON)
+				return writeStats(cmd.OutOrStdout(), s, fleet, backfill.LeaseTTL(l), asJSON)
 			},
 		}
 		stats.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -60,7 +60,10 @@ what it sent and finished in the last minute, and the fleet's send rate.`,
 }
 
 // writeStats prints a ledger's counts, and its fleet if it has one.
-func writeStats(out io.Writer, s ledger.Stats, fleet *ledger.Fleet, asJSON bool) error {
+// A worker counts as live if it holds a lease or was heard from within
+// ttl (the lease TTL of this handle: the default unless the workers use
+// another).
+func writeStats(out io.Writer, s ledger.Stats, fleet *ledger.Fleet, ttl time.Duration, asJSON bool) error {
 	if asJSON {
 		m := map[string]any{"total": s.Total()}
 		for _, st := range ledger.States {
@@ -68,6 +71,7 @@ func writeStats(out io.Writer, s ledger.Stats, fleet *ledger.Fleet, asJSON bool)
 		}
 		if fleet != nil {
 			m["fleet"] = fleet
+			m["liveWorkers"] = backfill.LiveWorkers(*fleet, ttl)
 			m["sendRatePerSecond"] = fleet.SendRate()
 		}
 		return json.NewEncoder(out).Encode(m)
@@ -84,7 +88,7 @@ func writeStats(out io.Writer, s ledger.Stats, fleet *ledger.Fleet, asJSON bool)
 		return nil
 	}
 	fmt.Fprintf(out, "\nworkers: %d live of %d; %d leases held; last minute: %d sent (%.1f/s), %d finished\n\n",
-		backfill.LiveWorkers(*fleet), len(fleet.Workers), fleet.Leased, fleet.SentLastMinute, fleet.SendRate(), fleet.FinishedLastMinute)
+		backfill.LiveWorkers(*fleet, ttl), len(fleet.Workers), fleet.Leased, fleet.SentLastMinute, fleet.SendRate(), fleet.FinishedLastMinute)
 	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "WORKER\tHOST\tPID\tLAST SEEN\tSENT\tOTHER\tLEASED\tSENT/MIN\tFINISHED/MIN")
 	for _, w := range fleet.Workers {
