@@ -17,6 +17,13 @@
 // only ever recorded sent or failed-retryable (see docs/backfill.md, "The
 // exactly-once contract").
 //
+// Many workers: on a ledger shared by several processes (package
+// ledger/postgres, leases), Run reads ahead and claims [Config.ClaimBatch]
+// lines per round trip ([ledger.BatchClaimer]); a line another live worker
+// holds is looked at again once the manifest is read, and ends taken over,
+// skipped or [OutcomeBusy]; a lease lost to another worker ends that message
+// [OutcomeLeaseLost], not the run. See fleet.go and docs/scale-out.md.
+//
 // Stopping: closing [Config.Stop] stops taking new lines and lets the
 // messages in flight finish (a graceful stop, the first Ctrl-C); cancelling
 // the context abandons them (the second Ctrl-C). Either way every ledger
@@ -42,7 +49,6 @@ import (
 	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/ledger"
 	"github.com/gpdoc/gpdoc/pipeline"
-	"github.com/gpdoc/gpdoc/pipeline/manifest"
 	"github.com/gpdoc/gpdoc/stages/send"
 )
 
@@ -116,7 +122,8 @@ type Config struct {
 	DryRun bool
 	// Concurrency bounds the messages in flight (<= 0: DefaultConcurrency()).
 	Concurrency int
-	// Rate limits messages started per second (<= 0: no limit).
+	// Rate limits messages started per second (<= 0: no limit); see
+	// RateScope for a fleet-wide rate.
 	Rate float64
 	// Stop, when closed, stops taking new lines; messages in flight finish.
 	Stop <-chan struct{}
@@ -145,6 +152,22 @@ type Config struct {
 	// RunID names the run in the report (empty: the ledger's run id, if it
 	// has one, else a new random id).
 	RunID string
+
+	// ClaimBatch is the number of lines read ahead and claimed in one call
+	// on a ledger that is a [ledger.BatchClaimer] (<= 0: the concurrency,
+	// at most 256; other ledgers claim line by line). See fleet.go.
+	ClaimBatch int
+	// BusyRecheck is how often, once the manifest is read, the run looks
+	// again at lines another worker held (0: [DefaultBusyRecheck]; < 0:
+	// never, they end busy at once).
+	BusyRecheck time.Duration
+	// Meter, if set, counts messages for metrics (package metrics).
+	Meter Meter
+	// RateScope "fleet" makes Rate the whole fleet's: on a ledger that is a
+	// [ledger.FleetStater], each worker starts at most Rate divided by the
+	// live workers, re-counted every [FleetRateEvery]. Empty or "worker":
+	// Rate is this process's own.
+	RateScope string
 }
 
 // DefaultConcurrency is the default for Config.Concurrency: sending is mostly
@@ -187,6 +210,11 @@ type Counts struct {
 	Abandoned int64 // interrupted
 	Resent    int64 // messages sent again after a crash or failure
 	Attempts  int64 // send attempts made in this run
+	Busy      int64 // busy: another worker held the line
+	LeaseLost int64 // lease-lost: another worker took the message over
+	TakeOvers int64 // messages taken over from a worker whose lease expired
+	// ClaimCalls counts the ledger claim calls (round trips) of the run.
+	ClaimCalls int64
 }
 
 func (c *Counts) add(r Result) {
@@ -203,6 +231,10 @@ func (c *Counts) add(r Result) {
 		c.Skipped++
 	case OutcomeInterrupted:
 		c.Abandoned++
+	case OutcomeBusy:
+		c.Busy++
+	case OutcomeLeaseLost:
+		c.LeaseLost++
 	}
 }
 
@@ -234,9 +266,11 @@ func (s Summary) MessagesPerSecond() float64 {
 	return float64(s.Done-s.Skipped) / s.Elapsed.Seconds()
 }
 
-// OK reports whether every line was sent or skipped (exit status 0).
+// OK reports whether every line was sent or skipped (exit status 0): a
+// line left busy or lease-lost to another worker is not done as far as this
+// run knows.
 func (s Summary) OK() bool {
-	return s.Invalid == 0 && s.Failed == 0 && s.Abandoned == 0 && !s.Interrupted
+	return s.Invalid == 0 && s.Failed == 0 && s.Abandoned == 0 && s.Busy == 0 && s.LeaseLost == 0 && !s.Interrupted
 }
 
 // ErrLedger matches a ledger failure that stopped the run: without a working
@@ -332,8 +366,11 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	var limiter *rate.Limiter
 	if cfg.Rate > 0 {
 		limiter = rate.NewLimiter(rate.Limit(cfg.Rate), 1)
+		if err := r.fleetRate(intake, limiter); err != nil {
+			return Summary{}, err
+		}
 	}
-	runErr := runner.Run(ctx, r.docs(intake, limiter), r.done)
+	runErr := runner.Run(ctx, r.docs(intake, limiter, conc), r.done)
 
 	s := r.summary()
 	if r.report != nil {
@@ -359,83 +396,6 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		return s, fmt.Errorf("backfill: writing the report: %w", r.reportEr)
 	}
 	return s, nil
-}
-
-// docs streams the manifest, claims each line and yields the ones to process.
-func (r *run) docs(intake context.Context, limiter *rate.Limiter) iter.Seq[*pipeline.Document] {
-	return func(yield func(*pipeline.Document) bool) {
-		defer func() {
-			if intake.Err() != nil {
-				r.mu.Lock()
-				r.stopped = true
-				r.mu.Unlock()
-			}
-		}()
-		for line := range r.lines(intake) {
-			if r.stopRequested() {
-				r.cancel()
-			}
-			if intake.Err() != nil {
-				return
-			}
-			if line.Err != nil {
-				var le *manifest.LineError
-				if !errors.As(line.Err, &le) {
-					r.fail(fmt.Errorf("backfill: %w", line.Err))
-					return
-				}
-				r.finish(Result{Line: line.Number, Outcome: OutcomeInvalid, Error: le.Err.Error(), seq: r.issue()})
-				continue
-			}
-			doc := line.Doc
-			j := &job{res: Result{Line: line.Number, SourceID: doc.SourceID, MessageID: doc.Message.MessageID,
-				Subject: subjectOf(doc), seq: r.issue()}}
-			if r.cfg.Ledger != nil {
-				d, err := r.cfg.Ledger.Claim(intake, ledger.Item{MessageID: doc.Message.MessageID, SourceID: doc.SourceID,
-					Line: line.Number, Hash: line.Hash}, ledger.ClaimOptions{RetryInvalid: r.cfg.RetryInvalid})
-				if err != nil {
-					if intake.Err() == nil {
-						r.fail(fmt.Errorf("%w: %w", ErrLedger, err))
-					}
-					return
-				}
-				j.res.Reason = d.Reason
-				if d.Previous != nil {
-					j.attempts = d.Previous.Attempts
-					j.res.StatusEndpoint = d.Previous.StatusEndpoint
-					j.delivered = d.Previous.State.MayHaveBeenDelivered()
-					j.recorded = d.Previous.PayloadSHA256
-				}
-				doc.ReferenceTime = d.FirstClaimed
-				if d.Action != ledger.Process {
-					j.res.Attempts = j.attempts
-					keepProblems(&j.res, d)
-					j.res.Outcome = map[ledger.Action]Outcome{ledger.Skip: OutcomeSkipped,
-						ledger.Conflict: OutcomeConflict, ledger.Duplicate: OutcomeDuplicate}[d.Action]
-					r.finish(j.res)
-					continue
-				}
-				if d.Resend {
-					r.mu.Lock()
-					r.counts.Resent++
-					r.mu.Unlock()
-				}
-				j.res.StatusEndpoint = ""
-			}
-			if limiter != nil {
-				if err := limiter.Wait(intake); err != nil {
-					return // stopped; the claim stays pending for the next run
-				}
-			}
-			j.start = time.Now()
-			r.mu.Lock()
-			r.jobs[doc] = j
-			r.mu.Unlock()
-			if !yield(doc) {
-				return
-			}
-		}
-	}
 }
 
 // ErrBlockedContent is returned for a message with an attachment the service
@@ -483,8 +443,8 @@ func (r *run) markSending(ctx context.Context, doc *pipeline.Document) error {
 	}
 	r.mu.Unlock()
 	n, err := r.cfg.Ledger.MarkSending(ctx, doc.Message.MessageID, sum)
-	if errors.Is(err, ledger.ErrPayloadConflict) {
-		return err // this message's conflict, not the ledger's failure
+	if errors.Is(err, ledger.ErrPayloadConflict) || errors.Is(err, ledger.ErrLeaseLost) {
+		return err // this message's conflict or lost lease, not the ledger's failure
 	}
 	if err != nil {
 		if ctx.Err() == nil {
@@ -516,8 +476,8 @@ func (r *run) done(doc *pipeline.Document, err error) {
 	res.Changes = doc.Changes()
 	res.Warnings = doc.Warnings()
 	state := conneqt.Classify(err)
-	if interrupted(r.ctx, err) || errors.Is(err, errBreakerOpen) {
-		state = "" // untouched: the ledger keeps it pending
+	if interrupted(r.ctx, err) || errors.Is(err, errBreakerOpen) || errors.Is(err, ledger.ErrLeaseLost) {
+		state = "" // untouched: the ledger keeps it pending (or another worker has it)
 	}
 	var ve *conneqt.ValidationError
 	switch {
@@ -527,6 +487,8 @@ func (r *run) done(doc *pipeline.Document, err error) {
 		res.Error = err.Error()
 	}
 	switch {
+	case errors.Is(err, ledger.ErrLeaseLost):
+		res.Outcome = OutcomeLeaseLost
 	case state == "":
 		res.Outcome = OutcomeInterrupted
 	case state == ledger.Sent && r.cfg.DryRun:
@@ -577,11 +539,17 @@ func (r *run) done(doc *pipeline.Document, err error) {
 			ferr = b.BlockContent(wctx, doc.Message.MessageID, rejected.AttachmentSHA256)
 		}
 		cancel()
-		if ferr != nil {
+		switch {
+		case errors.Is(ferr, ledger.ErrLeaseLost):
+			// Another worker took the message over while it was sent here;
+			// it sends it again (same messageId, same bytes) and records it.
+			res.Outcome = OutcomeLeaseLost
+			res.Reason = joinReason(res.Reason, "recorded by the worker that took it over, not here: "+ferr.Error())
+		case ferr != nil:
 			r.fail(fmt.Errorf("%w: %w", ErrLedger, ferr))
 		}
 	}
-	if state != "" && !r.cfg.DryRun {
+	if state != "" && !r.cfg.DryRun && res.Outcome != OutcomeLeaseLost {
 		r.countFailure(err, res)
 	}
 	r.finish(res)
@@ -604,6 +572,9 @@ func (r *run) finish(res Result) {
 	r.by[res.Outcome]++
 	res.RunID, res.Time = r.runID, time.Now().UTC()
 	r.observe(res)
+	if r.cfg.Meter != nil {
+		r.cfg.Meter.Finished(string(res.Outcome), res.Bytes)
+	}
 	if r.order != nil && r.reportEr == nil {
 		r.reportEr = r.order.done(res)
 	}

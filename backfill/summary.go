@@ -29,11 +29,16 @@ func (s Summary) WriteTable(w io.Writer) error {
 		{"elapsed", s.Elapsed.Round(s.Elapsed/1000 + 1).String()},
 		{"messages/s", fmt.Sprintf("%.1f", s.MessagesPerSecond())},
 	}
-	if s.Abandoned > 0 {
-		rows = append(rows, struct {
-			k string
-			v any
-		}{"interrupted", s.Abandoned})
+	for _, extra := range []struct {
+		k string
+		v int64
+	}{{"interrupted", s.Abandoned}, {"busy (another worker)", s.Busy}, {"lease lost", s.LeaseLost}, {"taken over", s.TakeOvers}} {
+		if extra.v > 0 {
+			rows = append(rows, struct {
+				k string
+				v any
+			}{extra.k, extra.v})
+		}
 	}
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%v\t\n", r.k, r.v)
@@ -42,7 +47,7 @@ func (s Summary) WriteTable(w io.Writer) error {
 	keys := make([]string, 0, len(s.ByOutcome))
 	for k := range s.ByOutcome {
 		switch k {
-		case OutcomeSent, OutcomePrepared, OutcomeInvalid, OutcomeSkipped, OutcomeInterrupted:
+		case OutcomeSent, OutcomePrepared, OutcomeInvalid, OutcomeSkipped, OutcomeInterrupted, OutcomeBusy, OutcomeLeaseLost:
 		default:
 			keys = append(keys, string(k))
 		}

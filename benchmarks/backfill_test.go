@@ -88,10 +88,11 @@ func gpdoc(tb testing.TB) string {
 const simToken = "bench-token"
 
 // startSim runs `gpdoc sim` in its own process (so that the messages it
-// stores do not count in this process's heap) and returns its URL.
-func startSim(tb testing.TB) string {
+// stores do not count in this process's heap) and returns its URL. extra
+// are more sim flags (e.g. --latency).
+func startSim(tb testing.TB, extra ...string) string {
 	tb.Helper()
-	cmd := exec.Command(gpdoc(tb), "sim", "--addr", "127.0.0.1:0", "--api-key", "bench-key", "--access-token", simToken, "--deliver-after", "0")
+	cmd := exec.Command(gpdoc(tb), append([]string{"sim", "--addr", "127.0.0.1:0", "--api-key", "bench-key", "--access-token", simToken, "--deliver-after", "0"}, extra...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		tb.Fatal(err)

@@ -92,6 +92,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Clock reads the time and waits between attempts (nil: SystemClock).
 	Clock Clock
+	// OnAttempt, if set, is called once per HTTP attempt of Send (after the
+	// answer, or the failure to get one): the route's name, the status (0:
+	// no answer), the attempt's time and whether it will be retried. For
+	// metrics (package metrics); it must be quick and safe for concurrent
+	// use.
+	OnAttempt func(route string, status int, d time.Duration, retried bool)
 }
 
 // Client talks to the conneQt API. It is safe for concurrent use; make one
@@ -295,6 +301,10 @@ type request struct {
 	retry     func(status int) bool
 	accept    func(status int) bool // success statuses (nil: 2xx)
 	status    int                   // the success status answered, set by attempt
+	route     string                // the route's name, for Options.OnAttempt (Send only)
+	tried     bool                  // set by attempt once a request went out
+	answered  int                   // the last attempt's status (0: none)
+	took      time.Duration         // the last attempt's time
 }
 
 // Send posts an assembled message to route's endpoint and returns the
@@ -316,6 +326,7 @@ func (c *Client) Send(ctx context.Context, route *conneqt.Route, messageID strin
 		method: http.MethodPost, u: u, messageID: messageID, body: body,
 		token: route.AccessToken == conneqt.TokenRequired || (route.AccessToken == conneqt.TokenWhenConfigured && c.accessToken != ""),
 		retry: route.Retryable, // the route table is the one list of retry statuses
+		route: string(route.Name),
 	}
 	var out struct {
 		MessageStatusEndpoint string `json:"messageStatusEndpoint"`
@@ -465,15 +476,19 @@ func (c *Client) loop(ctx context.Context, r *request, out any, maxAttempts int)
 		if err := ctx.Err(); err != nil {
 			return attempt - 1, c.stopped(r, attempt-1, err, lastErr)
 		}
+		r.tried = false
 		retryAfter, err := c.attempt(ctx, r, attempt, out)
 		if err == nil {
+			c.onAttempt(r, false)
 			return attempt, nil
 		}
 		lastErr = err
 		if ctx.Err() != nil {
+			c.onAttempt(r, false)
 			return attempt, c.stopped(r, attempt, ctx.Err(), nil)
 		}
 		if !temporary(err) || attempt >= maxAttempts {
+			c.onAttempt(r, false)
 			return attempt, err
 		}
 		wait := sched.next()
@@ -485,8 +500,10 @@ func (c *Client) loop(ctx context.Context, r *request, out any, maxAttempts int)
 			c.log.LogAttrs(ctx, slog.LevelDebug, "conneqt: giving up: next wait would pass the time limit",
 				slog.String("path", r.u.Path), slog.String("messageId", r.messageID), slog.Int("attempts", attempt),
 				slog.Duration("wait", wait), slog.Duration("elapsed", elapsed))
+			c.onAttempt(r, false)
 			return attempt, err
 		}
+		c.onAttempt(r, true)
 		c.log.LogAttrs(ctx, slog.LevelWarn, "conneqt: retrying",
 			slog.String("method", r.method), slog.String("path", r.u.Path), slog.String("messageId", r.messageID),
 			slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.String("error", err.Error()))
@@ -570,6 +587,10 @@ func (c *Client) attempt(ctx context.Context, r *request, n int, out any) (retry
 	}
 	began := time.Now()
 	resp, err := c.hc.Do(req)
+	r.tried, r.took, r.answered = true, time.Since(began), 0
+	if resp != nil {
+		r.answered = resp.StatusCode
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return retryAfter, ctx.Err()
@@ -612,6 +633,13 @@ func (c *Client) attempt(ctx context.Context, r *request, n int, out any) (retry
 		retryAfter = ae.RetryAfter
 	}
 	return retryAfter, ae
+}
+
+// onAttempt calls Options.OnAttempt for an attempt of Send that went out.
+func (c *Client) onAttempt(r *request, retried bool) {
+	if c.opts.OnAttempt != nil && r.route != "" && r.tried {
+		c.opts.OnAttempt(r.route, r.answered, r.took, retried)
+	}
 }
 
 func (c *Client) logAttempt(ctx context.Context, r *request, n, status int, began time.Time, err error) {

@@ -15,7 +15,7 @@ import (
 
 	"github.com/gpdoc/gpdoc/backfill"
 	"github.com/gpdoc/gpdoc/ledger"
-	"github.com/gpdoc/gpdoc/ledger/sqlite"
+	ledgeropen "github.com/gpdoc/gpdoc/ledger/open"
 	"github.com/gpdoc/gpdoc/stages"
 	"github.com/gpdoc/gpdoc/transport"
 	"github.com/gpdoc/gpdoc/transport/conneqttest"
@@ -38,7 +38,8 @@ type deliverFlags struct {
 	grace        time.Duration
 	limits       limitFlags
 	allowPaths   []string
-	ops          opFlags // operator.go
+	ops          opFlags    // operator.go
+	fleet        fleetFlags // fleet.go
 }
 
 func (f *deliverFlags) register(cmd *cobra.Command) {
@@ -50,7 +51,7 @@ func (f *deliverFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.accessToken, "access-token", "", "AccessToken for instant messages (env CONNEQT_ACCESS_TOKEN)")
 	fl.BoolVar(&f.sim, "sim", false, "start the built-in simulator in this process and send to it")
 	fl.StringVar(&f.dryRun, "dry-run", "", "write each assembled message to `DIR`/<messageId>.json instead of sending")
-	fl.StringVar(&f.ledgerPath, "ledger", "", "ledger database `FILE` (default <input>.ledger.db; in memory with --sim)")
+	fl.StringVar(&f.ledgerPath, "ledger", "", "ledger: an SQLite `FILE`, or a postgres:// URL shared by many workers (env GPDOC_LEDGER, ignored with --sim; default <input>.ledger.db; in memory with --sim)")
 	fl.BoolVar(&f.retryInvalid, "retry-invalid", false, "retry messages that were invalid or rejected before, if their line has changed")
 	fl.StringVar(&f.report, "report", "", "write one JSON line per message to `FILE`")
 	fl.StringVar(&f.progress, "progress", "auto", "progress display: auto (a bar on a terminal, else log lines), bar, text, json or none")
@@ -59,6 +60,7 @@ func (f *deliverFlags) register(cmd *cobra.Command) {
 	f.limits.register(cmd)
 	addAllowPathFlag(cmd, &f.allowPaths)
 	f.ops.register(cmd)
+	f.fleet.register(cmd)
 }
 
 // delivery is everything a run needs that the flags set up.
@@ -136,7 +138,7 @@ func (f *deliverFlags) setUp(ctx context.Context, input string, stderr io.Writer
 		return nil, usageError("no API key: set CONNEQT_API_KEY or --api-key")
 	}
 	client, err := transport.New(transport.Options{BaseURL: base, APIKey: key, AccessToken: token,
-		MaxConcurrent: f.concurrency, Logger: f.ops.log})
+		MaxConcurrent: f.concurrency, Logger: f.ops.log, OnAttempt: f.fleet.onAttempt()})
 	if err != nil {
 		d.close()
 		return nil, withCode(exitUsage, err)
@@ -145,7 +147,16 @@ func (f *deliverFlags) setUp(ctx context.Context, input string, stderr io.Writer
 	d.closers = append(d.closers, client.Close)
 	d.opts.Sender = client
 
-	path := f.ledgerPath
+	if err := f.fleet.check(f.rate); err != nil {
+		d.close()
+		return nil, err
+	}
+	path := ledgeropen.Target(f.ledgerPath)
+	if f.sim {
+		// Never $GPDOC_LEDGER with the simulator: its sends would be
+		// recorded as sent in the real ledger.
+		path = f.ledgerPath
+	}
 	if path == "" && f.sim {
 		// The in-process simulator forgets everything when it stops, so a
 		// ledger file would claim messages are held by a service that no
@@ -163,14 +174,18 @@ func (f *deliverFlags) setUp(ctx context.Context, input string, stderr io.Writer
 			return nil, err
 		}
 	}
-	d.path = path
-	l, err := sqlite.Open(ctx, path, sqlite.Options{})
+	d.path = ledgeropen.Describe(path) // never the password of a URL
+	l, err := ledgeropen.Open(ctx, path, ledgeropen.Options{RunID: f.fleet.workerID, LeaseTTL: f.fleet.leaseTTL})
 	if err != nil {
 		d.close()
 		return nil, withCode(exitUsage, err)
 	}
 	d.ledger = l
 	d.closers = append(d.closers, func() { l.Close() })
+	if _, ok := l.(ledger.FleetStater); !ok && f.fleet.rateScope == backfill.RateScopeFleet {
+		d.close()
+		return nil, usageError("--rate-scope fleet needs a ledger shared by the fleet (--ledger postgres://…); %s is one worker's", d.path)
+	}
 	return d, nil
 }
 
@@ -240,6 +255,9 @@ func (f *deliverFlags) deliver(cmd *cobra.Command, input string, in io.Reader, t
 	if err := f.ops.setUpLog(stderr, f.progress); err != nil {
 		return err
 	}
+	if err := f.fleet.serveMetrics(ctx, stderr); err != nil {
+		return err
+	}
 	d, err := f.setUp(ctx, input, stderr)
 	if err != nil {
 		return err
@@ -269,6 +287,7 @@ func (f *deliverFlags) deliver(cmd *cobra.Command, input string, in io.Reader, t
 		MaxConsecutiveFailures: f.ops.breakerLimit(),
 		Logger:                 f.ops.log,
 	}
+	f.fleet.configure(&cfg)
 	if d.ledger != nil {
 		cfg.Ledger = d.ledger
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/conneqt/nhsnumber"
 	"github.com/gpdoc/gpdoc/ledger"
+	ledgeropen "github.com/gpdoc/gpdoc/ledger/open"
 	"github.com/gpdoc/gpdoc/ledger/sqlite"
 	"github.com/gpdoc/gpdoc/transport"
 )
@@ -118,8 +119,41 @@ func openLedgerFile(ctx context.Context, path string, readOnly bool) (*sqlite.Le
 	return l, nil
 }
 
-// writeEntries writes every entry the filter keeps in format.
-func writeEntries(ctx context.Context, w io.Writer, l *sqlite.Ledger, keep func(ledger.State) bool, format string) error {
+// openReadOnly opens the ledger a command's argument names, read-only: a
+// postgres:// URL, or an existing SQLite file; without an argument,
+// $GPDOC_LEDGER.
+func openReadOnly(ctx context.Context, args []string) (ledger.Ledger, error) {
+	arg := ""
+	if len(args) > 0 {
+		arg = args[0]
+	}
+	target := ledgeropen.Target(arg)
+	if target == "" {
+		return nil, usageError("no ledger given: a file, or a postgres:// URL (or set %s)", ledgeropen.EnvLedger)
+	}
+	if !ledgeropen.IsPostgres(target) {
+		l, err := openLedgerFile(ctx, target, true)
+		if err != nil {
+			return nil, err
+		}
+		return l, nil
+	}
+	l, err := ledgeropen.Open(ctx, target, ledgeropen.Options{ReadOnly: true})
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	return l, nil
+}
+
+// writeEntries writes every entry the filter keeps in format; l must be a
+// [ledger.Lister], and delivery statuses are shown where it is a
+// [ledger.StatusStore].
+func writeEntries(ctx context.Context, w io.Writer, l ledger.Ledger, keep func(ledger.State) bool, format string) error {
+	lister, ok := l.(ledger.Lister)
+	if !ok {
+		return withCode(exitUsage, errors.New("this ledger cannot list its entries"))
+	}
+	statuses, _ := l.(ledger.StatusStore)
 	var emit func(exportRecord) error
 	var done func() error
 	switch format {
@@ -149,12 +183,15 @@ func writeEntries(ctx context.Context, w io.Writer, l *sqlite.Ledger, keep func(
 	default:
 		return usageError("--format must be table, jsonl or csv, not %q", format)
 	}
-	err := l.List(ctx, func(e ledger.Entry) error {
+	err := lister.List(ctx, func(e ledger.Entry) error {
 		if !keep(e.State) {
 			return nil
 		}
 		r := exportRecord{Entry: e}
-		st, err := l.Status(ctx, e.MessageID)
+		if statuses == nil {
+			return emit(r)
+		}
+		st, err := statuses.Status(ctx, e.MessageID)
 		if err != nil {
 			return err
 		}
@@ -181,7 +218,7 @@ func newLedgerList(name string) func() *cobra.Command {
 			short = "Export every message of a ledger as JSON Lines or CSV, for reconciliation"
 		}
 		cmd := &cobra.Command{
-			Use:   name + " LEDGER",
+			Use:   name + " [LEDGER]",
 			Short: short,
 			Long: short + `.
 
@@ -194,14 +231,16 @@ writes it.
 
 Formats: table (list's default; problems on one line, NHS numbers masked),
 jsonl (export's default; one ledger entry per line, problems as recorded) or
-csv (the same fields; the problem as its JSON text).`,
-			Args: cobra.ExactArgs(1),
+csv (the same fields; the problem as its JSON text).
+
+LEDGER is an SQLite file or a postgres:// URL (default $GPDOC_LEDGER).`,
+			Args: cobra.MaximumNArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				keep, err := stateFilter(states)
 				if err != nil {
 					return err
 				}
-				l, err := openLedgerFile(cmd.Context(), args[0], true)
+				l, err := openReadOnly(cmd.Context(), args)
 				if err != nil {
 					return err
 				}
@@ -248,6 +287,9 @@ Exit status: 0 every poll answered, 1 some poll failed, 2 usage or set-up error.
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if ledgeropen.IsPostgres(args[0]) {
+				return usageError("ledger status keeps poll records in SQLite ledgers only; a PostgreSQL ledger has none yet (docs/scale-out.md)")
+			}
 			if len(states) == 0 {
 				states = []string{string(ledger.Sent)}
 			}

@@ -244,6 +244,11 @@ type summaryCounts struct {
 	Resent    int64 `json:"resent"`
 	Attempts  int64 `json:"attempts"`
 	Bytes     int64 `json:"bytes"`
+	// On a shared ledger (docs/scale-out.md).
+	Busy       int64 `json:"busy"`
+	LeaseLost  int64 `json:"leaseLost"`
+	TakeOvers  int64 `json:"takeOvers"`
+	ClaimCalls int64 `json:"claimCalls"`
 }
 
 func newRunSummary(s backfill.Summary, runErr error, ledgerPath, reportPath string, msg *backfill.Result) runSummary {
@@ -252,7 +257,8 @@ func newRunSummary(s backfill.Summary, runErr error, ledgerPath, reportPath stri
 		ElapsedSeconds: s.Elapsed.Seconds(), MessagesPerSecond: s.MessagesPerSecond(),
 		Ledger: ledgerPath, Report: reportPath, Message: msg,
 		Counts: summaryCounts{Done: s.Done, Sent: s.Sent, Invalid: s.Invalid, Failed: s.Failed, Skipped: s.Skipped,
-			Abandoned: s.Abandoned, Resent: s.Resent, Attempts: s.Attempts, Bytes: s.Bytes}}
+			Abandoned: s.Abandoned, Resent: s.Resent, Attempts: s.Attempts, Bytes: s.Bytes,
+			Busy: s.Busy, LeaseLost: s.LeaseLost, TakeOvers: s.TakeOvers, ClaimCalls: s.ClaimCalls}}
 	if runErr != nil {
 		out.Error = runErr.Error()
 	}
