@@ -1,0 +1,155 @@
+package downsample
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image/jpeg"
+
+	"github.com/gpdoc/gpdoc/internal/jpeg/coef"
+	"github.com/gpdoc/gpdoc/internal/jpeg/encode"
+)
+
+// unknownSourceQuality is the quality a JPEG is re-encoded at to turn it
+// upright when its own quality cannot be estimated (SourceQuality is 0).
+const unknownSourceQuality = 95
+
+// orientationName says what EXIF orientation o (2 to 8) asks a viewer to
+// do to the stored pixels.
+func orientationName(o int) string {
+	switch o {
+	case 2:
+		return "mirrored left to right"
+	case 3:
+		return "turned 180 degrees"
+	case 4:
+		return "mirrored top to bottom"
+	case 5:
+		return "mirrored along the main diagonal"
+	case 6:
+		return "turned 90 degrees clockwise"
+	case 7:
+		return "mirrored along the other diagonal"
+	case 8:
+		return "turned 90 degrees anticlockwise"
+	}
+	return "left as stored"
+}
+
+// keepTables returns output quantisation equal to the source's, each step
+// moved with its coefficient (transposed when the orientation transposes):
+// every coefficient is then copied as it is (ratio 1, so appendBlock's
+// rounding is the identity) and the transcode only moves blocks and flips
+// signs. It fails (wrapping errNoTranscode) when a source step does not
+// fit a baseline table's byte.
+func (t *transcoder) keepTables() (*tcTables, error) {
+	tt := &tcTables{}
+	for i, c := range t.comps {
+		var out [64]uint8
+		for k := range 64 {
+			qs := c.src.Quant[t.zig[k]]
+			if qs == 0 || qs > 255 {
+				return nil, fmt.Errorf("%w: source quantisation step %d does not fit a baseline table", errNoTranscode, qs)
+			}
+			out[k] = uint8(qs)
+			tt.ratio[i][k] = 1 << 32
+		}
+		id := -1
+		for j, have := range tt.tables {
+			if have == out {
+				id = j
+			}
+		}
+		if id < 0 {
+			id = len(tt.tables)
+			tt.tables = append(tt.tables, out)
+		}
+		tt.dqt[i] = uint8(id)
+	}
+	return tt, nil
+}
+
+// turnUpright writes a JPEG that is within maxBytes but stored with EXIF
+// orientation o (2 to 8) upright, with no EXIF: losslessly when it is a
+// whole number of MCUs (blocks moved in the DCT domain, every quantisation
+// step kept, so its pixels are the turned decode up to the inverse DCT's
+// rounding), and otherwise by decoding its pixels upright and re-encoding
+// them at a quality no lower than the source's (SourceQuality). ci is
+// read, not changed. ok is false when the upright JPEG is over maxBytes:
+// the caller then fits the source (which turns it as well), so that a
+// photo is fitted once, from its own coefficients.
+func (f *Fitter) turnUpright(ctx context.Context, data []byte, ci *coef.Image, o int, maxBytes int64, rep *Report) (out []byte, ok bool, err error) {
+	var (
+		q    int // tenths; 0 when lossless
+		w, h int
+	)
+	reason := ""
+	if t, terr := newTranscoder(ci, o); terr != nil {
+		reason = terr.Error()
+	} else if tt, terr := t.keepTables(); terr != nil {
+		reason = terr.Error()
+	} else {
+		out, err = t.encode(ctx, tt)
+		if ctx.Err() != nil {
+			return nil, false, ctx.Err()
+		}
+		if err != nil {
+			reason, out = err.Error(), nil
+		} else {
+			rep.Lossless, rep.Transcoded = true, true
+			w, h = t.w, t.h
+			rep.step(fmt.Sprintf("turned upright in the DCT domain, every quantisation step kept: %d bytes", len(out)))
+		}
+	}
+	if out == nil {
+		rep.step(fmt.Sprintf("cannot turn it upright losslessly (%s): decoding the pixels", reason))
+		out, w, h, q, err = f.reencodeUpright(ctx, data, ci, o, rep)
+		if err != nil {
+			return nil, false, err
+		}
+	}
+	rep.Encodes++
+	if int64(len(out)) > maxBytes {
+		rep.step(fmt.Sprintf("upright, it is over the limit of %d bytes: fitting the source instead", maxBytes))
+		rep.Lossless, rep.Transcoded = false, false
+		return nil, false, nil
+	}
+	rep.OnlyTurned, rep.LossyReason = true, reason
+	fitResult{out: out, q: q, w: w, h: h}.fill(rep)
+	return out, true, nil
+}
+
+// reencodeUpright decodes ci's pixels upright (image/jpeg's, turned, for
+// RGB and CMYK images) and encodes them at the source's quality. q is in
+// tenths.
+func (f *Fitter) reencodeUpright(ctx context.Context, data []byte, ci *coef.Image, o int, rep *Report) (out []byte, w, h, q int, err error) {
+	img, err := ci.Pixels(ctx, o)
+	if errors.Is(err, coef.ErrNotYCbCr) {
+		img, err = jpeg.Decode(bytes.NewReader(data))
+		if err == nil {
+			img = orient(img, o)
+		}
+	}
+	if ctx.Err() != nil {
+		return nil, 0, 0, 0, ctx.Err()
+	}
+	if err != nil {
+		return nil, 0, 0, 0, undecodable("JPEG image", err)
+	}
+	quality := SourceQuality(data)
+	how := "the source's estimated quality"
+	if quality <= 0 {
+		quality, how = unknownSourceQuality, "the source's quality cannot be estimated"
+	}
+	out, err = encode.EncodeImage(ctx, img, float64(quality))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, 0, 0, 0, ctx.Err()
+		}
+		return nil, 0, 0, 0, fmt.Errorf("encode JPEG: %w", err)
+	}
+	rep.step(fmt.Sprintf("decoded upright and re-encoded at quality %d (%s): %d bytes", quality, how, len(out)))
+	b := img.Bounds()
+	return out, b.Dx(), b.Dy(), quality * 10, nil
+}
