@@ -120,10 +120,20 @@ func contentChange(doc *pipeline.Document) *pipeline.Change {
 // corpus's Landscape and Portrait photos through the stage, under the
 // route's limit and over a small one (conneqt.Route.WithAttachmentLimit):
 // every output is upright with orientation 1 and matches the source's
-// decode turned for its orientation. The corpus photos are 1800x1200 at
-// 4:2:0, not a whole number of 16x16 MCUs, so under the limit they are
-// re-encoded at their own quality.
+// decode turned for its orientation. The corpus photos are 1800x1200 (or
+// 1200x1800) at 4:2:0: 1200 is a whole number of 16x16 MCUs, 1800 is not,
+// so under the limit they are turned losslessly where the orientation
+// mirrors no axis of 1800 pixels (wantLossless), and are re-encoded at
+// their own quality otherwise.
 func TestStageTurnsCorpusUpright(t *testing.T) {
+	wantLossless := map[string]bool{
+		"Landscape_4": true, // stored 1800x1200, mirrored top to bottom
+		"Landscape_5": true, // transposed: no mirror
+		"Landscape_8": true, // stored 1200x1800, left to right mirrored
+		"Portrait_2":  true, // stored 1200x1800, left to right mirrored
+		"Portrait_5":  true,
+		"Portrait_6":  true, // stored 1800x1200, top to bottom mirrored
+	}
 	dir := corpustest.Dir(t, "jpeg", "exif-orientation")
 	s, err := New(Options{MinLongEdge: 600})
 	if err != nil {
@@ -164,9 +174,14 @@ func TestStageTurnsCorpusUpright(t *testing.T) {
 							t.Fatalf("an upright photo under the limit was changed: %+v", c)
 						}
 					case !over:
+						lossless := wantLossless[fmt.Sprintf("%s_%d", kind, o)]
 						if c == nil || c.Action != "turned upright" || !strings.Contains(c.Detail, fmt.Sprintf("EXIF orientation %d", o)) ||
-							!strings.Contains(c.Detail, "not lossless") || c.Data["lossless"] != false || c.Data["onlyTurned"] != true {
-							t.Fatalf("change %+v: want a lossy 'turned upright' naming orientation %d", c, o)
+							strings.Contains(c.Detail, "not lossless") == lossless || c.Data["lossless"] != lossless || c.Data["onlyTurned"] != true {
+							t.Fatalf("change %+v: want 'turned upright' naming orientation %d, lossless %v", c, o, lossless)
+						}
+						if lossless {
+							checkUpright(t, src, att.Data, o, 0.5)
+							return
 						}
 						if q := c.Data["quality"].(float64); q < float64(SourceQuality(src)) {
 							t.Errorf("re-encoded at quality %g, under the source's %d", q, SourceQuality(src))
@@ -248,22 +263,30 @@ func wholeMCUPhoto(t *testing.T, w, h int) []byte {
 }
 
 // TestTurnUprightLossless: a photo that is a whole number of MCUs
-// (1024x768 at 4:2:0) is turned in the DCT domain for every orientation:
-// its pixels are the source's decode turned, up to the inverse DCT's
-// rounding, and its quantisation tables are the source's, moved with
-// their coefficients (every step kept).
+// (1024x768 at 4:2:0) is turned in the DCT domain for every orientation,
+// and so is a 1001x768 one where the orientation mirrors no axis of 1001
+// pixels: its pixels are the source's decode turned, up to the inverse
+// DCT's rounding, and its quantisation tables are the source's, moved
+// with their coefficients (every step kept).
 func TestTurnUprightLossless(t *testing.T) {
-	base := wholeMCUPhoto(t, 1024, 768)
-	baseCoef, err := coef.Decode(base)
-	if err != nil {
-		t.Fatal(err)
-	}
 	s, err := New(Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	type tc struct{ w, h, o int }
+	var cases []tc
 	for o := 2; o <= 8; o++ {
-		t.Run(fmt.Sprint(o), func(t *testing.T) {
+		cases = append(cases, tc{1024, 768, o})
+	}
+	cases = append(cases, tc{1001, 768, 4}, tc{1001, 768, 5}, tc{1001, 768, 6}, tc{1024, 761, 2}, tc{1024, 761, 8})
+	for _, tc := range cases {
+		o := tc.o
+		t.Run(fmt.Sprintf("%dx%d_%d", tc.w, tc.h, o), func(t *testing.T) {
+			base := wholeMCUPhoto(t, tc.w, tc.h)
+			baseCoef, err := coef.Decode(base)
+			if err != nil {
+				t.Fatal(err)
+			}
 			src := withOrientation(t, base, o, o%2 == 0)
 			att := &conneqt.Attachment{FileName: "p.jpg", MIMEType: conneqt.MIMEJPEG, Data: src}
 			doc := newDoc(conneqt.Standard, att)
