@@ -5,10 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	"image/draw"
 	"image/jpeg"
 
 	"github.com/gpdoc/gpdoc/internal/jpeg/coef"
 	"github.com/gpdoc/gpdoc/internal/jpeg/encode"
+	"github.com/gpdoc/gpdoc/internal/jpeg/orientation"
 )
 
 // unknownSourceQuality is the quality a JPEG is re-encoded at to turn it
@@ -120,11 +123,40 @@ func (f *Fitter) turnUpright(ctx context.Context, data []byte, ci *coef.Image, o
 	return out, true, nil
 }
 
+// chromaShifts reports whether turning ci's subsampled chroma planes for
+// orientation o would shift them off their luma: a mirrored axis whose
+// length is not a whole number of chroma samples (an odd width at 4:2:0,
+// mirrored left to right), whose lone last chroma sample would land
+// first.
+func chromaShifts(ci *coef.Image, o int) bool {
+	if len(ci.Components) != 3 {
+		return false
+	}
+	hmax, vmax := 1, 1
+	for _, c := range ci.Components {
+		hmax, vmax = max(hmax, c.H), max(vmax, c.V)
+	}
+	sx0, sy0 := orientation.Src(o, 0, 0, 8, 8)
+	return (sx0 == 7 && ci.Width%hmax != 0) || (sy0 == 7 && ci.Height%vmax != 0)
+}
+
 // reencodeUpright decodes ci's pixels upright (image/jpeg's, turned, for
 // RGB and CMYK images) and encodes them at the source's quality. q is in
 // tenths.
 func (f *Fitter) reencodeUpright(ctx context.Context, data []byte, ci *coef.Image, o int, rep *Report) (out []byte, w, h, q int, err error) {
-	img, err := ci.Pixels(ctx, o)
+	var img image.Image
+	if chromaShifts(ci, o) {
+		// Turning the planes would move the chroma one pixel off its
+		// luma: turn the decoded colours instead.
+		img, err = ci.Pixels(ctx, 1)
+		if err == nil {
+			rgba := image.NewRGBA(image.Rect(0, 0, ci.Width, ci.Height))
+			draw.Draw(rgba, rgba.Rect, img, img.Bounds().Min, draw.Src)
+			img = orient(rgba, o)
+		}
+	} else {
+		img, err = ci.Pixels(ctx, o)
+	}
 	if errors.Is(err, coef.ErrNotYCbCr) {
 		img, err = jpeg.Decode(bytes.NewReader(data))
 		if err == nil {

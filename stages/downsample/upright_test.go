@@ -18,6 +18,7 @@ import (
 	"github.com/gpdoc/gpdoc/internal/jpeg/coef"
 	"github.com/gpdoc/gpdoc/internal/jpeg/dct"
 	"github.com/gpdoc/gpdoc/internal/jpeg/segment"
+	"github.com/gpdoc/gpdoc/internal/testimage"
 	"github.com/gpdoc/gpdoc/pipeline"
 )
 
@@ -402,4 +403,78 @@ func TestUprightPhotoUnderLimitUntouched(t *testing.T) {
 			t.Errorf("changed: err %v, report %+v", err, rep)
 		}
 	}
+}
+
+// FuzzTurnUpright turns generated JPEGs of any small size, grey or colour,
+// at any quality, stored with any orientation 2 to 8: the output always
+// decodes, has orientation 1, the upright size, and the source's pixels
+// turned (exactly up to rounding when lossless).
+func FuzzTurnUpright(f *testing.F) {
+	f.Add(uint16(64), uint16(48), uint8(6), false, uint8(90))
+	f.Add(uint16(33), uint16(17), uint8(7), false, uint8(75))
+	f.Add(uint16(16), uint16(9), uint8(5), true, uint8(50))
+	f.Add(uint16(1), uint16(1), uint8(8), false, uint8(100))
+	fit, err := NewFitter(Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, w, h uint16, o uint8, gray bool, q uint8) {
+		w, h = w%96+1, h%96+1
+		orient := int(o%7) + 2
+		var img image.Image = testimage.Photo(int(w), int(h), uint64(w)*131+uint64(h))
+		if gray {
+			img = imaging.Grayscale(img)
+			g := image.NewGray(img.Bounds())
+			for i := range g.Pix {
+				g.Pix[i] = img.(*image.NRGBA).Pix[4*i]
+			}
+			img = g
+		}
+		var b bytes.Buffer
+		if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: int(q%100) + 1}); err != nil {
+			t.Fatal(err)
+		}
+		src := withOrientation(t, b.Bytes(), orient, q%2 == 0)
+		out, rep, err := fit.FitJPEG(context.Background(), src, DefaultMaxBytes)
+		if err != nil {
+			t.Fatalf("%dx%d orientation %d: %v", w, h, orient, err)
+		}
+		if !rep.OnlyTurned {
+			t.Fatalf("report %+v: want turned only", rep)
+		}
+		if Orientation(out) != 1 {
+			t.Fatalf("output orientation %d", Orientation(out))
+		}
+		srcImg, err := jpeg.Decode(bytes.NewReader(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		outImg, err := jpeg.Decode(bytes.NewReader(out))
+		if err != nil {
+			t.Fatalf("output does not decode: %v", err)
+		}
+		ref, got := turnedReference(srcImg, orient), imaging.Clone(outImg)
+		if got.Rect.Size() != ref.Rect.Size() {
+			t.Fatalf("output %v, want %v", got.Rect.Size(), ref.Rect.Size())
+		}
+		// Lossless: only the inverse DCT's rounding. Re-encoded: no worse
+		// than image/jpeg's own encode of the turned reference at the same
+		// quality (the generation loss of a second encode, which for tiny
+		// saturated images is mostly 4:2:0 chroma on a shifted grid).
+		limit := 1.0
+		if !rep.Lossless {
+			var rb bytes.Buffer
+			if err := jpeg.Encode(&rb, ref, &jpeg.Options{Quality: int(math.Round(rep.Quality))}); err != nil {
+				t.Fatal(err)
+			}
+			again, err := jpeg.Decode(&rb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			limit = 1.5*pixelDiff(ref, imaging.Clone(again)) + 2
+		}
+		if d := pixelDiff(ref, got); d > limit {
+			t.Errorf("%dx%d orientation %d lossless %v quality %d: mean difference %.2f, want at most %.2f", w, h, orient, rep.Lossless, q%100+1, d, limit)
+		}
+	})
 }
