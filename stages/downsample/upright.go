@@ -12,6 +12,7 @@ import (
 	"github.com/gpdoc/gpdoc/internal/jpeg/coef"
 	"github.com/gpdoc/gpdoc/internal/jpeg/encode"
 	"github.com/gpdoc/gpdoc/internal/jpeg/orientation"
+	"github.com/gpdoc/gpdoc/internal/jpeg/segment"
 )
 
 // unknownSourceQuality is the quality a JPEG is re-encoded at to turn it
@@ -74,7 +75,8 @@ func (t *transcoder) keepTables() (*tcTables, error) {
 }
 
 // turnUpright writes a JPEG that is within maxBytes but stored with EXIF
-// orientation o (2 to 8) upright, with no EXIF: losslessly when it is a
+// orientation o (2 to 8) upright, with no EXIF (its ICC profile, if any,
+// is kept, unless it is a CMYK image's): losslessly when it is a
 // whole number of MCUs (blocks moved in the DCT domain, every quantisation
 // step kept, so its pixels are the turned decode up to the inverse DCT's
 // rounding), and otherwise by decoding its pixels upright and re-encoding
@@ -113,6 +115,9 @@ func (f *Fitter) turnUpright(ctx context.Context, data []byte, ci *coef.Image, o
 		}
 	}
 	rep.Encodes++
+	if len(ci.Components) != 4 { // a CMYK profile does not describe the YCbCr output
+		out = withICC(out, data)
+	}
 	if int64(len(out)) > maxBytes {
 		rep.step(fmt.Sprintf("upright, it is over the limit of %d bytes: fitting the source instead", maxBytes))
 		rep.Lossless, rep.Transcoded = false, false
@@ -184,4 +189,25 @@ func (f *Fitter) reencodeUpright(ctx context.Context, data []byte, ci *coef.Imag
 	rep.step(fmt.Sprintf("decoded upright and re-encoded at quality %d (%s): %d bytes", quality, how, len(out)))
 	b := img.Bounds()
 	return out, b.Dx(), b.Dy(), quality * 10, nil
+}
+
+// withICC returns out (a JPEG with no APPn segments) with src's ICC
+// profile segments (APP2 "ICC_PROFILE") inserted after SOI, so that a
+// photo that is only turned keeps its colours; out itself when src has
+// none.
+func withICC(out, src []byte) []byte {
+	var icc []byte
+	_ = segment.Header(src, func(s segment.Segment) bool {
+		if s.Marker == segment.APP2 && bytes.HasPrefix(s.Data, []byte("ICC_PROFILE\x00")) {
+			icc = append(icc, src[s.Start:s.End]...)
+		}
+		return true
+	})
+	if len(icc) == 0 || len(out) < 2 {
+		return out
+	}
+	res := make([]byte, 0, len(out)+len(icc))
+	res = append(res, out[:2]...)
+	res = append(res, icc...)
+	return append(res, out[2:]...)
 }

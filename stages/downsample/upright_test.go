@@ -478,3 +478,33 @@ func FuzzTurnUpright(f *testing.F) {
 		}
 	})
 }
+
+// TestTurnKeepsICC: a photo that is only turned keeps its ICC profile
+// segments, byte for byte, on both the lossless and the re-encode path.
+func TestTurnKeepsICC(t *testing.T) {
+	payload := append([]byte("ICC_PROFILE\x00\x01\x01"), bytes.Repeat([]byte("profile!"), 40)...)
+	icc := []byte{0xFF, segment.APP2, byte((len(payload) + 2) >> 8), byte(len(payload) + 2)}
+	icc = append(icc, payload...)
+	for _, tc := range []struct {
+		w, h     int
+		lossless bool
+	}{{512, 384, true}, {511, 383, false}} {
+		base := wholeMCUPhoto(t, tc.w, tc.h)
+		withProfile := append(append(bytes.Clone(base[:2]), icc...), base[2:]...)
+		src := withOrientation(t, withProfile, 6, false)
+		out, rep, err := FitJPEG(context.Background(), src, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Lossless != tc.lossless || !rep.OnlyTurned {
+			t.Fatalf("%dx%d: report %+v, want lossless %v", tc.w, tc.h, rep, tc.lossless)
+		}
+		if !bytes.Contains(out, icc) || Orientation(out) != 1 {
+			t.Errorf("%dx%d: the ICC profile was not kept, or orientation %d", tc.w, tc.h, Orientation(out))
+		}
+		if int64(len(out)) != rep.FinalBytes {
+			t.Errorf("report says %d bytes, output is %d", rep.FinalBytes, len(out))
+		}
+		checkUpright(t, src, out, 6, 3)
+	}
+}
