@@ -20,6 +20,7 @@ import (
 	"github.com/gpdoc/gpdoc/internal/jpeg/segment"
 	"github.com/gpdoc/gpdoc/internal/testimage"
 	"github.com/gpdoc/gpdoc/pipeline"
+	"github.com/gpdoc/gpdoc/stages/sanitise"
 )
 
 // turnedReference is img turned upright for EXIF orientation o with
@@ -507,4 +508,47 @@ func TestTurnKeepsICC(t *testing.T) {
 		}
 		checkUpright(t, src, out, 6, 3)
 	}
+}
+
+// TestSanitiseThenDownsampleUpright runs the two stages as the pipeline
+// does on a corpus photo with a full EXIF block and orientation 6:
+// sanitise keeps only the orientation, downsample turns the pixels and
+// drops it, so what leaves has no EXIF at all and is upright.
+func TestSanitiseThenDownsampleUpright(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join(corpustest.Dir(t, "jpeg", "exif-orientation"), "Landscape_6.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	san, err := sanitise.New(sanitise.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	down, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	att := &conneqt.Attachment{FileName: "wound.jpg", MIMEType: conneqt.MIMEJPEG, Data: src}
+	doc := newDoc(conneqt.Standard, att)
+	r := &pipeline.Runner{Stages: pipeline.Pipeline{san, down}}
+	if err := r.Process(context.Background(), doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := segment.Header(att.Data, func(s segment.Segment) bool {
+		if s.Marker == segment.APP1 {
+			t.Errorf("output has an APP1 segment: %q", s.Data[:min(len(s.Data), 6)])
+		}
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, c := range doc.Changes() {
+		if c.Name == "attachments[0].content" {
+			actions = append(actions, c.Stage+": "+c.Action)
+		}
+	}
+	if strings.Join(actions, ", ") != "sanitise: removed metadata, downsample: turned upright" {
+		t.Errorf("changes %q", actions)
+	}
+	checkUpright(t, src, att.Data, 6, 3)
 }
