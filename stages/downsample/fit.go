@@ -53,8 +53,9 @@ func FitJPEG(ctx context.Context, data []byte, opts Options) ([]byte, Report, er
 // smaller than Options.MinLongEdge (or its own, if smaller). data is
 // returned unchanged when it already fits and has no EXIF orientation
 // other than 1. A JPEG that fits but is stored turned is only turned
-// upright: losslessly in the DCT domain when it is a whole number of MCUs,
-// else re-encoded at its own quality (Report.Lossless says which); if that
+// upright: losslessly in the DCT domain when each axis the orientation
+// mirrors is a whole number of MCUs, else re-encoded at no less than its
+// own quality (Report.Lossless says which); if that
 // comes out over maxBytes, it is fitted from the source like any other.
 // Errors wrap ErrCannotFit, ErrTooManyPixels or ErrUndecodable, or are
 // ctx's.

@@ -158,13 +158,13 @@ func describe(r Report, limit int64) string {
 			fmt.Fprintf(&b, ", %d images recompressed", r.ImagesRecompressed)
 		}
 	case r.Lossless:
-		fmt.Fprintf(&b, "JPEG stored %s (EXIF orientation %d) turned upright losslessly: blocks moved in the DCT domain, every quantisation step kept, no EXIF",
-			orientationName(r.Orientation), r.Orientation)
+		fmt.Fprintf(&b, "JPEG with EXIF orientation %d (%s) turned upright losslessly: blocks moved in the DCT domain, every quantisation step kept, no EXIF",
+			r.Orientation, orientationName(r.Orientation))
 		fmt.Fprintf(&b, ": %d -> %d bytes (limit %d)", r.OriginalBytes, r.FinalBytes, limit)
 		return b.String()
 	case r.OnlyTurned:
-		fmt.Fprintf(&b, "JPEG stored %s (EXIF orientation %d) turned upright by re-encoding its pixels at quality %g (not lossless: %s), no EXIF",
-			orientationName(r.Orientation), r.Orientation, r.Quality, r.LossyReason)
+		fmt.Fprintf(&b, "JPEG with EXIF orientation %d (%s) turned upright by re-encoding its pixels at quality %g (not lossless: %s), no EXIF",
+			r.Orientation, orientationName(r.Orientation), r.Quality, r.LossyReason)
 		fmt.Fprintf(&b, ": %d -> %d bytes (limit %d)", r.OriginalBytes, r.FinalBytes, limit)
 		return b.String()
 	case r.Transcoded:

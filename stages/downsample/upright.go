@@ -20,25 +20,25 @@ import (
 const unknownSourceQuality = 95
 
 // orientationName says what EXIF orientation o (2 to 8) asks a viewer to
-// do to the stored pixels.
+// do to the stored pixels to show them upright.
 func orientationName(o int) string {
 	switch o {
 	case 2:
-		return "mirrored left to right"
+		return "to be mirrored left to right"
 	case 3:
-		return "turned 180 degrees"
+		return "to be turned 180 degrees"
 	case 4:
-		return "mirrored top to bottom"
+		return "to be mirrored top to bottom"
 	case 5:
-		return "mirrored along the main diagonal"
+		return "to be mirrored along the main diagonal"
 	case 6:
-		return "turned 90 degrees clockwise"
+		return "to be turned 90 degrees clockwise"
 	case 7:
-		return "mirrored along the other diagonal"
+		return "to be mirrored along the other diagonal"
 	case 8:
-		return "turned 90 degrees anticlockwise"
+		return "to be turned 90 degrees anticlockwise"
 	}
-	return "left as stored"
+	return "to be shown as stored"
 }
 
 // keepTables returns output quantisation equal to the source's, each step
@@ -76,8 +76,8 @@ func (t *transcoder) keepTables() (*tcTables, error) {
 
 // turnUpright writes a JPEG that is within maxBytes but stored with EXIF
 // orientation o (2 to 8) upright, with no EXIF (its ICC profile, if any,
-// is kept, unless it is a CMYK image's): losslessly when it is a
-// whole number of MCUs (blocks moved in the DCT domain, every quantisation
+// is kept, unless it is a CMYK image's): losslessly when each axis o
+// mirrors is a whole number of MCUs (newTranscoder; blocks moved in the DCT domain, every quantisation
 // step kept, so its pixels are the turned decode up to the inverse DCT's
 // rounding), and otherwise by decoding its pixels upright and re-encoding
 // them at a quality no lower than the source's (SourceQuality). ci is
