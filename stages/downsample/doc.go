@@ -17,7 +17,7 @@
 // than qs: a finer step spends bits and restores nothing). Exact halves
 // round to zero, which costs the same error and fewer bits. EXIF orientation
 // is applied in the DCT domain, exactly (blocks move, coefficients transpose
-// or change sign), when the image is a whole number of MCUs. There is no
+// or change sign), when each axis it mirrors is a whole number of MCUs. There is no
 // inverse DCT, colour conversion, chroma resampling or forward DCT, so the
 // output keeps the source's chroma subsampling, loses nothing but the
 // coarser quantisation, and costs a fraction of a decode and encode. Sizes
@@ -29,8 +29,8 @@
 // markers, with optimal Huffman tables.
 //
 // Pixels when needed. If even [Options.MinQuality] does not fit, or the
-// image cannot be transcoded (RGB or CMYK JPEGs, an orientation on an image
-// that is not whole MCUs), the coefficients are reconstructed to image/jpeg's
+// image cannot be transcoded (RGB or CMYK JPEGs, an orientation that mirrors
+// an axis that is not whole MCUs), the coefficients are reconstructed to image/jpeg's
 // pixels, written upright. Quality, then scale, are searched
 // on a small mosaic of tiles sampled across it (about a third of a megapixel)
 // encoded at each candidate; the image is scaled only when the quality
@@ -40,6 +40,20 @@
 // The long edge never falls below
 // [Options.MinLongEdge]: if the image cannot fit there, the result is an
 // error wrapping [ErrCannotFit] that names the size reached.
+//
+// # Turning upright
+//
+// Every JPEG that leaves the stage is upright in its pixels, with no EXIF:
+// not every GP document viewer honours the EXIF orientation. A JPEG within
+// the limit stored with orientation 2 to 8 is turned (and nothing else):
+// losslessly, by the transcoder with the source's own quantisation tables
+// (blocks moved, every step kept), when each axis the orientation mirrors
+// is a whole number of MCUs; otherwise its pixels are decoded upright and
+// re-encoded at no less than its estimated quality ([SourceQuality]). Its
+// ICC profile is kept. If the upright JPEG would be over the limit, the
+// source is fitted instead, once. [Report.OnlyTurned], [Report.Lossless]
+// and [Report.LossyReason] say what happened; the stage reports it as a
+// "turned upright" change.
 //
 // # PNG
 //

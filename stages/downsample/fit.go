@@ -48,21 +48,28 @@ func FitJPEG(ctx context.Context, data []byte, opts Options) ([]byte, Report, er
 	return f.FitJPEG(ctx, data, f.opts.MaxBytes)
 }
 
-// FitJPEG returns data re-encoded as a JPEG of at most maxBytes, upright
-// (EXIF orientation applied; the output carries no EXIF), with its long
-// edge no smaller than Options.MinLongEdge (or its own, if smaller). data
-// is returned unchanged when it already fits. Errors wrap ErrCannotFit,
-// ErrTooManyPixels or ErrUndecodable, or are ctx's.
+// FitJPEG returns data as a JPEG of at most maxBytes, upright (EXIF
+// orientation applied; the output carries no EXIF), with its long edge no
+// smaller than Options.MinLongEdge (or its own, if smaller). data is
+// returned unchanged when it already fits and has no EXIF orientation
+// other than 1. A JPEG that fits but is stored turned is only turned
+// upright: losslessly in the DCT domain when each axis the orientation
+// mirrors is a whole number of MCUs, else re-encoded at no less than its
+// own quality (Report.Lossless says which); if that
+// comes out over maxBytes, it is fitted from the source like any other.
+// Errors wrap ErrCannotFit, ErrTooManyPixels or ErrUndecodable, or are
+// ctx's.
 func (f *Fitter) FitJPEG(ctx context.Context, data []byte, maxBytes int64) (out []byte, rep Report, err error) {
 	rep = Report{InputMIME: "image/jpeg", OutputMIME: "image/jpeg", OriginalBytes: int64(len(data)), FinalBytes: int64(len(data))}
-	if int64(len(data)) <= maxBytes {
+	o := Orientation(data)
+	fits := int64(len(data)) <= maxBytes
+	if fits && o <= 1 {
 		return data, rep, nil
 	}
 	cfg, err := f.checkConfig(data, "JPEG image")
 	if err != nil {
 		return nil, rep, err
 	}
-	o := Orientation(data)
 	rep.Orientation = o
 	rep.OriginalWidth, rep.OriginalHeight = upright(cfg.Width, cfg.Height, o)
 	release, err := f.acquireImage(ctx, data)
@@ -80,6 +87,12 @@ func (f *Fitter) FitJPEG(ctx context.Context, data []byte, maxBytes int64) (out 
 		return nil, rep, undecodable("JPEG image", err)
 	}
 	rep.step("read the DCT coefficients")
+	if fits {
+		out, ok, err := f.turnUpright(ctx, data, ci, o, maxBytes, &rep)
+		if err != nil || ok {
+			return out, rep, err
+		}
+	}
 	// First, transcode: re-quantise the coefficients (no pixels).
 	if t, err := newTranscoder(ci, o); err != nil {
 		rep.step(err.Error())

@@ -11,7 +11,16 @@ type Report struct {
 	Flattened                     bool
 	// Transcoded is true when a JPEG was re-quantised in the DCT domain
 	// (its pixels were never decoded).
-	Transcoded         bool
+	Transcoded bool
+	// OnlyTurned is true when a JPEG within the limit, stored with an EXIF
+	// orientation of 2 to 8, was turned upright and nothing else.
+	OnlyTurned bool
+	// Lossless is true when it was turned in the DCT domain: blocks moved,
+	// every quantisation step kept (Transcoded is then true too).
+	Lossless bool
+	// LossyReason says why a JPEG that was OnlyTurned is not Lossless: its
+	// pixels were re-encoded at Quality instead.
+	LossyReason        string
 	Steps              []string // what was done, in order
 	Encodes            int      // full-size encodes
 	SampleEncodes      int      // encodes of the small sample mosaic
@@ -46,6 +55,13 @@ func (r *Report) Data() map[string]any {
 	}
 	if r.Transcoded {
 		m["transcoded"] = true
+	}
+	if r.OnlyTurned {
+		m["onlyTurned"] = true
+		m["lossless"] = r.Lossless
+		if r.LossyReason != "" {
+			m["lossyReason"] = r.LossyReason
+		}
 	}
 	if r.ImagesRecompressed > 0 {
 		m["imagesRecompressed"] = r.ImagesRecompressed

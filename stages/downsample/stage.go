@@ -18,8 +18,12 @@ const StageName = "downsample"
 // Stage is the downsample pipeline.AttachmentStage. It changes an
 // attachment only when it is over the size limit (Options.MaxBytes, or
 // else the route's MaxDecodedBytes, which the size gate after it checks),
-// or when it is a PNG on a route that does not accept PNG (then it becomes
-// a JPEG, and its MIME type and file extension change with it). Each change
+// when it is a JPEG stored turned (an EXIF orientation of 2 to 8: its
+// pixels are turned upright and the tag goes, as not every GP document
+// viewer honours it), or when it is a PNG on a route that does not accept
+// PNG (then it becomes a JPEG, and its MIME type and file extension change
+// with it). A JPEG both turned and over the limit is fitted once, and
+// comes out upright. Each change
 // is reported with doc.AddChange, its Data holding the Report's figures. Content it cannot
 // shrink (text), or cannot fit, is left as it is for the size gate (stage
 // sizegate) to refuse, with a warning that says how close fitting came;
@@ -62,7 +66,9 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 	// A PNG where the route takes JPEG but not PNG is converted. (Where it
 	// takes neither, converting cannot help: that is validate's problem.)
 	pngNotAllowed := kind == conneqt.MIMEPNG && !allows(conneqt.MIMEPNG) && allows(conneqt.MIMEJPEG)
-	if !over && !pngNotAllowed {
+	// A JPEG stored turned is made upright even when it fits (FitJPEG).
+	turned := kind == conneqt.MIMEJPEG && Orientation(att.Data) > 1
+	if !over && !pngNotAllowed && !turned {
 		return nil
 	}
 	var (
@@ -113,6 +119,11 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 		Detail: describe(rep, limit),
 		Data:   rep.Data(),
 	}
+	if rep.OnlyTurned {
+		change.Action = "turned upright"
+		change.Before = fmt.Sprintf("EXIF orientation %d", rep.Orientation)
+		change.After = "orientation 1"
+	}
 	changes := []pipeline.Change{change}
 	if rep.OutputMIME != rep.InputMIME {
 		change.Action = "converted"
@@ -146,6 +157,16 @@ func describe(r Report, limit int64) string {
 		if r.ImagesRecompressed > 0 {
 			fmt.Fprintf(&b, ", %d images recompressed", r.ImagesRecompressed)
 		}
+	case r.Lossless:
+		fmt.Fprintf(&b, "JPEG with EXIF orientation %d (%s) turned upright losslessly: blocks moved in the DCT domain, every quantisation step kept, no EXIF",
+			r.Orientation, orientationName(r.Orientation))
+		fmt.Fprintf(&b, ": %d -> %d bytes (limit %d)", r.OriginalBytes, r.FinalBytes, limit)
+		return b.String()
+	case r.OnlyTurned:
+		fmt.Fprintf(&b, "JPEG with EXIF orientation %d (%s) turned upright by re-encoding its pixels at quality %g (not lossless: %s), no EXIF",
+			r.Orientation, orientationName(r.Orientation), r.Quality, r.LossyReason)
+		fmt.Fprintf(&b, ": %d -> %d bytes (limit %d)", r.OriginalBytes, r.FinalBytes, limit)
+		return b.String()
 	case r.Transcoded:
 		fmt.Fprintf(&b, "JPEG re-quantised to quality %g without decoding its pixels", r.Quality)
 	case r.Quality > 0:

@@ -53,7 +53,8 @@ var errNoTranscode = errors.New("not transcoded in the DCT domain")
 // newTranscoder prepares src, stored with EXIF orientation o, for
 // transcoding, or returns an error wrapping errNoTranscode: RGB or
 // four-component images, and oriented images whose size is not a whole
-// number of MCUs (their edge blocks cannot move without re-encoding).
+// number of MCUs along an axis the orientation mirrors (their partial edge
+// blocks cannot move to the other side without re-encoding).
 func newTranscoder(src *coef.Image, o int) (*transcoder, error) {
 	n := len(src.Components)
 	if src.Width <= 0 || src.Height <= 0 {
@@ -73,8 +74,14 @@ func newTranscoder(src *coef.Image, o int) (*transcoder, error) {
 			hmax, vmax = max(hmax, c.H), max(vmax, c.V)
 		}
 	}
-	if o > 1 && (src.Width%(8*hmax) != 0 || src.Height%(8*vmax) != 0) {
-		return nil, fmt.Errorf("%w: %dx%d is not a whole number of %dx%d MCUs", errNoTranscode, src.Width, src.Height, 8*hmax, 8*vmax)
+	// Only a mirrored axis (as the orientation reverses the source's x or
+	// y) must be a whole number of MCUs: its partial edge MCU would move to
+	// the other side. An edge that is not mirrored stays an edge.
+	sx0, sy0 := orientation.Src(o, 0, 0, 8, 8)
+	mirrorX, mirrorY := sx0 == 7, sy0 == 7
+	if (mirrorX && src.Width%(8*hmax) != 0) || (mirrorY && src.Height%(8*vmax) != 0) {
+		return nil, fmt.Errorf("%w: %dx%d is not a whole number of %dx%d MCUs along the axis orientation %d mirrors",
+			errNoTranscode, src.Width, src.Height, 8*hmax, 8*vmax, o)
 	}
 	tr := orientation.Transposes(o)
 	if tr {
@@ -86,8 +93,6 @@ func newTranscoder(src *coef.Image, o int) (*transcoder, error) {
 	// pixel (0,0) comes from tells. Mirroring an axis negates the
 	// coefficients of odd frequency along it: cos((2(7-x)+1)uπ/16) =
 	// (-1)^u cos((2x+1)uπ/16).
-	sx0, sy0 := orientation.Src(o, 0, 0, 8, 8)
-	mirrorX, mirrorY := sx0 == 7, sy0 == 7
 	for k := range 64 {
 		nat := dct.Unzig[k]
 		u, v := nat%8, nat/8 // horizontal and vertical frequency

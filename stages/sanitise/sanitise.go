@@ -10,7 +10,9 @@
 //     newlines and no control characters (see package textnorm).
 //   - JPEGs lose EXIF, XMP, IPTC, comments and trailing data without a
 //     re-encode; an EXIF orientation other than 1 is kept as a minimal EXIF
-//     segment holding only that tag (see package internal/jpeg/segment).
+//     segment holding only that tag (see package internal/jpeg/segment),
+//     for the downsample stage, which turns the pixels upright and writes
+//     no EXIF: no JPEG leaves gpdoc with the tag.
 //   - PNGs lose their metadata the same way, by chunk rewriting without a
 //     re-encode: text (tEXt, zTXt, iTXt), EXIF, tIME, suggested palettes
 //     and unknown ancillary chunks, and data after IEND; what rendering
@@ -212,7 +214,7 @@ func (s *Stage) jpeg(doc *pipeline.Document, a *conneqt.Attachment, content stri
 	}
 	detail := "removed " + strings.Join(res.Removed, ", ")
 	if res.Orientation != 0 {
-		detail += fmt.Sprintf("; kept only the EXIF orientation (%d) so viewers still turn the image upright", res.Orientation)
+		detail += fmt.Sprintf("; kept only the EXIF orientation (%d), for the downsample stage to turn the pixels upright", res.Orientation)
 	}
 	doc.AddChange(pipeline.Change{Name: content, Stage: Name, Action: "removed metadata", Detail: detail,
 		Data: map[string]any{"bytesBefore": len(a.Data), "bytesAfter": len(res.Data), "orientation": res.Orientation}})
