@@ -13,6 +13,7 @@ import (
 	"github.com/gpdoc/gpdoc/internal/jpeg/coef"
 	"github.com/gpdoc/gpdoc/internal/jpeg/encode"
 	"github.com/gpdoc/gpdoc/internal/jpeg/orientation"
+	"github.com/gpdoc/gpdoc/internal/jpeg/transcode"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -94,7 +95,7 @@ func (f *Fitter) FitJPEG(ctx context.Context, data []byte, maxBytes int64) (out 
 		}
 	}
 	// First, transcode: re-quantise the coefficients (no pixels).
-	if t, err := newTranscoder(ci, o); err != nil {
+	if t, err := transcode.New(ci, o); err != nil {
 		rep.step(err.Error())
 	} else {
 		if o > 1 {

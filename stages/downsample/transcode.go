@@ -2,301 +2,25 @@ package downsample
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"math"
 
-	"github.com/gpdoc/gpdoc/internal/jpeg/coef"
-	"github.com/gpdoc/gpdoc/internal/jpeg/dct"
-	"github.com/gpdoc/gpdoc/internal/jpeg/encode"
-	"github.com/gpdoc/gpdoc/internal/jpeg/orientation"
+	"github.com/gpdoc/gpdoc/internal/jpeg/transcode"
 )
-
-// A transcoder re-encodes a JPEG without leaving the DCT domain: every
-// block's quantised coefficients are re-quantised with coarser tables
-// (and, for an EXIF orientation, moved and transposed or sign-flipped
-// with the block, which is exact in the DCT domain), then entropy-coded
-// with optimal Huffman tables. There is no inverse DCT, colour
-// conversion, chroma resampling or forward DCT, so the only loss is the
-// coarser quantisation, and it is several times faster than decoding and
-// re-encoding the pixels.
-//
-// The output keeps the source's chroma subsampling and is upright. Where
-// the source table is already coarser than the chosen quality's, the
-// source's step is kept: a finer step would spend bits and restore
-// nothing.
-type transcoder struct {
-	w, h        int // output size
-	comps       []tcComp
-	interleaved bool
-	mcusX       int // MCUs (blocks, when not interleaved) per row
-	mcusY       int
-	// zig maps an output zig-zag index to the source's, and flip says
-	// whether the coefficient changes sign; both from the orientation.
-	zig  [64]uint8
-	flip [64]int32 // -1 where the sign changes, else 0
-}
-
-// tcComp is one output component.
-type tcComp struct {
-	src      *coef.Component
-	h, v     int    // output sampling factors
-	dcT, acT uint32 // Huffman tables (encode.LumaDC... numbering)
-	chroma   bool
-	// blockAt returns the source block for output block (bx, by).
-	blockAt func(bx, by int) *coef.Block
-}
-
-// errNoTranscode says the image must go through pixels instead.
-var errNoTranscode = errors.New("not transcoded in the DCT domain")
-
-// newTranscoder prepares src, stored with EXIF orientation o, for
-// transcoding, or returns an error wrapping errNoTranscode: RGB or
-// four-component images, and oriented images whose size is not a whole
-// number of MCUs along an axis the orientation mirrors (their partial edge
-// blocks cannot move to the other side without re-encoding).
-func newTranscoder(src *coef.Image, o int) (*transcoder, error) {
-	n := len(src.Components)
-	if src.Width <= 0 || src.Height <= 0 {
-		return nil, fmt.Errorf("%w: the image is %dx%d", errNoTranscode, src.Width, src.Height)
-	}
-	if (n != 1 && n != 3) || src.RGB {
-		return nil, fmt.Errorf("%w: %d components, RGB %v", errNoTranscode, n, src.RGB)
-	}
-	if o < 1 || o > 8 {
-		o = 1
-	}
-	t := &transcoder{w: src.Width, h: src.Height, interleaved: n > 1}
-	hmax, vmax := 1, 1
-	if n > 1 {
-		hmax, vmax = src.Components[0].H, src.Components[0].V
-		for _, c := range src.Components {
-			hmax, vmax = max(hmax, c.H), max(vmax, c.V)
-		}
-	}
-	// Only a mirrored axis (as the orientation reverses the source's x or
-	// y) must be a whole number of MCUs: its partial edge MCU would move to
-	// the other side. An edge that is not mirrored stays an edge.
-	sx0, sy0 := orientation.Src(o, 0, 0, 8, 8)
-	mirrorX, mirrorY := sx0 == 7, sy0 == 7
-	if (mirrorX && src.Width%(8*hmax) != 0) || (mirrorY && src.Height%(8*vmax) != 0) {
-		return nil, fmt.Errorf("%w: %dx%d is not a whole number of %dx%d MCUs along the axis orientation %d mirrors",
-			errNoTranscode, src.Width, src.Height, 8*hmax, 8*vmax, o)
-	}
-	tr := orientation.Transposes(o)
-	if tr {
-		t.w, t.h = src.Height, src.Width
-		hmax, vmax = vmax, hmax
-	}
-	// Coefficient mapping. Within a block, the orientation transposes or
-	// not (tr) and mirrors the source's x and/or y axis, as where output
-	// pixel (0,0) comes from tells. Mirroring an axis negates the
-	// coefficients of odd frequency along it: cos((2(7-x)+1)uπ/16) =
-	// (-1)^u cos((2x+1)uπ/16).
-	for k := range 64 {
-		nat := dct.Unzig[k]
-		u, v := nat%8, nat/8 // horizontal and vertical frequency
-		su, sv := u, v
-		if tr {
-			su, sv = v, u
-		}
-		t.zig[k] = zigzag[sv*8+su]
-		if (mirrorX && su%2 == 1) != (mirrorY && sv%2 == 1) {
-			t.flip[k] = -1
-		}
-	}
-	if t.interleaved {
-		t.mcusX = (t.w + 8*hmax - 1) / (8 * hmax)
-		t.mcusY = (t.h + 8*vmax - 1) / (8 * vmax)
-	} else {
-		t.mcusX, t.mcusY = (t.w+7)/8, (t.h+7)/8
-	}
-	for i := range src.Components {
-		sc := &src.Components[i]
-		c := tcComp{src: sc, h: sc.H, v: sc.V, chroma: i > 0}
-		if !t.interleaved {
-			c.h, c.v = 1, 1
-		} else if tr {
-			c.h, c.v = sc.V, sc.H
-		}
-		if i > 0 {
-			c.dcT, c.acT = encode.ChromaDC, encode.ChromaAC
-		} else {
-			c.dcT, c.acT = encode.LumaDC, encode.LumaAC
-		}
-		if o == 1 {
-			c.blockAt = func(bx, by int) *coef.Block { return sc.Block(bx, by) }
-		} else {
-			// Aligned: the output grid is exactly the image, as is the
-			// source's (the source grid is the transpose when tr).
-			sbw, sbh := t.mcusX*c.h, t.mcusY*c.v
-			if tr {
-				sbw, sbh = sbh, sbw
-			}
-			if sbw > sc.BlocksWide || sbh > sc.BlocksHigh {
-				return nil, fmt.Errorf("%w: component %d grid %dx%d, stored %dx%d", errNoTranscode, i, sbw, sbh, sc.BlocksWide, sc.BlocksHigh)
-			}
-			c.blockAt = func(bx, by int) *coef.Block {
-				sx, sy := orientation.Src(o, bx, by, sbw, sbh)
-				return sc.Block(sx, sy)
-			}
-		}
-		t.comps = append(t.comps, c)
-	}
-	return t, nil
-}
-
-// tcTables are the output quantisation for one quality: per component,
-// the ratio of source step to output step of each output coefficient (in
-// zig-zag order, 0.32 fixed point) and the rounding bias that goes with
-// it, the output tables and which one each component uses.
-type tcTables struct {
-	ratio  [3][64]uint64
-	bias   [3][64]uint64
-	dqt    [3]uint8 // output table number of each component
-	tables [][64]uint8
-}
-
-// tables returns the output quantisation at quality q: the IJG tables
-// (encode.QuantTables) at q, but never finer than the source's step for the
-// same coefficient. It fails (wrapping errNoTranscode) when a step would
-// not fit a baseline table's byte.
-func (t *transcoder) tables(q float64) (*tcTables, error) {
-	std := encode.QuantTables(q)
-	tt := &tcTables{}
-	for i, c := range t.comps {
-		var out [64]uint8
-		for k := range 64 {
-			qs := uint32(c.src.Quant[t.zig[k]])
-			qd := uint32(std[0][k])
-			if c.chroma {
-				qd = uint32(std[1][k])
-			}
-			qd = max(qd, qs)
-			if qd > 255 {
-				return nil, fmt.Errorf("%w: source quantisation step %d", errNoTranscode, qs)
-			}
-			out[k] = uint8(qd)
-			// Re-quantising rounds |c|*qs/qd to nearest, halves towards zero:
-			// an exact half (common, as steps are integers) costs the same
-			// error either way, and zero is cheaper to code. The product's
-			// error (|c| * 2^-33 at most) is far inside the 1/(2qd) margin.
-			tt.ratio[i][k] = (uint64(qs)<<32 + uint64(qd)/2) / uint64(qd) // 1<<32 when the step is kept
-			tt.bias[i][k] = 1<<31 - (1<<31)/uint64(qd)
-		}
-		id := -1
-		for j, have := range tt.tables {
-			if have == out {
-				id = j
-			}
-		}
-		if id < 0 {
-			id = len(tt.tables)
-			tt.tables = append(tt.tables, out)
-		}
-		tt.dqt[i] = uint8(id)
-	}
-	return tt, nil
-}
-
-// appendBlock re-quantises (and orients) block b and appends its symbols
-// (see encode.AppendBlock), updating the component's DC prediction.
-func (t *transcoder) appendBlock(syms []uint32, b *coef.Block, ratio, bias *[64]uint64, pred *int32, dcT, acT uint32) ([]uint32, error) {
-	var c [64]int32
-	var nonzero uint64 // bit k set when c[k] != 0
-	// Branch-free: coefficients are zero or not at random, and a
-	// mispredicted branch per coefficient costs more than the arithmetic.
-	for k := range 64 {
-		v := int32(b[t.zig[k]])
-		s := v >> 31 // -1 when negative
-		a := (v ^ s) - s
-		r := int32((uint64(a)*ratio[k] + bias[k]) >> 32)
-		s ^= t.flip[k] // the orientation may flip the sign
-		r = (r ^ s) - s
-		c[k] = r
-		nonzero |= uint64(uint32(r|-r)>>31) << k
-	}
-	syms, err := encode.AppendBlock(syms, &c, nonzero, pred, dcT, acT)
-	if err != nil {
-		err = fmt.Errorf("%w: %w", errNoTranscode, err)
-	}
-	return syms, err
-}
-
-// appendRow appends the symbols of MCU row my (block row, when not
-// interleaved), carrying the DC predictions in pred.
-func (t *transcoder) appendRow(syms []uint32, my int, tt *tcTables, pred *[3]int32) ([]uint32, error) {
-	var err error
-	if !t.interleaved {
-		c := &t.comps[0]
-		for mx := range t.mcusX {
-			if syms, err = t.appendBlock(syms, c.blockAt(mx, my), &tt.ratio[0], &tt.bias[0], &pred[0], c.dcT, c.acT); err != nil {
-				return syms, err
-			}
-		}
-		return syms, nil
-	}
-	for mx := range t.mcusX {
-		for i := range t.comps {
-			c := &t.comps[i]
-			for j := range c.h * c.v {
-				b := c.blockAt(c.h*mx+j%c.h, c.v*my+j/c.h)
-				if syms, err = t.appendBlock(syms, b, &tt.ratio[i], &tt.bias[i], &pred[i], c.dcT, c.acT); err != nil {
-					return syms, err
-				}
-			}
-		}
-	}
-	return syms, nil
-}
-
-// frame describes the output at tt, and rows produces its MCU rows.
-func (t *transcoder) frame(tt *tcTables) (*encode.Frame, encode.RowFunc) {
-	f := &encode.Frame{Width: t.w, Height: t.h, Quant: tt.tables}
-	for i, c := range t.comps {
-		f.Components = append(f.Components, encode.Component{H: c.h, V: c.v, Quant: tt.dqt[i], DC: c.dcT, AC: c.acT})
-	}
-	return f, func(syms []uint32, my int, pred *[3]int32) ([]uint32, error) {
-		return t.appendRow(syms, my, tt, pred)
-	}
-}
-
-// estimate predicts the output size at tt from every step-th MCU row.
-func (t *transcoder) estimate(ctx context.Context, tt *tcTables, step int) (float64, error) {
-	f, rows := t.frame(tt)
-	return encode.Estimate(ctx, f, rows, step)
-}
-
-// encode writes the whole image at tt, in parallel strips (encode.Encode;
-// the rows are re-quantised twice rather than kept, as that is cheap).
-func (t *transcoder) encode(ctx context.Context, tt *tcTables) ([]byte, error) {
-	f, rows := t.frame(tt)
-	return encode.Encode(ctx, f, rows, false)
-}
-
-// zigzag maps a natural index (row*8 + column) to its zig-zag index, the
-// inverse of dct.Unzig.
-var zigzag = func() (z [64]uint8) {
-	for i, n := range dct.Unzig {
-		z[n] = uint8(i)
-	}
-	return z
-}()
 
 // transcodePlanner fits by transcoding: quality only (the transcode never
 // scales), predicted from sample MCU rows.
 type transcodePlanner struct {
-	t          *transcoder
+	t          *transcode.Transcoder
 	minT, maxT int
 	step       int // sample every step-th MCU row
 	rep        *Report
 	sizes      map[int]float64
 }
 
-func newTranscodePlanner(t *transcoder, minT, maxT int, rep *Report) *transcodePlanner {
+func newTranscodePlanner(t *transcode.Transcoder, minT, maxT int, rep *Report) *transcodePlanner {
 	// About 24 sampled rows, spread over the image: a tenth of the work of
 	// a full encode for a 24 MP photo, and within a per cent of its size.
-	return &transcodePlanner{t: t, minT: minT, maxT: maxT, step: max(1, t.mcusY/24), rep: rep, sizes: map[int]float64{}}
+	return &transcodePlanner{t: t, minT: minT, maxT: maxT, step: max(1, t.MCURows()/24), rep: rep, sizes: map[int]float64{}}
 }
 
 func (p *transcodePlanner) plan(ctx context.Context, goal float64) (float64, int, bool) {
@@ -311,8 +35,8 @@ func (p *transcodePlanner) estimate(ctx context.Context, _ float64, q int) float
 		return v
 	}
 	v := math.Inf(1)
-	if tt, err := p.t.tables(float64(q) / 10); err == nil {
-		if e, err := p.t.estimate(ctx, tt, p.step); err == nil {
+	if tt, err := p.t.Tables(float64(q) / 10); err == nil {
+		if e, err := p.t.Estimate(ctx, tt, p.step); err == nil {
 			v = e
 		}
 	}
@@ -324,10 +48,11 @@ func (p *transcodePlanner) estimate(ctx context.Context, _ float64, q int) float
 func (p *transcodePlanner) floor(_ float64, q int) bool { return q <= p.minT }
 
 func (p *transcodePlanner) encode(ctx context.Context, _ float64, q int) ([]byte, int, int, error) {
-	tt, err := p.t.tables(float64(q) / 10)
+	tt, err := p.t.Tables(float64(q) / 10)
 	if err != nil {
 		return nil, 0, 0, err
 	}
-	out, err := p.t.encode(ctx, tt)
-	return out, p.t.w, p.t.h, err
+	out, err := p.t.Encode(ctx, tt)
+	w, h := p.t.Size()
+	return out, w, h, err
 }

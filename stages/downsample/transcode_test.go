@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/gpdoc/gpdoc/internal/jpeg/coef"
+	"github.com/gpdoc/gpdoc/internal/jpeg/transcode"
 	"github.com/gpdoc/gpdoc/internal/testimage"
 )
 
@@ -26,15 +27,15 @@ func transcodeAt(t testing.TB, data []byte, o int, q float64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc, err := newTranscoder(m, o)
+	tc, err := transcode.New(m, o)
 	if err != nil {
 		return nil, err
 	}
-	tt, err := tc.tables(q)
+	tt, err := tc.Tables(q)
 	if err != nil {
 		return nil, err
 	}
-	return tc.encode(context.Background(), tt)
+	return tc.Encode(context.Background(), tt)
 }
 
 // corpusJPEGs returns every .jpg/.jpeg under the corpus's jpeg folder.
@@ -112,7 +113,7 @@ func TestTranscodeKeepsPixels(t *testing.T) {
 			continue // image/jpeg refuses it; so does FitJPEG
 		}
 		out, err := transcodeAt(t, data, 1, 100)
-		if errors.Is(err, errNoTranscode) {
+		if errors.Is(err, transcode.ErrNoTranscode) {
 			if _, ycc := want.(*image.YCbCr); ycc {
 				t.Errorf("%s: a YCbCr image was not transcoded: %v", name, err)
 			}
@@ -224,8 +225,8 @@ func TestTranscodeRefuses(t *testing.T) {
 			t.Errorf("corpus file %s missing", tc.name)
 			continue
 		}
-		if _, err := transcodeAt(t, data, tc.o, 80); !errors.Is(err, errNoTranscode) {
-			t.Errorf("%s orientation %d: err = %v, want errNoTranscode", tc.name, tc.o, err)
+		if _, err := transcodeAt(t, data, tc.o, 80); !errors.Is(err, transcode.ErrNoTranscode) {
+			t.Errorf("%s orientation %d: err = %v, want transcode.ErrNoTranscode", tc.name, tc.o, err)
 		}
 	}
 }
@@ -240,17 +241,17 @@ func TestTranscodeRequantises(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tc, err := newTranscoder(m, 1)
+	tc, err := transcode.New(m, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	prev := len(data) + 1
 	for _, q := range []float64{90, 80, 70, 60} {
-		tt, err := tc.tables(q)
+		tt, err := tc.Tables(q)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := tc.encode(context.Background(), tt)
+		out, err := tc.Encode(context.Background(), tt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -265,7 +266,7 @@ func TestTranscodeRequantises(t *testing.T) {
 		if worst, mean := maxDiff(got, src); mean > 6 {
 			t.Errorf("quality %v: mean difference %.1f levels (worst %d)", q, mean, worst)
 		}
-		est, err := tc.estimate(context.Background(), tt, max(1, tc.mcusY/24))
+		est, err := tc.Estimate(context.Background(), tt, max(1, tc.MCURows()/24))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/gpdoc/gpdoc/internal/jpeg/encode"
 	"github.com/gpdoc/gpdoc/internal/jpeg/orientation"
 	"github.com/gpdoc/gpdoc/internal/jpeg/segment"
+	"github.com/gpdoc/gpdoc/internal/jpeg/transcode"
 )
 
 // unknownSourceQuality is the quality a JPEG is re-encoded at to turn it
@@ -41,43 +42,10 @@ func orientationName(o int) string {
 	return "to be shown as stored"
 }
 
-// keepTables returns output quantisation equal to the source's, each step
-// moved with its coefficient (transposed when the orientation transposes):
-// every coefficient is then copied as it is (ratio 1, so appendBlock's
-// rounding is the identity) and the transcode only moves blocks and flips
-// signs. It fails (wrapping errNoTranscode) when a source step does not
-// fit a baseline table's byte.
-func (t *transcoder) keepTables() (*tcTables, error) {
-	tt := &tcTables{}
-	for i, c := range t.comps {
-		var out [64]uint8
-		for k := range 64 {
-			qs := c.src.Quant[t.zig[k]]
-			if qs == 0 || qs > 255 {
-				return nil, fmt.Errorf("%w: source quantisation step %d does not fit a baseline table", errNoTranscode, qs)
-			}
-			out[k] = uint8(qs)
-			tt.ratio[i][k] = 1 << 32
-		}
-		id := -1
-		for j, have := range tt.tables {
-			if have == out {
-				id = j
-			}
-		}
-		if id < 0 {
-			id = len(tt.tables)
-			tt.tables = append(tt.tables, out)
-		}
-		tt.dqt[i] = uint8(id)
-	}
-	return tt, nil
-}
-
 // turnUpright writes a JPEG that is within maxBytes but stored with EXIF
 // orientation o (2 to 8) upright, with no EXIF (its ICC profile, if any,
 // is kept, unless it is a CMYK image's): losslessly when each axis o
-// mirrors is a whole number of MCUs (newTranscoder; blocks moved in the DCT domain, every quantisation
+// mirrors is a whole number of MCUs (transcode.New; blocks moved in the DCT domain, every quantisation
 // step kept, so its pixels are the turned decode up to the inverse DCT's
 // rounding), and otherwise by decoding its pixels upright and re-encoding
 // them at a quality no lower than the source's (SourceQuality). ci is
@@ -90,12 +58,12 @@ func (f *Fitter) turnUpright(ctx context.Context, data []byte, ci *coef.Image, o
 		w, h int
 	)
 	reason := ""
-	if t, terr := newTranscoder(ci, o); terr != nil {
+	if t, terr := transcode.New(ci, o); terr != nil {
 		reason = terr.Error()
-	} else if tt, terr := t.keepTables(); terr != nil {
+	} else if tt, terr := t.KeepTables(); terr != nil {
 		reason = terr.Error()
 	} else {
-		out, err = t.encode(ctx, tt)
+		out, err = t.Encode(ctx, tt)
 		if ctx.Err() != nil {
 			return nil, false, ctx.Err()
 		}
@@ -103,7 +71,7 @@ func (f *Fitter) turnUpright(ctx context.Context, data []byte, ci *coef.Image, o
 			reason, out = err.Error(), nil
 		} else {
 			rep.Lossless, rep.Transcoded = true, true
-			w, h = t.w, t.h
+			w, h = t.Size()
 			rep.step(fmt.Sprintf("turned upright in the DCT domain, every quantisation step kept: %d bytes", len(out)))
 		}
 	}

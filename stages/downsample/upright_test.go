@@ -315,7 +315,7 @@ func TestTurnUprightLossless(t *testing.T) {
 					if o >= 5 {
 						u, v = v, u
 					}
-					if want := baseCoef.Components[i].Quant[zigzag[v*8+u]]; oc.Quant[k] != want {
+					if want := baseCoef.Components[i].Quant[zigzagOf(v*8+u)]; oc.Quant[k] != want {
 						t.Fatalf("component %d step %d is %d, the source's is %d", i, k, oc.Quant[k], want)
 					}
 				}
@@ -551,4 +551,15 @@ func TestSanitiseThenDownsampleUpright(t *testing.T) {
 		t.Errorf("changes %q", actions)
 	}
 	checkUpright(t, src, att.Data, 6, 3)
+}
+
+// zigzagOf is the zig-zag index of natural index n (the inverse of
+// dct.Unzig).
+func zigzagOf(n int) int {
+	for k, u := range dct.Unzig {
+		if int(u) == n {
+			return k
+		}
+	}
+	return -1
 }
