@@ -10,6 +10,7 @@ import (
 	"io"
 
 	"github.com/gpdoc/gpdoc/ledger"
+	"github.com/gpdoc/gpdoc/stages/send"
 
 	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/internal/redact"
@@ -53,17 +54,49 @@ func problemJSON(p *conneqt.ProblemDetails) json.RawMessage {
 	return redactJSON(b)
 }
 
-// payloadSHA256 is the hex SHA-256 of an assembled payload's bytes; empty
-// for none (a pipeline without an assemble stage: nothing to compare).
+// digestPayload is a payload that identifies its bytes without producing
+// them (assemble.Payload): its Digest is what the ledger records, and its
+// attachments' digests are what the content check looks up.
+type digestPayload interface {
+	Digest() [32]byte
+	AttachmentDigests() [][32]byte
+}
+
+// payloadSHA256 is the hex digest the ledger records for an assembled
+// payload: its Digest when it has one (a SHA-256 over the body with each
+// attachment's Base64 stood for by the SHA-256 of its decoded bytes), else
+// the SHA-256 of its bytes; empty for none (a pipeline without an assemble
+// stage: nothing to compare). Either way, equal bodies give equal digests
+// and different bodies different ones.
 func payloadSHA256(p pipeline.Payload) (string, error) {
 	if p == nil {
 		return "", nil
+	}
+	if d, ok := p.(digestPayload); ok {
+		sum := d.Digest()
+		return hex.EncodeToString(sum[:]), nil
 	}
 	h := sha256.New()
 	if _, err := io.Copy(h, p.NewReader()); err != nil {
 		return "", fmt.Errorf("backfill: hashing the payload: %w", err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// attachmentDigests are the hex SHA-256 of doc's attachments as they will
+// be sent: from its payload when that has them (computed once, with its
+// digest), else from the message.
+func attachmentDigests(doc *pipeline.Document) []string {
+	d, ok := doc.Payload.(digestPayload)
+	if !ok {
+		return send.Digests(doc.Message)
+	}
+	sums := d.AttachmentDigests()
+	out := make([]string, len(sums))
+	for i, s := range sums {
+		out[i] = hex.EncodeToString(s[:])
+	}
+	return out
 }
 
 // conflictReason explains a 409: the service holds other content under the

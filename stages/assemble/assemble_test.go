@@ -3,6 +3,7 @@ package assemble_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -18,6 +19,7 @@ import (
 	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages/assemble"
+	"github.com/gpdoc/gpdoc/transport/conneqttest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -552,4 +554,42 @@ func FuzzMatchesMarshal(f *testing.F) {
 			t.Fatalf("streamed body differs from json.Marshal:\n got %q\nwant %q", got, want)
 		}
 	})
+}
+
+// TestPayloadDigest: the digest identifies the body: the same message
+// gives the same digest, any change to an attachment's bytes or to the
+// envelope a different one, and it agrees with the attachment digests.
+func TestPayloadDigest(t *testing.T) {
+	route := conneqt.MustRoute(conneqt.Standard)
+	msg := func(content, topic string) *conneqt.Message {
+		m := conneqttest.SampleMessage(conneqt.Standard)
+		m.MessageID = "3c2475dc-ae9e-5284-b145-ae9ba5d76136"
+		m.Topic = topic
+		m.Attachments[0].Data = []byte(content)
+		return m
+	}
+	digest := func(m *conneqt.Message) [32]byte {
+		p, err := assemble.New(route, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Digest()
+	}
+	base := digest(msg("letter body", "Health"))
+	if digest(msg("letter body", "Health")) != base {
+		t.Fatal("the same message gave another digest")
+	}
+	for name, m := range map[string]*conneqt.Message{
+		"attachment byte": msg("letter bodY", "Health"),
+		"attachment size": msg("letter body ", "Health"),
+		"envelope":        msg("letter body", "TestResults"),
+	} {
+		if digest(m) == base {
+			t.Errorf("%s changed, the digest did not", name)
+		}
+	}
+	p, _ := assemble.New(route, msg("letter body", "Health"))
+	if got, want := p.AttachmentDigests()[0], sha256.Sum256([]byte("letter body")); got != want {
+		t.Errorf("attachment digest %x, want %x", got, want)
+	}
 }
