@@ -120,11 +120,12 @@ func TestFleetKillOneWorker(t *testing.T) {
 	outs := map[string]*bytes.Buffer{}
 	waits := make(chan string, len(ids))
 	for _, id := range ids {
-		cmds[id], outs[id] = worker(id)
-		if err := cmds[id].Start(); err != nil {
+		cmd, out := worker(id)
+		cmds[id], outs[id] = cmd, out
+		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		go func() { cmds[id].Wait(); waits <- id }()
+		go func() { cmd.Wait(); waits <- id }() // not cmds[id]: the map is written as the loop goes on
 	}
 	deadline := time.Now().Add(2 * time.Minute)
 	for simStats(t, url).Accepted < n/4 && time.Now().Before(deadline) {
