@@ -123,9 +123,9 @@ type decoder struct {
 	checkOnly bool
 	scratch   Block
 	coded     [maxComponents]bool
-	huff   [maxTc + 1][maxTh + 1]huffman
-	quant  [maxTq + 1]block // Quantization tables, in zig-zag order.
-	tmp    [2 * blockSize]byte
+	huff      [maxTc + 1][maxTh + 1]huffman
+	quant     [maxTq + 1]block // Quantization tables, in zig-zag order.
+	tmp       [2 * blockSize]byte
 }
 
 // fill reports that the input has no more bytes: the decoder holds the
