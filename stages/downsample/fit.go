@@ -327,13 +327,13 @@ func (p *pixelPlanner) floor(s float64, q int) bool { return s <= p.sMin && q <=
 func (p *pixelPlanner) encode(ctx context.Context, s float64, q int) ([]byte, int, int, error) {
 	if p.rendered == nil || s != p.renderedScale {
 		p.rendered = nil
-		r, err := resize(ctx, p.img, s, p.scratch)
+		r, err := resizeForJPEG(ctx, p.img, s, p.scratch)
 		if err != nil {
 			return nil, 0, 0, err
 		}
 		p.rendered, p.renderedScale = r, s
-		if rgba, ok := r.(*image.RGBA); ok && s < 1 {
-			p.scratch = rgba.Pix
+		if ycc, ok := r.(*image.YCbCr); ok && s < 1 {
+			p.scratch = ycc.Y[:cap(ycc.Y)]
 		}
 		if s < 1 {
 			p.rep.step(fmt.Sprintf("resized to %dx%d", r.Bounds().Dx(), r.Bounds().Dy()))
@@ -345,6 +345,19 @@ func (p *pixelPlanner) encode(ctx context.Context, s float64, q int) ([]byte, in
 	}
 	b := p.rendered.Bounds()
 	return out, b.Dx(), b.Dy(), nil
+}
+
+// resizeForJPEG is resize for an image about to be encoded as a colour
+// JPEG: the result is a 4:2:0 *image.YCbCr (resampleYCbCr), 1.5 bytes a
+// pixel rather than RGBA's 4, which the encoder takes as it is. A grey
+// image is resized as resize does.
+func resizeForJPEG(ctx context.Context, img image.Image, s float64, reuse []uint8) (image.Image, error) {
+	if _, gray := img.(*image.Gray); s >= 1 || gray {
+		return resize(ctx, img, s, nil)
+	}
+	b := img.Bounds()
+	w, h := scaled(b.Dx(), b.Dy(), s)
+	return resampleYCbCr(ctx, img, w, h, reuse)
 }
 
 // scaled returns the size of a w x h image at scale s (at least 1x1).
