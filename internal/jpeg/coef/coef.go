@@ -143,6 +143,8 @@ func CheckBytes(width, height int, progressive bool) int64 {
 	if !progressive || width <= 0 || height <= 0 {
 		return 0
 	}
-	blocks := int64((width+15)/16*2) * int64((height+15)/16*2)
+	// A component's grid is whole MCUs of up to 4 blocks a side: at most
+	// width/8 + 5 blocks wide (and as high).
+	blocks := int64(width/8+5) * int64(height/8+5)
 	return maxComponents * blocks * blockSize * 2
 }

@@ -66,6 +66,13 @@ func check(t *testing.T, name string, data []byte) bool {
 		t.Errorf("%s: image/jpeg decodes it, Decode: %v", name, err)
 		return true
 	}
+	var held int64
+	for _, c := range m.Components {
+		held += int64(len(c.Blocks)) * 128
+	}
+	if n := CheckBytes(m.Width, m.Height, true); n < held {
+		t.Errorf("%s: CheckBytes = %d, less than the %d bytes of its coefficients", name, n, held)
+	}
 	got, err := m.Pixels(context.Background(), 1)
 	if errors.Is(err, ErrNotYCbCr) {
 		if _, ok := want.(*image.YCbCr); ok {
