@@ -4,7 +4,9 @@
 # checks) on the same mixed backlog (benchmarks/mixed), against the same
 # simulator, in one run. Prints messages delivered per second, CPU seconds
 # per message (user+sys of the sending process) and peak RSS of each, and
-# the ratios the throughput goal is stated in.
+# the ratios the throughput goal is stated in, and the simulator's CPU per
+# message while each ran (it is on the same 2 cores, and it validates every
+# message it is sent: it is usually what bounds both).
 #
 # Usage: benchmarks/compare-peer.sh [LINES] [CONCURRENCY]   (default 1000 16)
 # Needs: python3, GNU time (/usr/bin/time -v).
@@ -31,17 +33,22 @@ done
 [ -n "$url" ] || { cat "$tmp/sim.out"; exit 1; }
 export CONNEQT_API_KEY=bench-key CONNEQT_ACCESS_TOKEN=bench-token
 
+# simcpu prints the simulator's CPU seconds so far (user+sys, from /proc).
+simcpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$sim_pid/stat"; }
+
 measure() { # name, then the command
 	local name=$1; shift
-	local start end
+	local start end sim0 sim1
+	sim0=$(simcpu)
 	start=$(date +%s.%N)
 	/usr/bin/time -v "$@" >"$tmp/$name.out" 2>"$tmp/$name.time" || true
 	end=$(date +%s.%N)
+	sim1=$(simcpu)
 	local user sys rss
 	user=$(sed -n 's/.*User time (seconds): //p' "$tmp/$name.time")
 	sys=$(sed -n 's/.*System time (seconds): //p' "$tmp/$name.time")
 	rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tmp/$name.time")
-	echo "$name $start $end $user $sys $rss" >>"$tmp/results"
+	echo "$name $start $end $user $sys $rss $(awk -v a="$sim0" -v b="$sim1" 'BEGIN { print b - a }')" >>"$tmp/results"
 }
 
 measure gpdoc "$tmp/gpdoc" backfill --url "$url" --ledger "$tmp/ledger.db" --concurrency "$conc" \
@@ -50,11 +57,11 @@ gpdoc_sent=$(grep -c '"outcome":"sent"' "$tmp/report.jsonl" || true)
 measure peer python3 benchmarks/peer/peer.py "$tmp/mixed/manifest.jsonl" "$url" "$conc"
 peer_sent=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sent"])' "$tmp/peer.out")
 
-printf '%-6s %9s %8s %9s %12s %12s\n' tool delivered "wall s" "msg/s" "CPU ms/msg" "max RSS MB"
+printf '%-6s %9s %8s %9s %12s %12s %16s\n' tool delivered "wall s" "msg/s" "CPU ms/msg" "max RSS MB" "sim CPU ms/msg"
 awk -v gs="$gpdoc_sent" -v ps="$peer_sent" -v n="$lines" '
 	{ sent = ($1 == "gpdoc") ? gs : ps
 	  wall = $3 - $2; rate[$1] = sent / wall; cpu[$1] = ($4 + $5) * 1000 / n
-	  printf "%-6s %9d %8.1f %9.1f %12.1f %12.1f\n", $1, sent, wall, rate[$1], cpu[$1], $6 / 1024 }
+	  printf "%-6s %9d %8.1f %9.1f %12.1f %12.1f %16.1f\n", $1, sent, wall, rate[$1], cpu[$1], $6 / 1024, $7 * 1000 / n }
 	END { printf "\ngpdoc/peer messages/s: %.2fx (goal >= 1.5x); CPU per message: %.2fx of the peer (goal <= 0.5x)\n",
 	      rate["gpdoc"] / rate["peer"], cpu["gpdoc"] / cpu["peer"] }' "$tmp/results"
 echo "(the peer validates nothing: lines it sends that the service refuses count as not delivered)"

@@ -19,6 +19,10 @@
 // attachment of a message concurrently). Stages are composed into a
 // [Pipeline], an ordered slice that users edit with [Pipeline.InsertAfter],
 // [Pipeline.InsertBefore], [Pipeline.Without] and [Pipeline.Replace].
+// Work one stage did on an attachment's bytes that a later one can reuse
+// (the validate stage's parsed PDF, which sanitise reuses rather than parse
+// the same bytes again) is kept on the Document with [Document.Remember]
+// and found with [Document.Recall].
 //
 // # Phases and problems
 //

@@ -51,6 +51,43 @@ type Document struct {
 	problems []conneqt.Problem
 	warnings []conneqt.Problem
 	changes  []Change
+	memo     map[memoKey]any
+}
+
+type memoKey struct {
+	i   int
+	key any
+}
+
+// Remember keeps v under key for attachment i, for a later stage to
+// [Document.Recall]: work one stage did on the attachment's bytes that
+// another can reuse instead of doing it again (validate's parsed PDF,
+// which sanitise reuses rather than parse the same bytes twice). key is
+// any comparable value, best an unexported type of the package that owns
+// v; a nil v forgets. What is kept lives as long as the Document, or until
+// forgotten: the stage that last needs it should forget it. The one who
+// recalls it must check that it still fits the attachment (the bytes may
+// have changed since). Safe for concurrent use.
+func (d *Document) Remember(i int, key, v any) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	k := memoKey{i, key}
+	if v == nil {
+		delete(d.memo, k)
+		return
+	}
+	if d.memo == nil {
+		d.memo = map[memoKey]any{}
+	}
+	d.memo[k] = v
+}
+
+// Recall returns what [Document.Remember] kept under key for attachment i,
+// or nil. Safe for concurrent use.
+func (d *Document) Recall(i int, key any) any {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.memo[memoKey{i, key}]
 }
 
 // Payload is an assembled message body: its exact size is known up front and

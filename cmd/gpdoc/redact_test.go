@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -115,8 +116,8 @@ func TestBackfillOutputIsRedacted(t *testing.T) {
 	}
 }
 
-// TestLimitFlags: --decode-budget and --pdf-timeout are checked, and the
-// decode budget applies to what validate decodes.
+// TestResourceFlags: --decode-budget, --pdf-timeout and --memory-limit are
+// checked and applied.
 func TestResourceFlags(t *testing.T) {
 	m := writeManifest(t, validLine)
 	tests := []struct {
@@ -127,7 +128,10 @@ func TestResourceFlags(t *testing.T) {
 		{[]string{"--decode-budget", "lots", "validate", m}, exitUsage, ""},
 		{[]string{"--decode-budget", "0", "validate", m}, exitUsage, ""},
 		{[]string{"--pdf-timeout", "-1s", "validate", m}, exitUsage, ""},
-		{[]string{"--decode-budget", "1GiB", "--pdf-timeout", "30s", "validate", m}, exitOK, ": valid"},
+		{[]string{"--memory-limit", "lots", "validate", m}, exitUsage, ""},
+		{[]string{"--memory-limit", "1MiB", "validate", m}, exitUsage, ""},
+		{[]string{"--memory-limit", "", "validate", m}, exitOK, ": valid"},
+		{[]string{"--decode-budget", "1GiB", "--pdf-timeout", "30s", "--memory-limit", "200MiB", "validate", m}, exitOK, ": valid"},
 	}
 	for _, tt := range tests {
 		out, code := execute(t, tt.args...)
@@ -138,8 +142,14 @@ func TestResourceFlags(t *testing.T) {
 	if budget.Process().Size() != 1<<30 {
 		t.Errorf("process budget %d after --decode-budget 1GiB", budget.Process().Size())
 	}
+	if got := debug.SetMemoryLimit(-1); got != 200<<20 {
+		t.Errorf("memory limit %d after --memory-limit 200MiB", got)
+	}
 	execute(t, "validate", m) // the default again
 	if budget.Process().Size() != budget.DefaultSize {
 		t.Errorf("process budget %d, want the default", budget.Process().Size())
+	}
+	if got := debug.SetMemoryLimit(-1); got != 100<<20 && os.Getenv("GOMEMLIMIT") == "" {
+		t.Errorf("memory limit %d, want the default %s", got, DefaultMemoryLimit)
 	}
 }

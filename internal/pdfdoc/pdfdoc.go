@@ -84,6 +84,40 @@ type Doc struct {
 	Encrypted bool
 }
 
+// Parsed is a PDF that OpenContext read and checked, with the bytes and
+// the pixel limit it was opened with, so that a later step can reuse it
+// instead of parsing the same bytes again (the validate stage keeps it on
+// the document for the sanitise stage).
+type Parsed struct {
+	data      []byte
+	maxPixels int64
+	doc       *Doc
+}
+
+// ParsedKey is the key under which the stages keep a *Parsed on a
+// pipeline.Document (Remember, Recall).
+var ParsedKey any = parsedKey{}
+
+type parsedKey struct{}
+
+// NewParsed records that doc is data opened by OpenContext under maxPixels.
+func NewParsed(data []byte, maxPixels int64, doc *Doc) *Parsed {
+	return &Parsed{data: data, maxPixels: maxPixels, doc: doc}
+}
+
+// For returns the parsed document when it was opened from exactly data
+// (the same bytes in memory, which nothing changed in between) under a
+// pixel limit of at most maxPixels, so that every check OpenContext(data,
+// maxPixels) would make has been made; otherwise nil, and the caller opens
+// data itself. p may be nil.
+func (p *Parsed) For(data []byte, maxPixels int64) *Doc {
+	if p == nil || p.doc == nil || len(data) == 0 || len(p.data) != len(data) ||
+		&p.data[0] != &data[0] || p.maxPixels <= 0 || p.maxPixels > maxPixels {
+		return nil
+	}
+	return p.doc
+}
+
 // Open is OpenContext with no deadline and the process's decode budget.
 func Open(data []byte, maxPixels int64) (*Doc, error) {
 	return OpenContext(context.Background(), data, maxPixels, nil)

@@ -135,3 +135,37 @@ func TestOpenRefusesBrokenFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestParsedFor: a parsed PDF is reused only for the very bytes it was
+// opened from, and only when its pixel limit was at least as strict.
+func TestParsedFor(t *testing.T) {
+	data := example(t)
+	doc, err := Open(data, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewParsed(data, 1000, doc)
+	tests := []struct {
+		name      string
+		p         *Parsed
+		data      []byte
+		maxPixels int64
+		want      bool
+	}{
+		{"same bytes, same limit", p, data, 1000, true},
+		{"same bytes, laxer limit asked", p, data, 5000, true},
+		{"same bytes, stricter limit asked", p, data, 999, false},
+		{"a copy of the bytes", p, bytes.Clone(data), 1000, false},
+		{"a prefix of the bytes", p, data[:len(data)-1], 1000, false},
+		{"no bytes", p, nil, 1000, false},
+		{"nothing parsed", nil, data, 1000, false},
+		{"opened without a limit", NewParsed(data, 0, doc), data, 1000, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.p.For(tt.data, tt.maxPixels); (got != nil) != tt.want {
+				t.Errorf("For = %v, want reused %v", got, tt.want)
+			}
+		})
+	}
+}

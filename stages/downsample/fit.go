@@ -14,6 +14,7 @@ import (
 	"github.com/gpdoc/gpdoc/internal/jpeg/encode"
 	"github.com/gpdoc/gpdoc/internal/jpeg/orientation"
 	"github.com/gpdoc/gpdoc/internal/jpeg/transcode"
+	"github.com/gpdoc/gpdoc/internal/resample"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -341,13 +342,13 @@ func (p *pixelPlanner) floor(s float64, q int) bool { return s <= p.sMin && q <=
 func (p *pixelPlanner) encode(ctx context.Context, s float64, q int) ([]byte, int, int, error) {
 	if p.rendered == nil || s != p.renderedScale {
 		p.rendered = nil
-		r, err := resize(ctx, p.img, s, p.scratch)
+		r, err := resizeForJPEG(ctx, p.img, s, p.scratch)
 		if err != nil {
 			return nil, 0, 0, err
 		}
 		p.rendered, p.renderedScale = r, s
-		if rgba, ok := r.(*image.RGBA); ok && s < 1 {
-			p.scratch = rgba.Pix
+		if ycc, ok := r.(*image.YCbCr); ok && s < 1 {
+			p.scratch = ycc.Y[:cap(ycc.Y)]
 		}
 		if s < 1 {
 			p.rep.step(fmt.Sprintf("resized to %dx%d", r.Bounds().Dx(), r.Bounds().Dy()))
@@ -361,6 +362,19 @@ func (p *pixelPlanner) encode(ctx context.Context, s float64, q int) ([]byte, in
 	return out, b.Dx(), b.Dy(), nil
 }
 
+// resizeForJPEG is resize for an image about to be encoded as a colour
+// JPEG: the result is a 4:2:0 *image.YCbCr (resample.YCbCr), 1.5 bytes a
+// pixel rather than RGBA's 4, which the encoder takes as it is. A grey
+// image is resized as resize does.
+func resizeForJPEG(ctx context.Context, img image.Image, s float64, reuse []uint8) (image.Image, error) {
+	if _, gray := img.(*image.Gray); s >= 1 || gray {
+		return resize(ctx, img, s, nil)
+	}
+	b := img.Bounds()
+	w, h := scaled(b.Dx(), b.Dy(), s)
+	return resample.YCbCr(ctx, img, w, h, reuse)
+}
+
 // scaled returns the size of a w x h image at scale s (at least 1x1).
 func scaled(w, h int, s float64) (int, int) {
 	if s >= 1 {
@@ -369,9 +383,9 @@ func scaled(w, h int, s float64) (int, int) {
 	return max(1, int(math.Round(float64(w)*s))), max(1, int(math.Round(float64(h)*s)))
 }
 
-// resize scales img by s (s >= 1 returns img) with resampleRGBA. A grey
-// image stays grey. The output may use reuse's memory (see resampleRGBA).
-// The error is ctx's. resampleRGBA was measured against imaging.Resize and
+// resize scales img by s (s >= 1 returns img) with resample.RGBA. A grey
+// image stays grey. The output may use reuse's memory (see resample.RGBA).
+// The error is ctx's. resample.RGBA was measured against imaging.Resize and
 // golang.org/x/image/draw (BenchmarkResize24MP, docs/performance-downsample.md):
 // it is the fastest of the three on two cores and the only one without a
 // full-height intermediate buffer.
@@ -381,7 +395,7 @@ func resize(ctx context.Context, img image.Image, s float64, reuse []uint8) (ima
 	}
 	b := img.Bounds()
 	w, h := scaled(b.Dx(), b.Dy(), s)
-	out, err := resampleRGBA(ctx, img, w, h, reuse)
+	out, err := resample.RGBA(ctx, img, w, h, reuse)
 	if err != nil {
 		return nil, err
 	}

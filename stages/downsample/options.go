@@ -25,8 +25,12 @@ const (
 	// DefaultMaxPixels refuses images whose header declares more pixels
 	// (100 megapixels), before anything is decoded.
 	DefaultMaxPixels = conneqt.DefaultMaxPixels
-	// DefaultMaxConcurrentDecodes bounds decoded images held at once.
-	DefaultMaxConcurrentDecodes = 2
+	// DefaultMaxConcurrentDecodes bounds decoded images held at once: one.
+	// A 12 MP photo's coefficients are 36 MB (a 24 MP one's 72 MB) and the
+	// fit itself encodes on every core (internal/workers), so a second
+	// decode at once doubles the peak memory of a backfill for little
+	// speed on two cores (docs/performance-backfill.md).
+	DefaultMaxConcurrentDecodes = 1
 	// DefaultPDFTimeout bounds one PDF fit: a 5 to 10 MB PDF of scanned
 	// pages fits in a few seconds; one that takes a minute is hostile or
 	// hopeless.

@@ -164,7 +164,7 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 	case kind == conneqt.MIMEPNG:
 		return s.png(doc, a, content)
 	case kind == conneqt.MIMEPDF:
-		return s.pdf(ctx, doc, a, content)
+		return s.pdf(ctx, doc, i, a, content)
 	}
 	return nil
 }
@@ -237,13 +237,21 @@ func (s *Stage) png(doc *pipeline.Document, a *conneqt.Attachment, content strin
 	return nil
 }
 
-func (s *Stage) pdf(ctx context.Context, doc *pipeline.Document, a *conneqt.Attachment, content string) error {
-	d, err := pdfdoc.OpenContext(ctx, a.Data, s.opts.MaxPixels, nil)
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	if err != nil {
-		return problem(content, "is not a PDF gpdoc can sanitise: "+err.Error())
+func (s *Stage) pdf(ctx context.Context, doc *pipeline.Document, i int, a *conneqt.Attachment, content string) error {
+	// The validate stage parsed these bytes already (with every check
+	// OpenContext makes); parse them again only if it did not.
+	parsed, _ := doc.Recall(i, pdfdoc.ParsedKey).(*pdfdoc.Parsed)
+	doc.Remember(i, pdfdoc.ParsedKey, nil)
+	d := parsed.For(a.Data, s.opts.MaxPixels)
+	if d == nil {
+		var err error
+		d, err = pdfdoc.OpenContext(ctx, a.Data, s.opts.MaxPixels, nil)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			return problem(content, "is not a PDF gpdoc can sanitise: "+err.Error())
+		}
 	}
 	found := pdfdoc.RemoveActive(d.Ctx)
 	if len(found) == 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/jpeg"
@@ -22,6 +23,7 @@ import (
 	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/internal/jpeg/segment"
 	"github.com/gpdoc/gpdoc/internal/pdfcpusetup"
+	"github.com/gpdoc/gpdoc/internal/pdfdoc"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages/sanitise"
 	"github.com/gpdoc/gpdoc/stages/validate"
@@ -328,4 +330,41 @@ func pngWithMetadata(t testing.TB, only ...string) []byte {
 	data := b.Bytes()
 	at := 8 + 12 + 13 // after IHDR
 	return append(append(bytes.Clone(data[:at]), extra...), data[at:]...)
+}
+
+// TestReusesValidatedPDF: the validate stage leaves the PDF it parsed on
+// the document, the sanitise stage uses it (removing the active content as
+// from its own parse) and forgets it; without it, sanitise parses alone.
+func TestReusesValidatedPDF(t *testing.T) {
+	for _, validated := range []bool{true, false} {
+		t.Run(fmt.Sprintf("validated=%v", validated), func(t *testing.T) {
+			att := &conneqt.Attachment{FileName: "l.pdf", MIMEType: conneqt.MIMEPDF, Data: jsPDF(t)}
+			doc := newDoc(att)
+			if validated {
+				v, err := validate.New(validate.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := v.ProcessAttachment(context.Background(), doc, 0); err != nil {
+					t.Fatal(err)
+				}
+				if doc.Recall(0, pdfdoc.ParsedKey) == nil {
+					t.Fatal("validate left no parsed PDF on the document")
+				}
+			}
+			s, err := sanitise.New(sanitise.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.ProcessAttachment(context.Background(), doc, 0); err != nil {
+				t.Fatal(err)
+			}
+			if bytes.Contains(att.Data, []byte("JavaScript")) {
+				t.Error("JavaScript left in the PDF")
+			}
+			if doc.Recall(0, pdfdoc.ParsedKey) != nil {
+				t.Error("sanitise did not forget the parsed PDF")
+			}
+		})
+	}
 }

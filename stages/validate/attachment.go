@@ -203,6 +203,7 @@ func checkPDF(data []byte, opts Options, content string, r *report) {
 		r.problem(content, "is not a readable PDF: "+err.Error(), "")
 		return
 	}
+	r.parsed = pdfdoc.NewParsed(data, opts.maxPixels(), doc)
 	if doc.Encrypted {
 		r.warn(content, "is encrypted without a password (permissions only): it opens, but the practice may not be able to annotate or print it", "")
 	}

@@ -26,7 +26,7 @@ func BenchmarkCheckMessage(b *testing.B) {
 }
 
 // BenchmarkCheckPhoto checks a 12-megapixel camera JPEG (4000×3000): the
-// header check, then a full decode.
+// header check, then the entropy decode of its scans (coef.Check).
 func BenchmarkCheckPhoto(b *testing.B) {
 	img := image.NewYCbCr(image.Rect(0, 0, 4000, 3000), image.YCbCrSubsampleRatio420)
 	for i := range img.Y {

@@ -14,6 +14,7 @@ import (
 	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/conneqt/nhsnumber"
 	"github.com/gpdoc/gpdoc/conneqt/sctid"
+	"github.com/gpdoc/gpdoc/internal/pdfdoc"
 )
 
 // report collects problems and warnings.
@@ -21,6 +22,9 @@ type report struct {
 	problems, warnings []conneqt.Problem
 	// ctx bounds waits for the decode budget (nil: none).
 	ctx context.Context
+	// parsed is the PDF an attachment check opened, for the sanitise
+	// stage to reuse (pdfdoc.ParsedKey).
+	parsed *pdfdoc.Parsed
 }
 
 func (r *report) problem(name, reason, value string) {

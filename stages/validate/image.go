@@ -16,6 +16,7 @@ import (
 	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/internal/budget"
 
+	"github.com/gpdoc/gpdoc/internal/jpeg/coef"
 	"github.com/gpdoc/gpdoc/internal/jpeg/segment"
 	"github.com/gpdoc/gpdoc/pipeline"
 )
@@ -29,9 +30,13 @@ const (
 )
 
 // checkImage checks an image's structure, header and pixel budget, and then,
-// when fullDecode is set, that its pixels decode.
+// when fullDecode is set, that its pixels decode: a PNG is decoded, a JPEG
+// is checked by its entropy decode alone (coef.Check), which fails exactly
+// where image/jpeg's Decode would, without the inverse DCT, colour
+// conversion or pixel buffer of a decode.
 func checkImage(data []byte, kind string, opts Options, content string, r *report, fullDecode bool) {
 	plte := -1
+	progressive := false
 	switch kind {
 	case conneqt.MIMEJPEG:
 		info, err := segment.Parse(data)
@@ -47,6 +52,7 @@ func checkImage(data []byte, kind string, opts Options, content string, r *repor
 			r.problem(content, fmt.Sprintf("%v: %s, which gpdoc cannot decode; save it as a baseline or progressive JPEG", pipeline.ErrUnsupported, u), "")
 			return
 		}
+		progressive = info.SOF == 0xC2
 	case conneqt.MIMEPNG:
 		n, err := checkPNGChunks(data)
 		if err != nil {
@@ -73,7 +79,12 @@ func checkImage(data []byte, kind string, opts Options, content string, r *repor
 	if !fullDecode {
 		return
 	}
-	img, err := decodeWithin(r.ctx, data)
+	var img image.Image
+	if kind == conneqt.MIMEJPEG {
+		err = checkJPEGWithin(r.ctx, data, cfg, progressive)
+	} else {
+		img, err = decodeWithin(r.ctx, data)
+	}
 	var oe *budget.OverError
 	switch {
 	case errors.As(err, &oe):
@@ -93,8 +104,9 @@ func checkImage(data []byte, kind string, opts Options, content string, r *repor
 
 func decodeReason(what string, err error) string {
 	var ju jpeg.UnsupportedError
+	var cu coef.UnsupportedError
 	var pu png.UnsupportedError
-	if errors.As(err, &ju) || errors.As(err, &pu) {
+	if errors.As(err, &ju) || errors.As(err, &cu) || errors.As(err, &pu) {
 		return fmt.Sprintf("%v: %v, which gpdoc cannot decode", pipeline.ErrUnsupported, err)
 	}
 	return fmt.Sprintf("is damaged: %s (%v)", what, err)
@@ -193,4 +205,27 @@ func decodeWithin(ctx context.Context, data []byte) (image.Image, error) {
 	defer release()
 	img, _, err := image.Decode(bytes.NewReader(data))
 	return img, err
+}
+
+// checkJPEGWithin checks that a JPEG's scans decode (coef.Check). Its decoded
+// form is still held to the whole decode budget, as before the check
+// stopped decoding pixels (an *budget.OverError when it is larger: a later
+// stage that decodes it could not), but only what the check holds is
+// reserved and waited for: nothing for a sequential JPEG, the coefficients
+// of a progressive one.
+func checkJPEGWithin(ctx context.Context, data []byte, cfg image.Config, progressive bool) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	b := budget.Process()
+	what := fmt.Sprintf("%d×%d-pixel JPEG image", cfg.Width, cfg.Height)
+	if err := b.Check(budget.ImageBytes(cfg), what); err != nil {
+		return err
+	}
+	release, err := b.Acquire(ctx, coef.CheckBytes(cfg.Width, cfg.Height, progressive), what)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return coef.Check(data)
 }

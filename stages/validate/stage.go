@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/gpdoc/gpdoc/conneqt"
+	"github.com/gpdoc/gpdoc/internal/pdfdoc"
 	"github.com/gpdoc/gpdoc/pipeline"
 )
 
@@ -73,6 +74,10 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 	}
 	r := report{ctx: ctx}
 	att.DetectedMIME = checkAttachment(doc.Route, i, att, s.opts, &r)
+	if r.parsed != nil && len(r.problems) == 0 {
+		// The sanitise stage reuses the parsed PDF and forgets it.
+		doc.Remember(i, pdfdoc.ParsedKey, r.parsed)
+	}
 	doc.AddWarning(r.warnings...)
 	return conneqt.NewValidationError(r.problems)
 }

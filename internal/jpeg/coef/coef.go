@@ -10,7 +10,7 @@
 // image/jpeg already does for progressive images, instead of being
 // reconstructed as they are read. It therefore accepts exactly what
 // image/jpeg accepts (baseline, extended and progressive Huffman JPEGs,
-// 8-bit, 1, 3 or 4 components) and [Image.Pixels] gives image/jpeg's
+// 8-bit, 1, 3 or 4 components).and [Image.Pixels] gives image/jpeg's
 // pixels.
 //
 // How it does it is faster (about 2.7 times on a big baseline photo, 1.25
@@ -109,4 +109,42 @@ func Decode(data []byte) (*Image, error) {
 		m.Components = append(m.Components, mc)
 	}
 	return m, nil
+}
+
+// Check reads the whole JPEG as Decode does, entropy-coded data included,
+// and returns the error image/jpeg's Decode would return for it, without
+// keeping the coefficients or making any pixels: a check for damage at the
+// cost of the entropy decode alone (no inverse DCT, colour conversion or
+// pixel buffer). A sequential image's blocks are decoded one at a time
+// into one scratch block; a progressive image's coefficients must be kept
+// while it is read (its refinement scans depend on them), as Decode keeps
+// them, 128 bytes a block: [CheckBytes].
+//
+// It accepts what image/jpeg accepts: a frame component that no scan codes
+// is no error (image/jpeg leaves it flat, Decode returns
+// ErrMissingCoefficients), and a 4-component image without an Adobe APP14
+// segment is image/jpeg's UnsupportedError.
+func Check(data []byte) error {
+	d := decoder{checkOnly: true}
+	if err := d.decode(data, false); err != nil {
+		return err
+	}
+	if d.nComp == 4 && !d.adobeTransformValid {
+		return UnsupportedError("unknown color model: 4-component JPEG doesn't have Adobe APP14 metadata")
+	}
+	return nil
+}
+
+// CheckBytes returns about how many bytes Check holds for an image of
+// width × height pixels: none for a sequential image (a few kilobytes of
+// tables), its coefficients for a progressive one (128 bytes per block of
+// every component, counted at the worst: four full-resolution components).
+func CheckBytes(width, height int, progressive bool) int64 {
+	if !progressive || width <= 0 || height <= 0 {
+		return 0
+	}
+	// A component's grid is whole MCUs of up to 4 blocks a side: at most
+	// width/8 + 5 blocks wide (and as high).
+	blocks := int64(width/8+5) * int64(height/8+5)
+	return maxComponents * blocks * blockSize * 2
 }

@@ -49,11 +49,15 @@ func samePixels(t *testing.T, name string, got, want image.Image) {
 	}
 }
 
-// check decodes data both ways and compares; it returns false when
+// check decodes data both ways and compares, and checks that Check
+// accepts data exactly when image/jpeg decodes it; it returns false when
 // image/jpeg refuses data.
 func check(t *testing.T, name string, data []byte) bool {
 	t.Helper()
 	want, werr := jpeg.Decode(bytes.NewReader(data))
+	if cerr := Check(data); (cerr == nil) != (werr == nil) {
+		t.Errorf("%s: image/jpeg.Decode: %v; Check: %v", name, werr, cerr)
+	}
 	m, err := Decode(data)
 	if werr != nil {
 		return false
@@ -61,6 +65,13 @@ func check(t *testing.T, name string, data []byte) bool {
 	if err != nil {
 		t.Errorf("%s: image/jpeg decodes it, Decode: %v", name, err)
 		return true
+	}
+	var held int64
+	for _, c := range m.Components {
+		held += int64(len(c.Blocks)) * 128
+	}
+	if n := CheckBytes(m.Width, m.Height, true); n < held {
+		t.Errorf("%s: CheckBytes = %d, less than the %d bytes of its coefficients", name, n, held)
 	}
 	got, err := m.Pixels(context.Background(), 1)
 	if errors.Is(err, ErrNotYCbCr) {

@@ -117,9 +117,15 @@ type decoder struct {
 
 	comp   [maxComponents]component
 	coeffs [maxComponents][]Block // Quantised coefficients, in zig-zag order.
-	huff   [maxTc + 1][maxTh + 1]huffman
-	quant  [maxTq + 1]block // Quantization tables, in zig-zag order.
-	tmp    [2 * blockSize]byte
+	// checkOnly (gpdoc's, for Check) keeps no coefficients of a sequential
+	// image: each block is decoded into scratch and dropped; coded records
+	// which components a scan coded (coeffs[i] != nil otherwise).
+	checkOnly bool
+	scratch   Block
+	coded     [maxComponents]bool
+	huff      [maxTc + 1][maxTh + 1]huffman
+	quant     [maxTq + 1]block // Quantization tables, in zig-zag order.
+	tmp       [2 * blockSize]byte
 }
 
 // fill reports that the input has no more bytes: the decoder holds the
@@ -536,7 +542,9 @@ func (d *decoder) decode(data []byte, configOnly bool) error {
 		}
 	}
 
-	if d.nComp == 0 || d.coeffs[0] == nil {
+	// gpdoc: coded[0] rather than coeffs[0] != nil, the same unless
+	// checkOnly left coeffs empty.
+	if d.nComp == 0 || !d.coded[0] {
 		return FormatError("missing SOS marker")
 	}
 	return nil

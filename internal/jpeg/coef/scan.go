@@ -6,7 +6,8 @@ package coef
 
 // Specified in section B.2.3.
 //
-// Unlike image/jpeg's, it keeps every block's coefficients, and the blocks
+// Unlike image/jpeg's, it keeps every block's coefficients (for Check of a
+// sequential image, none: see checkOnly), and the blocks
 // of a sequential scan or a progressive band's first scan are decoded by
 // decodeBlock (with a fast path) rather than inline. At a restart marker
 // (and after the scan) there are no overshot bytes to give back: the bit
@@ -112,15 +113,21 @@ func (d *decoder) processSOS(n int) error {
 	mxx := (d.width + 8*h0 - 1) / (8 * h0)
 	myy := (d.height + 8*v0 - 1) / (8 * v0)
 	// Every mode keeps the coefficients (image/jpeg keeps them only for
-	// progressive images and reconstructs sequential blocks at once).
+	// progressive images and reconstructs sequential blocks at once),
+	// except a check of a sequential image (checkOnly), which decodes each
+	// block into d.scratch: no later scan reads it.
+	keep := !d.checkOnly || d.progressive
 	for i := 0; i < nComp; i++ {
 		compIndex := scan[i].compIndex
-		if d.coeffs[compIndex] == nil {
+		if !d.coded[compIndex] {
 			n := mxx * myy * d.comp[compIndex].h * d.comp[compIndex].v
 			if n > maxBlocks {
 				return UnsupportedError("image too large")
 			}
-			d.coeffs[compIndex] = make([]Block, n)
+			if keep {
+				d.coeffs[compIndex] = make([]Block, n)
+			}
+			d.coded[compIndex] = true
 		}
 	}
 
@@ -182,7 +189,11 @@ func (d *decoder) processSOS(n int) error {
 
 					// The stored coefficients: zero for a sequential scan, the
 					// state so far for a progressive one.
-					b = &d.coeffs[compIndex][by*mxx*hi+bx]
+					if keep {
+						b = &d.coeffs[compIndex][by*mxx*hi+bx]
+					} else {
+						b = &d.scratch
+					}
 
 					if ah != 0 {
 						if err := d.refine(b, &d.huff[acTable][scan[i].ta], zigStart, zigEnd, 1<<al); err != nil {

@@ -1,4 +1,4 @@
-package downsample
+package resample
 
 import (
 	"bytes"
@@ -30,7 +30,7 @@ func BenchmarkResize(b *testing.B) {
 		name string
 		fn   func() image.Image
 	}{
-		{"gpdoc-streaming-catmullrom", func() image.Image { r, _ := resampleRGBA(context.Background(), src, w, h, nil); return r }},
+		{"gpdoc-streaming-catmullrom", func() image.Image { r, _ := RGBA(context.Background(), src, w, h, nil); return r }},
 		{"imaging-catmullrom", func() image.Image { return imaging.Resize(src, w, h, imaging.CatmullRom) }},
 		{"imaging-linear", func() image.Image { return imaging.Resize(src, w, h, imaging.Linear) }},
 		{"xdraw-catmullrom", func() image.Image {
@@ -60,7 +60,7 @@ func BenchmarkResize(b *testing.B) {
 func TestResampleMatchesImaging(t *testing.T) {
 	src := testimage.Photo(600, 400, 4)
 	for _, size := range [][2]int{{300, 200}, {451, 301}, {600, 400}, {97, 61}} {
-		got, err := resampleRGBA(context.Background(), src, size[0], size[1], nil)
+		got, err := RGBA(context.Background(), src, size[0], size[1], nil)
 		if err != nil {
 			t.Fatal(err)
 		}
