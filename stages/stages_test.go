@@ -8,6 +8,7 @@ import (
 	"image/jpeg"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gpdoc/gpdoc/conneqt"
@@ -114,10 +115,15 @@ func TestSizeGate(t *testing.T) {
 	}
 	doc := exampleDoc(text("a.txt", 101), text("b.txt", 100), text("c.txt", 150))
 	doc.Route = route
-	var stagesRun []string
+	var (
+		mu        sync.Mutex // Observers are called from many goroutines at once
+		stagesRun []string
+	)
 	r := &pipeline.Runner{Stages: p, Observer: pipeline.ObserverFunc(func(e pipeline.Event) {
 		if e.Kind == pipeline.StageFinished && e.Err != nil {
+			mu.Lock()
 			stagesRun = append(stagesRun, e.Stage)
+			mu.Unlock()
 		}
 	})}
 	err = r.Process(context.Background(), doc)
