@@ -30,12 +30,11 @@ var ErrCanonical = errors.New("cannot make the written PDF reproducible")
 // derives the file id from the resulting bytes (see [Canonical]). Without
 // object streams the output is a few percent larger for PDFs of many small
 // objects (0 to 10% on the corpus); image-heavy PDFs barely change.
-func Write(ctx *model.Context) (out []byte, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("writing the PDF failed: %v", r)
-		}
-	}()
+//
+// A panic inside pdfcpu's writer is not recovered here: the Runner recovers
+// it at the stage boundary and, as it started in pdfcpu, reports it as a
+// problem with the file (pipeline.Recover).
+func Write(ctx *model.Context) ([]byte, error) {
 	created, modified := infoDate(ctx, "CreationDate"), infoDate(ctx, "ModDate")
 	ctx.WriteObjectStream = false
 	ctx.WriteXRefStream = false
