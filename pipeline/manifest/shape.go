@@ -212,22 +212,31 @@ func (s *shapeScanner) object(path string, depth int) {
 			s.err = fmt.Errorf("%q: %w: give the id as UTF-8 text (bytes that are not would be replaced, and two different ids could become one)", key, ErrInvalidUTF8)
 			return
 		}
-		s.ws()
-		if s.pos >= len(s.raw) {
-			s.fail()
-			return
-		}
-		switch s.raw[s.pos] {
-		case ',':
-			s.pos++
-		case '}':
-			s.pos++
-			return
-		default:
-			s.fail()
+		if !s.after('}') {
 			return
 		}
 	}
+}
+
+// after moves past what follows a member or element: a comma (true:
+// another follows) or the closing byte (false). Anything else is malformed
+// (false, with s.err set).
+func (s *shapeScanner) after(closer byte) bool {
+	s.ws()
+	if s.pos >= len(s.raw) {
+		s.fail()
+		return false
+	}
+	switch s.raw[s.pos] {
+	case ',':
+		s.pos++
+		return true
+	case closer:
+		s.pos++
+		return false
+	}
+	s.fail()
+	return false
 }
 
 func (s *shapeScanner) array(path string, depth int) {
@@ -246,19 +255,7 @@ func (s *shapeScanner) array(path string, depth int) {
 		if s.err != nil {
 			return
 		}
-		s.ws()
-		if s.pos >= len(s.raw) {
-			s.fail()
-			return
-		}
-		switch s.raw[s.pos] {
-		case ',':
-			s.pos++
-		case ']':
-			s.pos++
-			return
-		default:
-			s.fail()
+		if !s.after(']') {
 			return
 		}
 	}
