@@ -20,6 +20,12 @@ const (
 	MaxPDFSourceBytes   = 64 << 20
 )
 
+// Reducible reports whether gpdoc can make a file of type mime smaller
+// (the downsample stage fits JPEGs, PNGs and PDFs); nothing else shrinks.
+func Reducible(mime string) bool {
+	return mime == MIMEJPEG || mime == MIMEPNG || mime == MIMEPDF
+}
+
 // MaxSourceBytes returns the largest source file gpdoc reads for an
 // attachment of type mime on this route: the cap for its type (see
 // [MaxImageSourceBytes]), never less than the route's own limit.

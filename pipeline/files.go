@@ -94,8 +94,7 @@ func (r *Runner) checkFile(doc *Document, a *conneqt.Attachment) (os.FileInfo, e
 	if r.MaxFileBytes > 0 {
 		limit = r.MaxFileBytes
 	}
-	reducible := doc.Route.MaxSourceBytes(a.MIMEType) > doc.Route.MaxAttachmentBytes ||
-		doc.Route.MaxSourceBytes(sniffed) > doc.Route.MaxAttachmentBytes
+	reducible := conneqt.Reducible(a.MIMEType) || conneqt.Reducible(sniffed)
 	if !reducible && r.MaxFileBytes <= 0 && info.Size() > doc.Route.MaxDecodedBytes() {
 		return nil, &overLimitError{size: info.Size()}
 	}

@@ -121,11 +121,10 @@ func checkAttachment(route *conneqt.Route, i int, att *conneqt.Attachment, opts 
 	}
 	// The size limit is checked once, by the size gate after downsample
 	// (conneqt.Route.CheckAttachmentSize); CheckMessage runs the same gate.
-	oversize := int64(len(data)) > route.MaxDecodedBytes() && route.MaxDecodedBytes() > 0
-	if opts.exact {
-		if p, ok := route.CheckAttachmentSize(i, int64(len(data))); !ok {
-			r.problem(p.Name, p.Reason, "")
-		}
+	sizeProblem, fits := route.CheckAttachmentSize(i, int64(len(data)))
+	oversize := !fits
+	if opts.exact && oversize {
+		r.problem(sizeProblem.Name, sizeProblem.Reason, "")
 	}
 	if declared != "" && !agrees(declared, detected) {
 		r.problem(mimeField, mismatch(declared, detected), declared)
