@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gpdoc/gpdoc/internal/pdfdoc"
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 )
@@ -229,8 +230,8 @@ func TestEnsure(t *testing.T) {
 
 func TestCanonicalRejectsGarbage(t *testing.T) {
 	for _, b := range []string{"", "%PDF-1.7\nstartxref\n99\n%%EOF", "%PDF-1.7\nxref\n0 1\nstartxref\n9\n"} {
-		if _, err := canonical([]byte(b)); err == nil {
-			t.Errorf("canonical(%q) succeeded", b)
+		if _, err := pdfdoc.Canonical([]byte(b), "", ""); err == nil {
+			t.Errorf("pdfdoc.Canonical(%q) succeeded", b)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package layout
 
 import (
 	"bytes"
-	"crypto/md5"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -20,6 +19,7 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
 	"github.com/gpdoc/gpdoc/internal/pdfcpusetup"
+	"github.com/gpdoc/gpdoc/internal/pdfdoc"
 )
 
 // Info is the document information written into the PDF.
@@ -29,8 +29,8 @@ type Info struct {
 	// Created is the creation (and modification) date. pdfcpu stamps the
 	// wall clock; PDF replaces it with this time, in UTC.
 	Created time.Time
-	// ID is the file identifier. If zero, it is derived from the page
-	// content and Created, so equal input gives equal bytes.
+	// ID is the file identifier. If zero, it is derived from the
+	// document's bytes, so equal input gives equal bytes.
 	ID [16]byte
 }
 
@@ -122,23 +122,18 @@ func (d *Document) PDF(info Info) (out []byte, err error) {
 	if err := api.WriteContext(ctx, &buf); err != nil {
 		return nil, fmt.Errorf("layout: write PDF: %w", err)
 	}
-	b, err := canonical(buf.Bytes())
+	// pdfdoc.Canonical puts the objects in number order, sets the Info
+	// dates to info.Created and derives the file id from the bytes, where
+	// pdfcpu used map order and the wall clock: equal input, equal bytes.
+	date := "(" + types.DateString(info.Created.UTC()) + ")"
+	b, err := pdfdoc.Canonical(buf.Bytes(), date, date)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("layout: %w", err)
 	}
-	if err := stampDates(b, info.Created); err != nil {
-		return nil, err
-	}
-	id := info.ID
-	if id == ([16]byte{}) {
-		// Derive the id from the bytes, pdfcpu's clock-based id blanked.
-		if err := stampID(b, id); err != nil {
+	if info.ID != ([16]byte{}) {
+		if err := stampID(b, info.ID); err != nil {
 			return nil, err
 		}
-		id = md5.Sum(b)
-	}
-	if err := stampID(b, id); err != nil {
-		return nil, err
 	}
 	return b, nil
 }
@@ -154,26 +149,8 @@ func asciiOnly(s string) string {
 
 var errStamp = errors.New("layout: cannot stamp date and id into the PDF")
 
-// stampDates and stampID overwrite, in place and at the same length, the
-// dates and file id pdfcpu derived from the wall clock, so that the output
-// depends only on the input. Offsets in the cross-reference table stay valid.
-func stampDates(b []byte, created time.Time) error {
-	date := []byte(types.DateString(created.UTC()))
-	for _, key := range []string{"/CreationDate(", "/ModDate("} {
-		i := bytes.Index(b, []byte(key))
-		if i < 0 {
-			return fmt.Errorf("%w: no %s", errStamp, strings.TrimSuffix(key, "("))
-		}
-		i += len(key)
-		j := bytes.IndexByte(b[i:], ')')
-		if j != len(date) {
-			return fmt.Errorf("%w: %s has length %d, want %d", errStamp, key, j, len(date))
-		}
-		copy(b[i:], date)
-	}
-	return nil
-}
-
+// stampID overwrites, in place and at the same length, both elements of
+// the file id with id. Offsets in the cross-reference table stay valid.
 func stampID(b []byte, id [16]byte) error {
 	const key = "/ID[<"
 	i := bytes.LastIndex(b, []byte(key))
