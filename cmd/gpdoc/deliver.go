@@ -25,10 +25,7 @@ import (
 type deliverFlags struct {
 	concurrency  int
 	rate         float64
-	url          string
-	apiKey       string
-	accessToken  string
-	sim          bool
+	conn         connFlags // --url, --api-key, --access-token, --sim
 	dryRun       string
 	ledgerPath   string
 	retryInvalid bool
@@ -46,10 +43,7 @@ func (f *deliverFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.IntVar(&f.concurrency, "concurrency", backfill.DefaultConcurrency(), "messages in flight at once")
 	fl.Float64Var(&f.rate, "rate", 0, "at most this many messages started per second (0: no limit)")
-	fl.StringVar(&f.url, "url", "", "conneQt base URL, e.g. https://int.conneqt.health (env CONNEQT_URL)")
-	fl.StringVar(&f.apiKey, "api-key", "", "conneQt ApiKey (env CONNEQT_API_KEY; prefer the environment: flags show in ps)")
-	fl.StringVar(&f.accessToken, "access-token", "", "AccessToken for instant messages (env CONNEQT_ACCESS_TOKEN)")
-	fl.BoolVar(&f.sim, "sim", false, "start the built-in simulator in this process and send to it")
+	f.conn.register(cmd)
 	fl.StringVar(&f.dryRun, "dry-run", "", "write each assembled message to `DIR`/<messageId>.json instead of sending")
 	fl.StringVar(&f.ledgerPath, "ledger", "", "ledger: an SQLite `FILE`, or a postgres:// URL shared by many workers (env GPDOC_LEDGER, ignored with --sim; default <input>.ledger.db; in memory with --sim)")
 	fl.BoolVar(&f.retryInvalid, "retry-invalid", false, "retry messages that were invalid or rejected before, if their line has changed")
@@ -82,11 +76,12 @@ func (d *delivery) close() {
 // setUp checks the flags and opens the client (or simulator) and ledger for
 // input, the manifest or message file.
 func (f *deliverFlags) setUp(ctx context.Context, input string, stderr io.Writer) (*delivery, error) {
-	if f.url == "" && !f.sim && f.dryRun == "" {
-		f.url = os.Getenv("CONNEQT_URL")
+	base, key, token := f.conn.resolve()
+	if f.dryRun != "" && f.conn.url == "" {
+		base = "" // CONNEQT_URL does not compete with --dry-run
 	}
 	modes := 0
-	for _, on := range []bool{f.url != "", f.sim, f.dryRun != ""} {
+	for _, on := range []bool{base != "", f.conn.sim, f.dryRun != ""} {
 		if on {
 			modes++
 		}
@@ -119,19 +114,9 @@ func (f *deliverFlags) setUp(ctx context.Context, input string, stderr io.Writer
 		d.opts.DryRunDir = f.dryRun
 		return d, nil
 	}
-	key, token := f.apiKey, f.accessToken
-	if key == "" {
-		key = os.Getenv("CONNEQT_API_KEY")
-	}
-	if token == "" {
-		token = os.Getenv("CONNEQT_ACCESS_TOKEN")
-	}
-	base := f.url
-	if f.sim {
-		d.sim = conneqttest.NewServer(conneqttest.Options{})
+	if f.conn.sim {
+		d.sim, base, key, token = startInProcessSim(stderr)
 		d.closers = append(d.closers, d.sim.Close)
-		base, key, token = d.sim.URL, d.sim.APIKey(), d.sim.GrantAccessToken()
-		fmt.Fprintf(stderr, "gpdoc: simulator listening on %s\n", base)
 	}
 	if key == "" {
 		d.close()
@@ -152,12 +137,12 @@ func (f *deliverFlags) setUp(ctx context.Context, input string, stderr io.Writer
 		return nil, err
 	}
 	path := ledgeropen.Target(f.ledgerPath)
-	if f.sim {
+	if f.conn.sim {
 		// Never $GPDOC_LEDGER with the simulator: its sends would be
 		// recorded as sent in the real ledger.
 		path = f.ledgerPath
 	}
-	if path == "" && f.sim {
+	if path == "" && f.conn.sim {
 		// The in-process simulator forgets everything when it stops, so a
 		// ledger file would claim messages are held by a service that no
 		// longer exists: keep the ledger in memory too, unless asked.
