@@ -251,7 +251,10 @@ func (r *run) revisit(intake context.Context, limiter *rate.Limiter, busy []busy
 			case ds[i].Action == ledger.Busy && holder(ds[i]) != holder(b.d):
 				// Another worker took it over from the one first seen: wait
 				// for that one's lease instead.
-				b.d, b.until = ds[i], ds[i].Previous.LeaseUntil
+				b.d = ds[i]
+				if ds[i].Previous != nil { // nil: locked by a claim under way, no lease yet
+					b.until = ds[i].Previous.LeaseUntil
+				}
 				still = append(still, b)
 			case ds[i].Action == ledger.Busy && now.After(b.until):
 				b.d = ds[i]

@@ -160,7 +160,14 @@ func (f *deliverFlags) setUp(ctx context.Context, input string, stderr io.Writer
 		}
 	}
 	d.path = ledgeropen.Describe(path) // never the password of a URL
-	l, err := ledgeropen.Open(ctx, path, ledgeropen.Options{RunID: f.fleet.workerID, LeaseTTL: f.fleet.leaseTTL})
+	runID := f.fleet.workerID
+	if !ledgeropen.IsPostgres(path) {
+		// A file ledger is held by one run at a time, and each run claims
+		// under an id of its own: a restarted worker reusing its name would
+		// take its unsent lines for duplicates of this run's.
+		runID = ""
+	}
+	l, err := ledgeropen.Open(ctx, path, ledgeropen.Options{RunID: runID, LeaseTTL: f.fleet.leaseTTL})
 	if err != nil {
 		d.close()
 		return nil, withCode(exitUsage, err)

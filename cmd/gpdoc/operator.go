@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/gpdoc/gpdoc/backfill"
+	ledgeropen "github.com/gpdoc/gpdoc/ledger/open"
 	"github.com/gpdoc/gpdoc/transport"
 )
 
@@ -321,10 +322,14 @@ func openReport(path string) (*os.File, error) {
 	return f, nil
 }
 
-// ledgerShown is how a ledger path is shown: "(in memory)" for --sim.
+// ledgerShown is how a ledger is shown: "(in memory)" for --sim, a
+// PostgreSQL URL without its password, a file as an absolute path.
 func ledgerShown(path string, inMemory bool) string {
 	if inMemory {
 		return "(in memory)"
+	}
+	if ledgeropen.IsPostgres(path) {
+		return ledgeropen.Describe(path)
 	}
 	if abs, err := filepath.Abs(path); err == nil && !strings.HasPrefix(path, "/") {
 		return abs

@@ -96,6 +96,10 @@ type Ledger struct {
 	runID  string
 	ttl    time.Duration
 	target string // the DSN without a password, for errors
+	// opened is when this handle registered its worker, on the database's
+	// clock: an entry under the same run id last written before it belongs
+	// to an earlier process that used the same --worker-id (see ownPast).
+	opened time.Time
 
 	stop chan struct{}
 	done chan struct{}
@@ -112,9 +116,14 @@ var (
 	_ ledger.FleetStater    = (*Ledger)(nil)
 )
 
-// Redact returns dsn with any password replaced by "xxxxx", for messages.
+// Redact returns dsn with any password replaced by "xxxxx", for messages:
+// the one in the user part and a password query parameter.
 func Redact(dsn string) string {
 	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
+		if q := u.Query(); q.Has("password") {
+			q.Set("password", "xxxxx")
+			u.RawQuery = q.Encode()
+		}
 		return u.Redacted()
 	}
 	return "(a PostgreSQL connection string)"
@@ -177,9 +186,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*Ledger, error) {
 		return nil, fmt.Errorf("ledger: set up %s: %w", l.target, err)
 	}
 	host, _ := os.Hostname()
-	if _, err := l.pool.Exec(ctx, `INSERT INTO gpdoc_workers (worker_id, host, pid) VALUES ($1, $2, $3)
-		ON CONFLICT (worker_id) DO UPDATE SET host = excluded.host, pid = excluded.pid, seen_at = now()`,
-		l.runID, host, os.Getpid()); err != nil {
+	if err := l.pool.QueryRow(ctx, `INSERT INTO gpdoc_workers (worker_id, host, pid) VALUES ($1, $2, $3)
+		ON CONFLICT (worker_id) DO UPDATE SET host = excluded.host, pid = excluded.pid, seen_at = now()
+		RETURNING now()`,
+		l.runID, host, os.Getpid()).Scan(&l.opened); err != nil {
 		l.pool.Close()
 		return nil, fmt.Errorf("ledger: register worker in %s: %w", l.target, err)
 	}
@@ -293,6 +303,21 @@ func (l *Ledger) Claim(ctx context.Context, it ledger.Item, opts ledger.ClaimOpt
 	return ds[0], nil
 }
 
+// ownPast returns prev as a claim decision must see it: an entry under
+// this run id that was last written before this handle opened belongs to
+// an earlier process that used the same worker id (a restarted worker).
+// It is not this run's (Decide would take the line for a duplicate of one
+// claimed in this run, and skip it): it is decided as another worker's,
+// leased until its lease runs out, then taken over.
+func (l *Ledger) ownPast(prev *ledger.Entry) *ledger.Entry {
+	if prev == nil || prev.RunID != l.runID || !prev.Updated.Before(l.opened) {
+		return prev
+	}
+	e := *prev
+	e.RunID += " (an earlier process)"
+	return &e
+}
+
 // claimed is the entry a claim for processing leaves.
 func (l *Ledger) claimed(prev *ledger.Entry, it ledger.Item, now time.Time) *ledger.Entry {
 	e := ledger.Entry{MessageID: it.MessageID, Created: now}
@@ -331,7 +356,7 @@ func (l *Ledger) ClaimBatch(ctx context.Context, items []ledger.Item, opts ledge
 	need := map[string]bool{} // ids with a line to claim
 	sim := maps(cur)
 	for i, it := range items {
-		prev := sim[it.MessageID]
+		prev := l.ownPast(sim[it.MessageID])
 		ds[i] = ledger.DecideLeased(prev, it, l.runID, now, opts)
 		if ds[i].Action == ledger.Process {
 			need[it.MessageID] = true
@@ -431,7 +456,7 @@ func (l *Ledger) claimLocked(ctx context.Context, tx pgx.Tx, items []ledger.Item
 		if !need[id] || inserted[id] != nil {
 			continue
 		}
-		prev := cur[id]
+		prev := l.ownPast(cur[id])
 		if prev == nil {
 			ds[i] = ledger.Decision{Action: ledger.Busy, Reason: "another worker is claiming it at this moment"}
 			continue
