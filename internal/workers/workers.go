@@ -63,7 +63,8 @@ func N(n int) int { return max(0, min(n, Limit())) }
 // N(n)) names the goroutine, so that fn can keep scratch space per
 // goroutine; items are handed out in order. The loop stops at the first
 // error, which it returns (errors of items already running are joined to
-// it), or when ctx is cancelled, when it returns ctx.Err().
+// it), or when ctx is cancelled, when it returns ctx.Err(). A panic in fn
+// stops the loop and is raised again in the caller's goroutine.
 func ForEach(ctx context.Context, n int, fn func(w, i int) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -76,9 +77,23 @@ func ForEach(ctx context.Context, n int, fn func(w, i int) error) error {
 	var next atomic.Int64
 	var stop atomic.Bool
 	errs := make([]error, workers)
+	var (
+		panicOnce sync.Once
+		panicked  any
+	)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
+			// A panic in fn (a decoder meeting hostile bytes) must not end
+			// the process from a goroutine no one recovers: it is raised
+			// again in the caller's goroutine, where the stage boundary
+			// recovers it.
+			defer func() {
+				if v := recover(); v != nil {
+					panicOnce.Do(func() { panicked = v })
+					stop.Store(true)
+				}
+			}()
 			if err := p.sem.Acquire(ctx, 1); err != nil {
 				errs[w] = err
 				stop.Store(true)
@@ -104,6 +119,9 @@ func ForEach(ctx context.Context, n int, fn func(w, i int) error) error {
 		})
 	}
 	wg.Wait()
+	if panicked != nil {
+		panic(panicked)
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -126,3 +126,20 @@ func BenchmarkForEach(b *testing.B) {
 		}
 	}
 }
+
+// TestForEachPanic: a panic in fn does not end the process from a worker
+// goroutine: it is raised again in the caller's, with its value.
+func TestForEachPanic(t *testing.T) {
+	defer func() {
+		if v := recover(); v != "hostile bytes" {
+			t.Fatalf("recovered %v, want the worker's panic", v)
+		}
+	}()
+	_ = ForEach(context.Background(), 64, func(_, i int) error {
+		if i == 7 {
+			panic("hostile bytes")
+		}
+		return nil
+	})
+	t.Fatal("ForEach returned after a worker panicked")
+}

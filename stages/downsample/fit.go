@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/jpeg"
 	"math"
 
 	"github.com/gpdoc/gpdoc/internal/budget"
@@ -117,28 +116,13 @@ func (f *Fitter) FitJPEG(ctx context.Context, data []byte, maxBytes int64) (out 
 			rep.step(fmt.Sprintf("re-quantising alone cannot fit at quality %d or more: decoding the pixels", minQ))
 		}
 	}
-	// Then pixels: the same decoder's pixels, written upright (over the
-	// coefficients' own memory when already upright), or image/jpeg's for
-	// RGB and CMYK images (turned by fitImage).
-	var img image.Image
-	if o > 1 {
-		img, err = ci.Pixels(ctx, o)
-	} else {
-		img, err = ci.PixelsInPlace(ctx)
-	}
-	if errors.Is(err, coef.ErrNotYCbCr) {
-		img, err = jpeg.Decode(bytes.NewReader(data))
-	} else {
-		o = 1 // upright already
-	}
-	if ctx.Err() != nil {
-		return nil, rep, ctx.Err()
-	}
+	// Then pixels, upright (uprightPixels).
+	img, err := uprightPixels(ctx, data, ci, o)
 	if err != nil {
-		return nil, rep, undecodable("JPEG image", err)
+		return nil, rep, err
 	}
 	rep.step("decoded")
-	out, err = f.fitImage(ctx, img, o, maxBytes, maxQ, &rep)
+	out, err = f.fitImage(ctx, img, 1, maxBytes, maxQ, &rep)
 	return out, rep, err
 }
 
@@ -158,20 +142,22 @@ func (f *Fitter) checkConfig(data []byte, what string) (image.Config, error) {
 	return cfg, nil
 }
 
-// acquire takes one of the Fitter's decode slots and reserves n bytes of
-// the decode budget for decoding what; release gives both back. A
-// reservation larger than the whole budget is a *FitError wrapping
-// ErrOverBudget.
+// acquire reserves n bytes of the decode budget for decoding what, then
+// takes one of the Fitter's decode slots; release gives both back. The
+// budget comes first: a PDF fit holds budget while it takes a slot for each
+// of its images, so a decode must never hold a slot while it waits for
+// budget. A reservation larger than the whole budget is a *FitError
+// wrapping ErrOverBudget.
 func (f *Fitter) acquire(ctx context.Context, n int64, what string) (release func(), err error) {
-	if err := f.sem.Acquire(ctx, 1); err != nil {
-		return nil, err
-	}
 	rel, err := f.reserve(ctx, n, what)
 	if err != nil {
-		f.sem.Release(1)
 		return nil, err
 	}
-	return func() { rel(); f.sem.Release(1) }, nil
+	if err := f.sem.Acquire(ctx, 1); err != nil {
+		rel()
+		return nil, err
+	}
+	return func() { f.sem.Release(1); rel() }, nil
 }
 
 // acquireImage is acquire for an encoded image: the bytes of its decoded

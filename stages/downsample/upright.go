@@ -113,21 +113,24 @@ func chromaShifts(ci *coef.Image, o int) bool {
 	return (sx0 == 7 && ci.Width%hmax != 0) || (sy0 == 7 && ci.Height%vmax != 0)
 }
 
-// reencodeUpright decodes ci's pixels upright (image/jpeg's, turned, for
-// RGB and CMYK images) and encodes them at the source's quality. q is in
-// tenths.
-func (f *Fitter) reencodeUpright(ctx context.Context, data []byte, ci *coef.Image, o int, rep *Report) (out []byte, w, h, q int, err error) {
-	var img image.Image
-	if chromaShifts(ci, o) {
-		// Turning the planes would move the chroma one pixel off its
-		// luma: turn the decoded colours instead.
+// uprightPixels decodes the pixels of ci (read from data), stored with
+// EXIF orientation o, upright: the coefficients' own pixels, written
+// upright as they are reconstructed (over the coefficients' memory when o
+// is 1); the decoded colours turned when turning the chroma planes would
+// move them one pixel off their luma (chromaShifts); image/jpeg's, turned,
+// for RGB and CMYK images. The error is ctx's, or a *FitError.
+func uprightPixels(ctx context.Context, data []byte, ci *coef.Image, o int) (img image.Image, err error) {
+	switch {
+	case o <= 1:
+		img, err = ci.PixelsInPlace(ctx)
+	case chromaShifts(ci, o):
 		img, err = ci.Pixels(ctx, 1)
 		if err == nil {
 			rgba := image.NewRGBA(image.Rect(0, 0, ci.Width, ci.Height))
 			draw.Draw(rgba, rgba.Rect, img, img.Bounds().Min, draw.Src)
 			img = orient(rgba, o)
 		}
-	} else {
+	default:
 		img, err = ci.Pixels(ctx, o)
 	}
 	if errors.Is(err, coef.ErrNotYCbCr) {
@@ -137,10 +140,21 @@ func (f *Fitter) reencodeUpright(ctx context.Context, data []byte, ci *coef.Imag
 		}
 	}
 	if ctx.Err() != nil {
-		return nil, 0, 0, 0, ctx.Err()
+		return nil, ctx.Err()
 	}
 	if err != nil {
-		return nil, 0, 0, 0, undecodable("JPEG image", err)
+		return nil, undecodable("JPEG image", err)
+	}
+	return img, nil
+}
+
+// reencodeUpright decodes ci's pixels upright (image/jpeg's, turned, for
+// RGB and CMYK images) and encodes them at the source's quality. q is in
+// tenths.
+func (f *Fitter) reencodeUpright(ctx context.Context, data []byte, ci *coef.Image, o int, rep *Report) (out []byte, w, h, q int, err error) {
+	img, err := uprightPixels(ctx, data, ci, o)
+	if err != nil {
+		return nil, 0, 0, 0, err
 	}
 	quality := SourceQuality(data)
 	how := "the source's estimated quality"

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"image/color"
 	"image/jpeg"
 	"math"
 	"os"
@@ -562,4 +563,41 @@ func zigzagOf(n int) int {
 		}
 	}
 	return -1
+}
+
+// TestUprightPixelsOddChroma: a 4:2:0 photo of odd width, mirrored left
+// to right (orientation 2), has its last column's colour in its first
+// column once upright, on the one path both the upright re-encode and the
+// fit take (uprightPixels): turning the chroma plane on its own would put
+// the lone last chroma sample over two columns and shift the colour.
+func TestUprightPixelsOddChroma(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 33, 32))
+	for y := range 32 {
+		for x := range 33 {
+			c := color.RGBA{0, 0, 230, 255} // blue
+			if x == 32 {
+				c = color.RGBA{230, 0, 0, 255} // the last column red
+			}
+			img.SetRGBA(x, y, c)
+		}
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 95}); err != nil {
+		t.Fatal(err)
+	}
+	ci, err := coef.Decode(b.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := uprightPixels(context.Background(), b.Bytes(), ci, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range []int{0, 1, 31, 32} {
+		r, _, bl, _ := up.At(up.Bounds().Min.X+x, 16).RGBA()
+		red := r>>8 > 150 && bl>>8 < 100
+		if red != (x == 0) {
+			t.Errorf("column %d: r %d b %d; want red only in column 0", x, r>>8, bl>>8)
+		}
+	}
 }
