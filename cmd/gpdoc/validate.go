@@ -120,17 +120,20 @@ func (f validateFlags) pipeline() (pipeline.Pipeline, error) {
 		p = p.Without(downsample.StageName)
 	}
 	// Without them, the message is checked as it will be sent, exactly as
-	// the service would (validate.CheckMessage), before the size gate.
+	// the service would (validate.CheckMessage), before the size gate. What
+	// the validate stage already reported is not reported twice.
 	exact := pipeline.CollectingProblems(pipeline.MessageFunc("exact", func(_ context.Context, doc *pipeline.Document) error {
 		problems, warnings := validate.CheckMessage(doc.Route, doc.Message, vo)
-		doc.AddWarning(newWarnings(doc.Warnings(), warnings)...)
-		return conneqt.NewValidationError(problems)
+		doc.AddWarning(notIn(doc.Warnings(), warnings)...)
+		doc.AddProblem(notIn(doc.Problems(), problems)...)
+		return nil
 	}))
 	return p.InsertBefore(sizegate.Name, exact)
 }
 
-// newWarnings returns the warnings of add that are not already in have.
-func newWarnings(have, add []conneqt.Problem) []conneqt.Problem {
+// notIn returns the problems (or warnings) of add that are not already in
+// have.
+func notIn(have, add []conneqt.Problem) []conneqt.Problem {
 	var out []conneqt.Problem
 	for _, w := range add {
 		if !slices.Contains(have, w) {

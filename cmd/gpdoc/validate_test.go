@@ -129,3 +129,19 @@ func TestValidateCommandJSON(t *testing.T) {
 		t.Errorf("line 3 problems: %+v", ps)
 	}
 }
+
+// TestValidateExactReportsOnce: with --sanitise=false the message is also
+// checked exactly as it will be sent; a problem both checks find is
+// reported once.
+func TestValidateExactReportsOnce(t *testing.T) {
+	m := writeManifest(t, strings.Replace(validLine, `"mimeType":"text/plain","content"`, `"mimeType":"application/pdf","content"`, 1))
+	for _, args := range [][]string{{"validate", m}, {"validate", "--sanitise=false", m}, {"validate", "--sanitise=false", "--downsample=false", m}} {
+		out, code := execute(t, args...)
+		if code != exitFailed {
+			t.Fatalf("%v: exit %d, want %d\n%s", args, code, exitFailed, out)
+		}
+		if n := strings.Count(out, "attachments[0].mimeType"); n != 1 {
+			t.Errorf("%v: the MIME type problem is reported %d times, want once:\n%s", args, n, out)
+		}
+	}
+}
