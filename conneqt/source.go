@@ -14,10 +14,12 @@ package conneqt
 //     its images; a scanned letter of a few dozen pages at 300 dpi is well
 //     under this.
 //   - Every other type (text, the consultation type): the route's own limit,
-//     [Route.MaxAttachmentBytes]: nothing in gpdoc makes them smaller.
+//     [Route.MaxAttachmentBytes]: nothing in gpdoc makes them smaller; on a
+//     route with no limit, [MaxOtherSourceBytes].
 const (
 	MaxImageSourceBytes = 100 << 20
 	MaxPDFSourceBytes   = 64 << 20
+	MaxOtherSourceBytes = 64 << 20
 )
 
 // Reducible reports whether gpdoc can make a file of type mime smaller
@@ -35,6 +37,9 @@ func (r *Route) MaxSourceBytes(mime string) int64 {
 		return max(MaxImageSourceBytes, r.MaxAttachmentBytes)
 	case MIMEPDF:
 		return max(MaxPDFSourceBytes, r.MaxAttachmentBytes)
+	}
+	if r.MaxAttachmentBytes <= 0 {
+		return MaxOtherSourceBytes // no limit on the route: still a bounded read
 	}
 	return r.MaxAttachmentBytes
 }

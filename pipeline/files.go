@@ -95,12 +95,12 @@ func (r *Runner) checkFile(doc *Document, a *conneqt.Attachment) (os.FileInfo, e
 		limit = r.MaxFileBytes
 	}
 	reducible := conneqt.Reducible(a.MIMEType) || conneqt.Reducible(sniffed)
-	if !reducible && r.MaxFileBytes <= 0 && info.Size() > doc.Route.MaxDecodedBytes() {
+	if limit := doc.Route.MaxDecodedBytes(); !reducible && r.MaxFileBytes <= 0 && limit > 0 && info.Size() > limit {
 		return nil, &overLimitError{size: info.Size()}
 	}
 	if info.Size() > limit {
-		return nil, fmt.Errorf("%w: %d bytes, more than the %d bytes gpdoc reads for a file of this type (the route accepts attachments of up to %d bytes; only JPEG, PNG and PDF files can be made smaller; see README, \"What a manifest may reference\")",
-			ErrFileTooLarge, info.Size(), limit, doc.Route.MaxAttachmentBytes)
+		return nil, fmt.Errorf("%w: %d bytes, more than the %d bytes gpdoc reads for a file of this type (the route accepts attachments of up to %s; only JPEG, PNG and PDF files can be made smaller; see README, \"What a manifest may reference\")",
+			ErrFileTooLarge, info.Size(), limit, doc.Route.DescribeLimit())
 	}
 	return info, nil
 }

@@ -230,3 +230,28 @@ func FuzzAttachmentPath(f *testing.F) {
 		}
 	})
 }
+
+// TestNoLimitRouteReadsFiles: on a route with no size limit (a library
+// user's), a text file is read (up to the bounded cap), not silently
+// dropped as over a limit of zero.
+func TestNoLimitRouteReadsFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "note.txt")
+	if err := os.WriteFile(path, []byte("Chest clear."), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	doc := newDoc(0)
+	route := doc.Route.Clone()
+	route.MaxAttachmentBytes = 0
+	doc.Route = route
+	doc.Folders = []string{dir}
+	doc.Message.Attachments = []*conneqt.Attachment{{FileName: "note.txt", MIMEType: conneqt.MIMEText, Path: path}}
+	var data []byte
+	r := &pipeline.Runner{Stages: pipeline.Pipeline{pipeline.AttachmentFunc("look", func(_ context.Context, d *pipeline.Document, i int) error {
+		data = d.Message.Attachments[i].Data
+		return nil
+	})}}
+	if err := r.Process(context.Background(), doc); err != nil || string(data) != "Chest clear." {
+		t.Fatalf("Process: %v; read %q, problems %v", err, data, doc.Problems())
+	}
+}
