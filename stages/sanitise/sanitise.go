@@ -148,7 +148,9 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 		return err
 	}
 	a := doc.Message.Attachments[i]
-	if a == nil || len(a.Data) == 0 || hasProblem(doc, i) {
+	// An attachment that failed validation is never sanitised (the Runner
+	// skips it too; this covers a caller that runs the stage on its own).
+	if a == nil || len(a.Data) == 0 || !doc.AttachmentOK(i) {
 		return nil
 	}
 	kind := a.DetectedMIME
@@ -167,21 +169,6 @@ func (s *Stage) ProcessAttachment(ctx context.Context, doc *pipeline.Document, i
 		return s.pdf(ctx, doc, i, a, content)
 	}
 	return nil
-}
-
-// hasProblem reports a problem recorded against attachment i. The Runner
-// skips an attachment that failed in the same run of attachment stages, but
-// validate and sanitise are separate runs (each is also a message stage),
-// so the stage checks for itself: an attachment that failed validation is
-// never sanitised.
-func hasProblem(doc *pipeline.Document, i int) bool {
-	prefix := conneqt.AttachmentField(i, "")
-	for _, p := range doc.Problems() {
-		if p.Name == prefix || strings.HasPrefix(p.Name, prefix+".") {
-			return true
-		}
-	}
-	return false
 }
 
 func problem(name, reason string) error {
