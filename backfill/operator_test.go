@@ -278,8 +278,8 @@ func TestFirstProblem(t *testing.T) {
 	}{
 		{"problem, value masked", Result{Problems: []conneqt.Problem{{Name: "subject.id.value", Reason: "bad", Value: "943 476 5918"}}}, `subject.id.value: bad (got "943***5918")`},
 		{"ids stripped, uuid kept whole", Result{SourceID: "s-1", MessageID: id,
-			Error: "s-1: send: messageId " + id + ": conneqt: POST /api/v1/messages (messageId " + id + "): 401 Unauthorized"},
-			"send: conneqt: POST /api/v1/messages: 401 Unauthorized"},
+			Error: "s-1: send: messageId " + id + ": transport: POST /api/v1/messages (messageId " + id + "): 401 Unauthorized"},
+			"send: transport: POST /api/v1/messages: 401 Unauthorized"},
 		{"other uuid kept", Result{Error: "see " + id + " for patient 9434765919\nmore"}, "see " + id + " for patient 943***5919"},
 		{"reason", Result{Reason: "already sent with different content"}, "already sent with different content"},
 	}

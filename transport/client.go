@@ -497,14 +497,14 @@ func (c *Client) loop(ctx context.Context, r *request, out any, maxAttempts int)
 		}
 		elapsed := c.clock.Now().Sub(start)
 		if elapsed+wait > c.opts.MaxElapsed {
-			c.log.LogAttrs(ctx, slog.LevelDebug, "conneqt: giving up: next wait would pass the time limit",
+			c.log.LogAttrs(ctx, slog.LevelDebug, "transport: giving up: next wait would pass the time limit",
 				slog.String("path", r.u.Path), slog.String("messageId", r.messageID), slog.Int("attempts", attempt),
 				slog.Duration("wait", wait), slog.Duration("elapsed", elapsed))
 			c.onAttempt(r, false)
 			return attempt, err
 		}
 		c.onAttempt(r, true)
-		c.log.LogAttrs(ctx, slog.LevelWarn, "conneqt: retrying",
+		c.log.LogAttrs(ctx, slog.LevelWarn, "transport: retrying",
 			slog.String("method", r.method), slog.String("path", r.u.Path), slog.String("messageId", r.messageID),
 			slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.String("error", err.Error()))
 		if err := c.clock.Sleep(ctx, wait); err != nil {
@@ -522,10 +522,10 @@ func (c *Client) stopped(r *request, attempts int, ctxErr, last error) error {
 		id = " (messageId " + r.messageID + ")"
 	}
 	if last != nil {
-		return fmt.Errorf("conneqt: %s %s%s: stopped after %d attempts (last: %v): %w",
+		return fmt.Errorf("transport: %s %s%s: stopped after %d attempts (last: %v): %w",
 			r.method, r.u.Path, id, attempts, last, ctxErr)
 	}
-	return fmt.Errorf("conneqt: %s %s%s: stopped after %d attempts: %w", r.method, r.u.Path, id, attempts, ctxErr)
+	return fmt.Errorf("transport: %s %s%s: stopped after %d attempts: %w", r.method, r.u.Path, id, attempts, ctxErr)
 }
 
 func temporary(err error) bool {
@@ -660,7 +660,7 @@ func (c *Client) logAttempt(ctx context.Context, r *request, n, status int, bega
 	if err != nil {
 		attrs = append(attrs, slog.String("error", scrub(err).Error()))
 	}
-	c.log.LogAttrs(ctx, slog.LevelDebug, "conneqt: attempt", attrs...)
+	c.log.LogAttrs(ctx, slog.LevelDebug, "transport: attempt", attrs...)
 }
 
 // scrub drops the URL's user info from a *url.Error (it never holds the

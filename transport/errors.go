@@ -53,7 +53,7 @@ type APIError struct {
 // invalid parameter, or the start of a body that was not a problem.
 func (e *APIError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "conneqt: %s %s", e.Method, e.Path)
+	fmt.Fprintf(&b, "transport: %s %s", e.Method, e.Path)
 	if e.MessageID != "" {
 		fmt.Fprintf(&b, " (messageId %s)", e.MessageID)
 	}
@@ -132,7 +132,7 @@ func (e *NetworkError) Error() string {
 	if e.Attempts > 1 {
 		att = fmt.Sprintf(" (after %d attempts)", e.Attempts)
 	}
-	return fmt.Sprintf("conneqt: %s %s%s: %v%s", e.Method, e.Path, id, e.Err, att)
+	return fmt.Sprintf("transport: %s %s%s: %v%s", e.Method, e.Path, id, e.Err, att)
 }
 
 // Unwrap returns the cause.
@@ -171,7 +171,7 @@ type UnconfirmedError struct {
 
 // Error says what was answered and that the message may have been delivered.
 func (e *UnconfirmedError) Error() string {
-	return fmt.Sprintf("conneqt: %s %s (messageId %s): answered %d %s, but %s: the message may have been delivered; a re-run sends the same bytes under the same messageId",
+	return fmt.Sprintf("transport: %s %s (messageId %s): answered %d %s, but %s: the message may have been delivered; a re-run sends the same bytes under the same messageId",
 		e.Method, e.Path, e.MessageID, e.Status, http.StatusText(e.Status), e.Reason)
 }
 
