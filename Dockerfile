@@ -3,7 +3,8 @@
 # gpdoc as a static binary on a distroless base: no shell, no package
 # manager, a non-root user, CA certificates and time-zone data only.
 #
-#   docker build -t gpdoc --build-arg VERSION=$(git describe --tags --always) .
+#   docker build -t gpdoc --build-arg VERSION=$(git describe --tags --always) \
+#     --build-arg COMMIT=$(git rev-parse HEAD) --build-arg BUILD_DATE=$(date -u +%FT%TZ) .
 #   docker run --rm -e CONNEQT_API_KEY -e GPDOC_LEDGER -v /srv/backlog:/data:ro \
 #     gpdoc backfill /data/backlog.jsonl
 #
@@ -17,11 +18,15 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download && go mod verify
 COPY . .
+# .git is not in the build context (.dockerignore): the version, commit and
+# build date `gpdoc version` prints come from these.
 ARG VERSION=""
+ARG COMMIT=""
+ARG BUILD_DATE=""
 # CGO_ENABLED=0: every dependency is pure Go (modernc.org/sqlite, pgx), so the
 # binary is static and needs no libc at run time.
 RUN CGO_ENABLED=0 GOOS=linux go build -trimpath \
-      -ldflags "-s -w -X main.version=${VERSION}" \
+      -ldflags "-s -w -X main.version=${VERSION} -X main.commit=${COMMIT} -X main.buildDate=${BUILD_DATE}" \
       -o /out/gpdoc ./cmd/gpdoc \
  && /out/gpdoc version \
  && mkdir -p /out/work
