@@ -422,7 +422,7 @@ func (r *run) markSending(ctx context.Context, doc *pipeline.Document) error {
 		return err
 	}
 	if b, ok := r.cfg.Ledger.(ledger.ContentBlocker); ok {
-		blocked, err := b.BlockedContent(ctx, attachmentDigests(doc))
+		blocked, err := b.BlockedContent(ctx, send.DocumentDigests(doc))
 		if err != nil {
 			if ctx.Err() == nil {
 				r.fail(fmt.Errorf("%w: %w", ErrLedger, err))

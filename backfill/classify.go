@@ -10,7 +10,6 @@ import (
 	"io"
 
 	"github.com/gpdoc/gpdoc/ledger"
-	"github.com/gpdoc/gpdoc/stages/send"
 
 	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/internal/redact"
@@ -81,22 +80,6 @@ func payloadSHA256(p pipeline.Payload) (string, error) {
 		return "", fmt.Errorf("backfill: hashing the payload: %w", err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// attachmentDigests are the hex SHA-256 of doc's attachments as they will
-// be sent: from its payload when that has them (computed once, with its
-// digest), else from the message.
-func attachmentDigests(doc *pipeline.Document) []string {
-	d, ok := doc.Payload.(digestPayload)
-	if !ok {
-		return send.Digests(doc.Message)
-	}
-	sums := d.AttachmentDigests()
-	out := make([]string, len(sums))
-	for i, s := range sums {
-		out[i] = hex.EncodeToString(s[:])
-	}
-	return out
 }
 
 // conflictReason explains a 409: the service holds other content under the

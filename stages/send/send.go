@@ -60,7 +60,7 @@ func (s *Stage) ProcessMessage(ctx context.Context, doc *pipeline.Document) erro
 	res, err := s.sender.Send(ctx, doc.Route, doc.Message.MessageID, doc.Payload)
 	if err != nil {
 		if errors.Is(err, conneqt.ErrRejectedContent) {
-			return &RejectedError{MessageID: doc.Message.MessageID, AttachmentSHA256: Digests(doc.Message), Err: err}
+			return &RejectedError{MessageID: doc.Message.MessageID, AttachmentSHA256: DocumentDigests(doc), Err: err}
 		}
 		var ve *conneqt.ValidationError
 		if errors.As(err, &ve) {
@@ -89,6 +89,22 @@ func (e *RejectedError) Error() string {
 
 // Unwrap returns the transport error (it matches conneqt.ErrRejectedContent).
 func (e *RejectedError) Unwrap() error { return e.Err }
+
+// DocumentDigests returns the hex SHA-256 of each of doc's attachments as
+// it is sent: from its payload when that has them (assemble.Payload
+// computes them once, with its digest), else from the message (Digests).
+func DocumentDigests(doc *pipeline.Document) []string {
+	d, ok := doc.Payload.(interface{ AttachmentDigests() [][32]byte })
+	if !ok {
+		return Digests(doc.Message)
+	}
+	sums := d.AttachmentDigests()
+	out := make([]string, len(sums))
+	for i, s := range sums {
+		out[i] = hex.EncodeToString(s[:])
+	}
+	return out
+}
 
 // Digests returns the hex SHA-256 of each attachment's bytes, in order.
 func Digests(msg *conneqt.Message) []string {
