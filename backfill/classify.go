@@ -54,11 +54,9 @@ func problemJSON(p *conneqt.ProblemDetails) json.RawMessage {
 }
 
 // digestPayload is a payload that identifies its bytes without producing
-// them (assemble.Payload): its Digest is what the ledger records, and its
-// attachments' digests are what the content check looks up.
+// them (assemble.Payload): its Digest is what the ledger records.
 type digestPayload interface {
 	Digest() [32]byte
-	AttachmentDigests() [][32]byte
 }
 
 // payloadSHA256 is the hex digest the ledger records for an assembled
