@@ -167,8 +167,7 @@ func Open(ctx context.Context, path string, opts Options) (*Ledger, error) {
 			db.Close()
 			return nil, fmt.Errorf("ledger: open %s: %w", path, err)
 		}
-		var n int
-		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('messages') WHERE name = 'payload_sha256'`).Scan(&n); err == nil && n == 0 {
+		if has, err := hasPayloadColumn(ctx, db); err == nil && !has {
 			l.cols = columnsV1 // written by an older gpdoc; a run migrates it
 		}
 		return l, nil
@@ -185,13 +184,32 @@ func atoi(s string) int {
 	return n
 }
 
+// hasPayloadColumn reports whether the messages table has schema 2's
+// payload_sha256 column.
+func hasPayloadColumn(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('messages') WHERE name = 'payload_sha256'`).Scan(&n)
+	return n > 0, err
+}
+
+// noSuchTable reports the error of a query on a table a file does not have
+// (yet): an older schema, opened read-only.
+func noSuchTable(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "no such table")
+}
+
 // setUp creates the tables and applies the migrations a file needs.
 func (l *Ledger) setUp(ctx context.Context) error {
 	return l.tx(ctx, func(tx *sql.Tx) error {
 		var version string
 		err := tx.QueryRowContext(ctx, `SELECT value FROM ledger_meta WHERE key = 'schema'`).Scan(&version)
-		if err != nil && !strings.Contains(err.Error(), "no such table") && !errors.Is(err, sql.ErrNoRows) {
+		if err != nil && !noSuchTable(err) && !errors.Is(err, sql.ErrNoRows) {
 			return err
+		}
+		if atoi(version) > atoi(schemaVersion) {
+			return fmt.Errorf("the file is of schema %s, written by a newer gpdoc than this one (schema %s): use that gpdoc", version, schemaVersion)
 		}
 		fresh := version == ""
 		if _, err := tx.ExecContext(ctx, schema); err != nil {
@@ -200,12 +218,12 @@ func (l *Ledger) setUp(ctx context.Context) error {
 		if fresh {
 			// A new file, or one from before ledger_meta held a version:
 			// tell them apart by the columns.
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('messages') WHERE name = 'payload_sha256'`).Scan(&n); err != nil {
+			has, err := hasPayloadColumn(ctx, tx)
+			if err != nil {
 				return err
 			}
 			version = "1"
-			if n > 0 {
+			if has {
 				version = "2" // the status tables are created IF NOT EXISTS
 			}
 		}

@@ -251,3 +251,21 @@ func TestMigrateSchema1(t *testing.T) {
 		t.Fatalf("schema %q %v", v, err)
 	}
 }
+
+// TestRefusesNewerSchema: a file written by a newer gpdoc (a schema this
+// one does not know) is refused, not rewritten to the older version.
+func TestRefusesNewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "new.ledger.db")
+	open(t, path, "").Close()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE ledger_meta SET value = '99' WHERE key = 'schema'`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := Open(context.Background(), path, Options{NoLock: true}); err == nil || !strings.Contains(err.Error(), "newer gpdoc") {
+		t.Fatalf("Open of a schema 99 file: %v", err)
+	}
+}

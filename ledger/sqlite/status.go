@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/gpdoc/gpdoc/ledger"
@@ -13,7 +12,8 @@ import (
 
 // statusSchema is the migration to schema 3: the delivery status the
 // service last gave for each message, and the times it was polled (for the
-// service's limit of 4 polls per message per day). It only adds tables, so
+// service's limit of 4 polls per message per day), and the index `ledger
+// list` pages by. It only adds tables and an index, so
 // an older file is migrated in place when opened for writing; a file opened
 // read-only before that reads as having no statuses.
 const statusSchema = `
@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS status_polls (
 	polled_at  TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS status_polls_message ON status_polls (message_id, polled_at);
+CREATE INDEX IF NOT EXISTS messages_line ON messages (line, message_id);
 `
 
 var (
@@ -77,12 +78,6 @@ func (l *Ledger) List(ctx context.Context, fn func(ledger.Entry) error) error {
 	}
 }
 
-// noStatusTables reports an error from a file that has not been migrated
-// to schema 3 (opened read-only): it simply has no statuses yet.
-func noStatusTables(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "no such table")
-}
-
 // Status implements [ledger.StatusStore].
 func (l *Ledger) Status(ctx context.Context, messageID string) (ledger.StatusRecord, error) {
 	var r ledger.StatusRecord
@@ -90,7 +85,7 @@ func (l *Ledger) Status(ctx context.Context, messageID string) (ledger.StatusRec
 	err := l.db.QueryRowContext(ctx, `SELECT status, sub_status, reason, checked_at FROM message_status WHERE message_id = ?`,
 		messageID).Scan(&r.Status, &r.SubStatus, &r.Reason, &checked)
 	switch {
-	case errors.Is(err, sql.ErrNoRows), noStatusTables(err):
+	case errors.Is(err, sql.ErrNoRows), noSuchTable(err):
 		return ledger.StatusRecord{}, nil
 	case err != nil:
 		return r, fmt.Errorf("ledger: status of %s: %w", messageID, err)
