@@ -63,7 +63,7 @@ func Config(maxPixels int64) *model.Configuration {
 	conf.ValidationMode = model.ValidationRelaxed
 	conf.OwnerPW = notOwnerPassword
 	conf.Limits.MaxStreamBytes = 128 << 20
-	conf.Limits.MaxDecodeBytes = 256 << 20
+	conf.Limits.MaxDecodeBytes = MaxDecodedBytes
 	if maxPixels > 0 {
 		conf.Limits.MaxImagePixels = maxPixels
 		conf.Limits.MaxImageBytes = 4 * maxPixels

@@ -16,18 +16,14 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
 	"github.com/gpdoc/gpdoc/internal/budget"
-	"github.com/gpdoc/gpdoc/internal/pdfcpusetup"
 	"github.com/gpdoc/gpdoc/internal/pdfdoc"
 	"github.com/gpdoc/gpdoc/pipeline"
 )
 
-// initPDFCPU stops pdfcpu from creating a configuration directory in $HOME
-// (through the one process-wide setup every gpdoc package shares).
-func initPDFCPU() { pdfcpusetup.Do() }
-
+// pdfConf is pdfdoc.Config (the reader's limits and guards every PDF of
+// gpdoc's gets) set to optimise.
 func pdfConf() *model.Configuration {
-	initPDFCPU()
-	conf := model.NewDefaultConfiguration()
+	conf := pdfdoc.Config(0)
 	conf.Cmd = model.OPTIMIZE
 	return conf
 }
@@ -290,7 +286,14 @@ func pdfImages(xt *model.XRefTable) []pdfImage {
 		}
 		out = append(out, pdfImage{objNr: nr, entry: e, sd: sd, comps: comps})
 	}
-	sort.Slice(out, func(i, j int) bool { return len(out[i].sd.Raw) > len(out[j].sd.Raw) })
+	// Largest first; equal sizes by object number, so that the report's
+	// steps do not follow the map order of the cross-reference table.
+	sort.Slice(out, func(i, j int) bool {
+		if len(out[i].sd.Raw) != len(out[j].sd.Raw) {
+			return len(out[i].sd.Raw) > len(out[j].sd.Raw)
+		}
+		return out[i].objNr < out[j].objNr
+	})
 	return out
 }
 

@@ -267,8 +267,7 @@ func cmapFormat4(used []bool, toRune []rune) []byte {
 			pairs = append(pairs, pair{uint16(r), uint16(g)})
 		}
 	}
-	slices.SortFunc(pairs, func(a, b pair) int { return int(a.r) - int(b.r) })
-	pairs = slices.CompactFunc(pairs, func(a, b pair) bool { return a.r == b.r })
+	slices.SortFunc(pairs, func(a, b pair) int { return int(a.r) - int(b.r) }) // one glyph per rune: no ties
 	pairs = append(pairs, pair{0xFFFF, 0})
 	segX2 := 2 * len(pairs)
 	sel := 0
