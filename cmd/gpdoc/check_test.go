@@ -141,3 +141,30 @@ func TestBackfillStdin(t *testing.T) {
 		t.Fatalf("backfill - without --ledger: exit %d, want %d", code, exitUsage)
 	}
 }
+
+// TestLogFlagsOnEveryCommand: --log-level and --log-format are the root's,
+// so a command that only talks to the service (topics) logs its requests
+// as asked, and a bad value is a usage error on any command.
+func TestLogFlagsOnEveryCommand(t *testing.T) {
+	sim := conneqttest.NewServer(conneqttest.Options{})
+	defer sim.Close()
+	root := newRoot()
+	var out, errOut bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs([]string{"topics", "--url", sim.URL, "--api-key", sim.APIKey(), "--log-level", "debug", "--log-format", "json"})
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(errOut.String(), "\n")
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(first), &rec); err != nil || rec["level"] != "DEBUG" {
+		t.Fatalf("stderr %q: want JSON debug records of the requests", errOut.String())
+	}
+	if strings.Contains(errOut.String(), sim.APIKey()) {
+		t.Error("the log shows the API key")
+	}
+	if _, code := execute(t, "topics", "--sim", "--log-level", "loud"); code != exitUsage {
+		t.Errorf("--log-level loud: exit %d, want %d", code, exitUsage)
+	}
+}

@@ -79,7 +79,7 @@ func (f *connFlags) open(stderr io.Writer) (*transport.Client, func(), error) {
 		closeAll()
 		return nil, nil, usageError("no API key: set CONNEQT_API_KEY or --api-key")
 	}
-	c, err := transport.New(transport.Options{BaseURL: base, APIKey: key, AccessToken: token})
+	c, err := transport.New(transport.Options{BaseURL: base, APIKey: key, AccessToken: token, Logger: commandLogger(stderr)})
 	if err != nil {
 		closeAll()
 		return nil, nil, withCode(exitUsage, err)

@@ -309,7 +309,7 @@ Exit status: 0 every poll answered, 1 some poll failed, 2 usage or set-up error.
 			if baseURL == "" {
 				baseURL = os.Getenv("CONNEQT_URL")
 			}
-			log, err := newLogger(&lockedWriter{w: cmd.ErrOrStderr()}, "info", "text", false)
+			log, err := newLogger(&lockedWriter{w: cmd.ErrOrStderr()}, resources.logLevel, resources.logFormat, false)
 			if err != nil {
 				return err
 			}

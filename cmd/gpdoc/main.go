@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -88,6 +89,8 @@ type resourceFlags struct {
 	decodeBudget string
 	pdfTimeout   time.Duration
 	memoryLimit  string
+	logLevel     string // --log-level, for every command's log records
+	logFormat    string // --log-format
 }
 
 // DefaultMemoryLimit is --memory-limit's default: the Go runtime's soft
@@ -112,9 +115,14 @@ func (l *resourceFlags) register(root *cobra.Command) {
 	if env := os.Getenv("GOMEMLIMIT"); env != "" {
 		memDefault = "" // the runtime has read GOMEMLIMIT
 	}
+	fl.StringVar(&l.logLevel, "log-level", "info", "log level on standard error: debug (every request), info, warn or error")
+	fl.StringVar(&l.logFormat, "log-format", "text", "log format on standard error: text or json")
 	fl.StringVar(&l.memoryLimit, "memory-limit", memDefault,
 		"soft limit on the Go heap: garbage is collected sooner as memory nears it (GOMEMLIMIT replaces the default; \"\" leaves the runtime's)")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if _, err := newLogger(io.Discard, l.logLevel, l.logFormat, false); err != nil {
+			return err
+		}
 		if l.memoryLimit != "" {
 			n, err := humanize.ParseBytes(strings.ReplaceAll(l.memoryLimit, " ", ""))
 			if err != nil || n < 16<<20 || n > 1<<50 {

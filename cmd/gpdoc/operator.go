@@ -27,8 +27,6 @@ type opFlags struct {
 	noCheck        bool
 	maxConsecutive int
 	quiet          bool
-	logLevel       string
-	logFormat      string
 	asJSON         bool
 	// stateLedger: the default ledger is in the user's state directory
 	// (send), not beside the input (backfill).
@@ -43,8 +41,6 @@ func (o *opFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&o.maxConsecutive, "max-consecutive-failures", backfill.DefaultMaxConsecutiveFailures,
 		"stop the run after this many authentication or connection failures in a row (0: never)")
 	fl.BoolVarP(&o.quiet, "quiet", "q", false, "no per-message lines on standard error (only errors)")
-	fl.StringVar(&o.logLevel, "log-level", "info", "log level on standard error: debug (every request), info, warn or error")
-	fl.StringVar(&o.logFormat, "log-format", "text", "log format on standard error: text or json")
 	fl.BoolVar(&o.asJSON, "json", false, "print the summary as one JSON object on standard output")
 }
 
@@ -69,6 +65,17 @@ func newLogger(w io.Writer, level, format string, quiet bool) (*slog.Logger, err
 	return nil, usageError("--log-format must be text or json, not %q", format)
 }
 
+// commandLogger is the logger of a command without per-message lines
+// (check, topics, token, status, ledger status): the root's --log-level and
+// --log-format, on w. The transport client logs its retries to it.
+func commandLogger(w io.Writer) *slog.Logger {
+	lg, err := newLogger(&lockedWriter{w: w}, resources.logLevel, resources.logFormat, false)
+	if err != nil { // the root checked the flags before any command ran
+		return slog.New(slog.DiscardHandler)
+	}
+	return lg
+}
+
 // setUpLog sets o.log for the command's standard error. progress is the
 // --progress mode: a progress bar drawn on the same terminal has its line
 // cleared before each record, so that records do not run into it (the bar
@@ -79,7 +86,7 @@ func (o *opFlags) setUpLog(stderr io.Writer, progress string) error {
 		w, _, err := term.GetSize(int(f.Fd()))
 		bar = err == nil && w > 0 // as backfill.NewTerminalProgress decides
 	}
-	lg, err := newLogger(&lockedWriter{w: stderr, clearLine: bar}, o.logLevel, o.logFormat, o.quiet)
+	lg, err := newLogger(&lockedWriter{w: stderr, clearLine: bar}, resources.logLevel, resources.logFormat, o.quiet)
 	o.log = lg
 	return err
 }

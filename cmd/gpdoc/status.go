@@ -72,7 +72,7 @@ shape). The service asks clients to poll at most 4 times a day per message.`,
 					}
 					baseURL = u.Scheme + "://" + u.Host
 				}
-				c, err := transport.New(transport.Options{BaseURL: baseURL, APIKey: apiKey})
+				c, err := transport.New(transport.Options{BaseURL: baseURL, APIKey: apiKey, Logger: commandLogger(cmd.ErrOrStderr())})
 				if err != nil {
 					return withCode(exitUsage, err)
 				}
