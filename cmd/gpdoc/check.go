@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gpdoc/gpdoc/conneqt"
+	"github.com/gpdoc/gpdoc/pipeline/manifest"
 	"github.com/gpdoc/gpdoc/transport"
 )
 
@@ -78,15 +78,19 @@ func openInput(cmd *cobra.Command, path string) (io.Reader, func(), error) {
 }
 
 // checkRequestOf reads the routes and topics a manifest uses. It reads only
-// the route, type and topic of each line; lines it cannot read are left to
-// validate (which reports them with their line numbers).
+// the route, type and topic of each line (lines up to manifest.MaxLineBytes,
+// a byte order mark on the first), and picks the route as the manifest
+// reader does; lines it cannot read are left to validate (which reports
+// them with their line numbers). Client.Check removes repeats.
 func checkRequestOf(r io.Reader) (transport.CheckRequest, error) {
 	var req transport.CheckRequest
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<30)
-	for sc.Scan() {
+	sc.Buffer(make([]byte, 0, 64<<10), manifest.MaxLineBytes+1)
+	for n := 1; sc.Scan(); n++ {
 		line := bytes.TrimSpace(sc.Bytes())
-		line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
+		if n == 1 {
+			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
+		}
 		if len(line) == 0 {
 			continue
 		}
@@ -98,13 +102,7 @@ func checkRequestOf(r io.Reader) (transport.CheckRequest, error) {
 		if json.Unmarshal(line, &head) != nil {
 			continue
 		}
-		var rt *conneqt.Route
-		if head.Route != "" {
-			rt, _ = conneqt.LookupRoute(head.Route)
-		} else if head.Type != "" {
-			rt, _ = conneqt.RouteForType(head.Type)
-		}
-		if rt != nil && !slices.ContainsFunc(req.Routes, func(r *conneqt.Route) bool { return r.Name == rt.Name }) {
+		if rt, err := manifest.PickRoute(head.Route, head.Type); err == nil && !slices.Contains(req.Routes, rt) {
 			req.Routes = append(req.Routes, rt)
 		}
 		if head.Topic != "" && !slices.Contains(req.Topics, head.Topic) {

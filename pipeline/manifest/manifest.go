@@ -242,7 +242,7 @@ func parse(raw []byte, baseDir string) (*pipeline.Document, error) {
 		return nil, err
 	}
 	var problems []conneqt.Problem
-	route, err := pickRoute(in.Route, in.Type)
+	route, err := PickRoute(in.Route, in.Type)
 	if err != nil {
 		return nil, err
 	}
@@ -319,7 +319,9 @@ func parse(raw []byte, baseDir string) (*pipeline.Document, error) {
 	return doc, nil
 }
 
-func pickRoute(name, messageType string) (*conneqt.Route, error) {
+// PickRoute returns the route a line names: by its "route", else by its
+// "type" (the wire message type).
+func PickRoute(name, messageType string) (*conneqt.Route, error) {
 	switch {
 	case name != "":
 		return conneqt.LookupRoute(name)
