@@ -64,8 +64,10 @@ type memoKey struct {
 // another can reuse instead of doing it again (validate's parsed PDF,
 // which sanitise reuses rather than parse the same bytes twice). key is
 // any comparable value, best an unexported type of the package that owns
-// v; a nil v forgets. What is kept lives as long as the Document, or until
-// forgotten: the stage that last needs it should forget it. The one who
+// v; a nil v forgets. What is kept lives until it is forgotten (the stage
+// that last needs it should forget it) or, at the latest, until the end of
+// the check phase, when the Runner forgets everything: work kept for the
+// check phase must not hold memory through the rest. The one who
 // recalls it must check that it still fits the attachment (the bytes may
 // have changed since). Safe for concurrent use.
 func (d *Document) Remember(i int, key, v any) {
@@ -80,6 +82,13 @@ func (d *Document) Remember(i int, key, v any) {
 		d.memo = map[memoKey]any{}
 	}
 	d.memo[k] = v
+}
+
+// forgetAll drops everything kept with Remember.
+func (d *Document) forgetAll() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.memo = nil
 }
 
 // Recall returns what [Document.Remember] kept under key for attachment i,

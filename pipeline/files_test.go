@@ -255,3 +255,28 @@ func TestNoLimitRouteReadsFiles(t *testing.T) {
 		t.Fatalf("Process: %v; read %q, problems %v", err, data, doc.Problems())
 	}
 }
+
+// TestCheckPhaseMemosForgotten: what a check-phase stage keeps with
+// Remember is forgotten when the check phase ends, so that it is not held
+// through the rest of the pipeline.
+func TestCheckPhaseMemosForgotten(t *testing.T) {
+	type key struct{}
+	doc := newDoc(0)
+	doc.Message.Attachments = []*conneqt.Attachment{{FileName: "a.txt", MIMEType: conneqt.MIMEText, Data: []byte("x")}}
+	var inCheck, after any
+	keep := pipeline.CollectingProblems(pipeline.MessageFunc("keep", func(_ context.Context, d *pipeline.Document) error {
+		d.Remember(0, key{}, "parsed")
+		inCheck = d.Recall(0, key{})
+		return nil
+	}))
+	look := pipeline.MessageFunc("look", func(_ context.Context, d *pipeline.Document) error {
+		after = d.Recall(0, key{})
+		return nil
+	})
+	if err := (&pipeline.Runner{Stages: pipeline.Pipeline{keep, look}}).Process(context.Background(), doc); err != nil {
+		t.Fatal(err)
+	}
+	if inCheck != "parsed" || after != nil {
+		t.Fatalf("in the check phase %v, after it %v: want kept, then forgotten", inCheck, after)
+	}
+}

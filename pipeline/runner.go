@@ -148,7 +148,9 @@ func (r *Runner) Process(ctx context.Context, doc *Document) (err error) {
 
 	r.loadFiles(doc, files)
 	check, rest := r.Stages.Phases()
-	if err := r.runStages(ctx, doc, r.Stages, 0, len(check)); err != nil {
+	err = r.runStages(ctx, doc, r.Stages, 0, len(check))
+	doc.forgetAll() // what the check phase kept (a parsed PDF) is not held through the rest
+	if err != nil {
 		return err
 	}
 	if doc.hasProblems() {
