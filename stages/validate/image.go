@@ -4,17 +4,17 @@ import (
 	"bytes"
 	"compress/zlib"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"image"
 	"image/jpeg"
 	"image/png"
 	"io"
+	"strings"
 
 	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/internal/budget"
+	"github.com/gpdoc/gpdoc/internal/pngmeta"
 
 	"github.com/gpdoc/gpdoc/internal/jpeg/coef"
 	"github.com/gpdoc/gpdoc/internal/jpeg/segment"
@@ -112,31 +112,24 @@ func decodeReason(what string, err error) string {
 	return fmt.Sprintf("is damaged: %s (%v)", what, err)
 }
 
-var pngSignature = []byte("\x89PNG\r\n\x1a\n")
-
-// checkPNGChunks walks a PNG's chunks: every CRC must match, and the
-// compressed metadata must inflate to at most maxPNGMetadata. It returns
-// the number of PLTE entries (-1 without PLTE).
+// checkPNGChunks walks a PNG's chunks with pngmeta.Chunks (the one chunk
+// walker: bounds, types and CRCs) and checks that the compressed metadata
+// inflates to at most maxPNGMetadata. It returns the number of PLTE entries
+// (-1 without PLTE).
 func checkPNGChunks(data []byte) (int, error) {
-	if !bytes.HasPrefix(data, pngSignature) {
-		return 0, errors.New("no PNG signature")
+	chunks, _, err := pngmeta.Chunks(data)
+	if err != nil {
+		// The reason, without pngmeta's "not a well-formed PNG: ".
+		return 0, errors.New(strings.TrimPrefix(err.Error(), pngmeta.ErrNotPNG.Error()+": "))
 	}
 	plte := -1
 	budget := int64(maxPNGMetadata)
-	for pos := len(pngSignature); pos+12 <= len(data); {
-		n := int64(binary.BigEndian.Uint32(data[pos:]))
-		typ := string(data[pos+4 : pos+8])
-		if n > int64(len(data)-pos-12) {
-			return 0, fmt.Errorf("chunk %q runs past the end of the file (truncated?)", typ)
-		}
-		body := data[pos+8 : pos+8+int(n)]
-		if crc32.ChecksumIEEE(data[pos+4:pos+8+int(n)]) != binary.BigEndian.Uint32(data[pos+8+int(n):]) {
-			return 0, fmt.Errorf("chunk %q has a bad CRC", typ)
-		}
+	for _, c := range chunks {
+		typ, body := c.Type, data[c.Offset+8:c.Offset+8+c.Len]
 		var compressed []byte
 		switch typ {
 		case "PLTE":
-			plte = int(n) / 3
+			plte = c.Len / 3
 		case "zTXt", "iCCP":
 			if i := bytes.IndexByte(body, 0); i >= 0 && i+2 <= len(body) {
 				compressed = body[i+2:]
@@ -155,8 +148,6 @@ func checkPNGChunks(data []byte) (int, error) {
 				}
 				compressed = rest
 			}
-		case "IEND":
-			return plte, nil
 		}
 		if compressed != nil {
 			zr, err := zlib.NewReader(bytes.NewReader(compressed))
@@ -179,9 +170,8 @@ func checkPNGChunks(data []byte) (int, error) {
 				return 0, fmt.Errorf("%v: its metadata chunks inflate to more than %d bytes (a decompression bomb)", pipeline.ErrTooLarge, maxPNGMetadata)
 			}
 		}
-		pos += 12 + int(n)
 	}
-	return 0, errors.New("no IEND chunk (truncated?)")
+	return plte, nil
 }
 
 // decodeWithin fully decodes an image once the process-wide decode budget
