@@ -165,10 +165,13 @@ func (m *Image) pixels(ctx context.Context, o int, inPlace bool) (image.Image, e
 	// workers, and runs them.
 	split := func(r0, r1 int) error {
 		var bands []band
-		per := workers.Limit()
+		// Bands of at most 8 block rows (64 pixel rows of luma): a
+		// cancelled context is seen within one band's work, and the load
+		// spreads over the workers whatever else holds some of them.
+		const bandBlockRows = 8
 		for _, a := range all {
 			lo, hi := min(r0, a.r1), min(r1, a.r1)
-			size := max(1, (hi-lo+per-1)/per)
+			size := bandBlockRows
 			for r := lo; r < hi; r += size {
 				bd := a
 				bd.r0, bd.r1 = r, min(hi, r+size)
