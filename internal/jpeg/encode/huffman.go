@@ -168,41 +168,59 @@ func canonical(bits [33]byte, vals []byte) huffCode {
 // bitWriter writes entropy-coded data, stuffing a zero after each 0xFF.
 type bitWriter struct {
 	out   []byte
-	acc   uint32
-	nbits uint32
+	acc   uint64 // the last nbits bits written, in its low bits
+	nbits uint   // under 32 between calls
 }
 
-func (w *bitWriter) emit(bits, n uint32) {
-	bits &= 1<<n - 1
-	w.acc |= bits << (32 - n - w.nbits)
+// emit writes the n low bits of bits (n at most 32).
+func (w *bitWriter) emit(bits uint32, n uint) {
+	w.acc = w.acc<<n | uint64(bits&(1<<n-1))
 	w.nbits += n
-	for w.nbits >= 8 {
-		b := byte(w.acc >> 24)
-		if b == 0xFF {
-			w.out = append(w.out, 0xFF, 0)
-		} else {
-			w.out = append(w.out, b)
-		}
-		w.acc <<= 8
-		w.nbits -= 8
+	if w.nbits >= 32 {
+		w.nbits -= 32
+		w.put32(uint32(w.acc >> w.nbits))
 	}
 }
 
-// symbols writes syms with codes.
+// put32 appends the four bytes of v, big-endian, each 0xFF followed by a
+// stuffed zero.
+func (w *bitWriter) put32(v uint32) {
+	// x has a zero byte exactly where v has an 0xFF byte.
+	if x := ^v; (x-0x01010101)&^x&0x80808080 == 0 {
+		w.out = binary.BigEndian.AppendUint32(w.out, v)
+		return
+	}
+	for shift := 24; shift >= 0; shift -= 8 {
+		w.putByte(byte(v >> shift))
+	}
+}
+
+func (w *bitWriter) putByte(b byte) {
+	if b == 0xFF {
+		w.out = append(w.out, 0xFF, 0)
+	} else {
+		w.out = append(w.out, b)
+	}
+}
+
+// symbols writes syms with codes: each symbol's code and extra bits in
+// one emit (at most 16 + 15 bits).
 func (w *bitWriter) symbols(syms []uint32, codes *Codes) {
 	for _, s := range syms {
-		t, sym, n, v := s>>28, (s>>20)&0xFF, (s>>16)&0xF, s&0xFFFF
+		t, sym, n, v := s>>28, (s>>20)&0xFF, uint(s>>16)&0xF, s&0xFFFF
 		c := &codes[t]
-		w.emit(uint32(c.code[sym]), uint32(c.size[sym]))
-		if n > 0 {
-			w.emit(v, n)
-		}
+		w.emit(uint32(c.code[sym])<<n|v&(1<<n-1), uint(c.size[sym])+n)
 	}
 }
 
-// flush pads the last byte with 1 bits.
+// flush pads the last byte with 1 bits and writes what is left.
 func (w *bitWriter) flush() {
-	if w.nbits > 0 {
-		w.emit(0x7F, 8-w.nbits)
+	if pad := (8 - w.nbits%8) % 8; pad > 0 {
+		w.acc = w.acc<<pad | (1<<pad - 1)
+		w.nbits += pad
+	}
+	for w.nbits >= 8 {
+		w.nbits -= 8
+		w.putByte(byte(w.acc >> w.nbits))
 	}
 }
