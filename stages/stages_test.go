@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/gpdoc/gpdoc/conneqt"
+	"github.com/gpdoc/gpdoc/internal/jpeg/segment"
 	"github.com/gpdoc/gpdoc/pipeline"
 	"github.com/gpdoc/gpdoc/stages"
 	"github.com/gpdoc/gpdoc/transport"
@@ -51,10 +52,11 @@ func (nopSender) Send(context.Context, *conneqt.Route, string, pipeline.Payload)
 	return &transport.SendResult{StatusEndpoint: "x"}, nil
 }
 
-// An oversize JPEG is decoded once, by the downsample stage, not also by
-// validate; one whose pixels do not decode must still end as a problem of
-// the default pipeline.
-func TestOversizeUndecodableJPEGIsStillAProblem(t *testing.T) {
+// A JPEG over the limit, or stored sideways (EXIF orientation 6), is
+// decoded once, by the downsample stage (to fit it, or to turn it
+// upright), not also by validate; one whose scan does not decode must
+// still end as a problem of the default pipeline.
+func TestUndecodableJPEGDecodedByDownsampleIsStillAProblem(t *testing.T) {
 	var small bytes.Buffer
 	if err := jpeg.Encode(&small, image.NewGray(image.Rect(0, 0, 3000, 2000)), nil); err != nil {
 		t.Fatal(err)
@@ -62,31 +64,41 @@ func TestOversizeUndecodableJPEGIsStillAProblem(t *testing.T) {
 	b := small.Bytes()
 	sos := bytes.Index(b, []byte{0xFF, 0xDA})
 	n := int(b[sos+2])<<8 | int(b[sos+3])
-	data := append([]byte(nil), b[:sos+2+n]...) // everything up to the scan data
-	junk := make([]byte, 6_000_000)
-	for i := range junk {
-		junk[i] = byte(i*7919%254) + 1 // never 0xFF: no stray markers
-	}
-	data = append(append(data, junk...), 0xFF, 0xD9)
+	header := b[2 : sos+2+n] // after SOI, everything up to the scan data
+	for _, tc := range []struct {
+		name        string
+		orientation int
+		junk        int
+	}{
+		{"over the limit", 0, 6_000_000},
+		{"sideways, within the limit", 6, 600_000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := []byte{0xFF, 0xD8}
+			if tc.orientation != 0 {
+				data = append(data, segment.OrientationSegment(tc.orientation)...)
+			}
+			data = append(data, header...)
+			junk := make([]byte, tc.junk)
+			for i := range junk {
+				junk[i] = byte(i*7919%254) + 1 // never 0xFF: no stray markers
+			}
+			data = append(append(data, junk...), 0xFF, 0xD9)
 
-	p, err := stages.Default(stages.Options{DryRunDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc := &pipeline.Document{Route: conneqt.MustRoute(conneqt.Standard), Message: &conneqt.Message{
-		MessageID: "5fd06ef9-8dfd-41de-af35-0d499fdac876", Type: "ToolbarMessage", Topic: "Health",
-		Recipient:   conneqt.Party{ID: conneqt.Identifier{Value: "G00001", Type: conneqt.IDOcsClient}},
-		Subject:     conneqt.Party{ID: conneqt.Identifier{Value: "9434765919", Type: conneqt.IDVerifiedNHSNumber}},
-		Body:        &conneqt.Body{MIMEType: conneqt.MIMEText, Content: "photo"},
-		Attachments: []*conneqt.Attachment{{FileName: "photo.jpg", MIMEType: conneqt.MIMEJPEG, Data: data}},
-	}}
-	err = (&pipeline.Runner{Stages: p}).Process(context.Background(), doc)
-	var ve *conneqt.ValidationError
-	if !errors.As(err, &ve) || len(ve.Problems) == 0 || ve.Problems[0].Name != "attachments[0].content" {
-		t.Fatalf("err = %v, want a problem for attachments[0].content", err)
-	}
-	if !strings.Contains(ve.Problems[0].Reason, "decode") {
-		t.Errorf("reason %q does not say the image does not decode", ve.Problems[0].Reason)
+			p, err := stages.Default(stages.Options{DryRunDir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc := exampleDoc(&conneqt.Attachment{FileName: "photo.jpg", MIMEType: conneqt.MIMEJPEG, Data: data})
+			err = (&pipeline.Runner{Stages: p}).Process(context.Background(), doc)
+			var ve *conneqt.ValidationError
+			if !errors.As(err, &ve) || len(ve.Problems) != 1 || ve.Problems[0].Name != "attachments[0].content" {
+				t.Fatalf("err = %v, want one problem, for attachments[0].content", err)
+			}
+			if !strings.Contains(ve.Problems[0].Reason, "decode") {
+				t.Errorf("reason %q does not say the image does not decode", ve.Problems[0].Reason)
+			}
+		})
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gpdoc/gpdoc/conneqt"
+	"github.com/gpdoc/gpdoc/internal/jpeg/segment"
 	"github.com/gpdoc/gpdoc/pipeline"
 )
 
@@ -118,6 +119,13 @@ func TestAttachments(t *testing.T) {
 			problems: []conneqt.Problem{p(c0, "unsupported: lossless JPEG (SOF3), which gpdoc cannot decode; save it as a baseline or progressive JPEG", "")}},
 		{name: "JPEG cut short", atts: []*conneqt.Attachment{att("photo.jpg", conneqt.MIMEJPEG, jpg[:len(jpg)-20])},
 			problems: []conneqt.Problem{p(c0, "is damaged: does not decode", "")}, prefix: true},
+		// A JPEG stored sideways is decoded in full by downsample, to turn
+		// it upright: as gpdoc's input, its scan is left to that decode.
+		{name: "sideways JPEG cut short", atts: []*conneqt.Attachment{att("photo.jpg", conneqt.MIMEJPEG, sideways(jpg[:len(jpg)-20]))},
+			problems: []conneqt.Problem{p(c0, "is damaged: does not decode", "")}, prefix: true},
+		{name: "sideways JPEG cut short as input", input: true, atts: []*conneqt.Attachment{att("photo.jpg", conneqt.MIMEJPEG, sideways(jpg[:len(jpg)-20]))}},
+		{name: "upright JPEG cut short as input", input: true, atts: []*conneqt.Attachment{att("photo.jpg", conneqt.MIMEJPEG, jpg[:len(jpg)-20])},
+			problems: []conneqt.Problem{p(c0, "is damaged: does not decode", "")}, prefix: true},
 		{name: "PNG with a bad CRC", atts: []*conneqt.Attachment{att("scan.png", conneqt.MIMEPNG, flipByte(pngData, bytes.Index(pngData, []byte("IDAT"))+10))},
 			problems: []conneqt.Problem{p(c0, "is not a valid PNG: chunk \"IDAT\" has a bad CRC", "")}},
 	}
@@ -169,6 +177,13 @@ func checkInput(t *testing.T, route *conneqt.Route, m *conneqt.Message, opts Opt
 		t.Fatal(err)
 	}
 	return doc.Problems(), doc.Warnings()
+}
+
+// sideways returns jpg with an EXIF segment saying it is stored turned
+// (orientation 6) after its SOI.
+func sideways(jpg []byte) []byte {
+	out := append([]byte{0xFF, 0xD8}, segment.OrientationSegment(6)...)
+	return append(out, jpg[2:]...)
 }
 
 func flipByte(b []byte, i int) []byte {

@@ -17,7 +17,9 @@
 //     so what sanitise fixes (a reserved character in a file name, a
 //     missing extension, a UTF-16 text file, a spaced NHS number, PDF
 //     active content) is left to it, and size is left to the size gate
-//     after downsample; anything no stage can fix is always a problem. It
+//     after downsample, as is the entropy check of a JPEG that downsample
+//     decodes in full anyway (one over the limit, or stored sideways, to
+//     be turned upright); anything no stage can fix is always a problem. It
 //     counts the attachments the message will be sent with, including
 //     those later stages add (pipeline.Document.AttachmentsToCome).
 //
