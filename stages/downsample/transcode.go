@@ -20,7 +20,7 @@ type transcodePlanner struct {
 func newTranscodePlanner(t *transcode.Transcoder, minT, maxT int, rep *Report) *transcodePlanner {
 	// About 24 sampled rows, spread over the image: a tenth of the work of
 	// a full encode for a 24 MP photo, and within a per cent of its size.
-	return &transcodePlanner{t: t, minT: minT, maxT: maxT, step: max(1, t.MCURows()/24), rep: rep, sizes: map[int]float64{}}
+	return &transcodePlanner{t: t, minT: minT, maxT: maxT, step: max(1, t.MCURows()/transcode.SampledRows), rep: rep, sizes: map[int]float64{}}
 }
 
 func (p *transcodePlanner) plan(ctx context.Context, goal float64) (float64, int, bool) {
