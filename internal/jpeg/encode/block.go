@@ -18,42 +18,78 @@ const (
 // more than 10); only damaged input has one.
 var ErrCoefficientRange = errors.New("encode: coefficient out of the baseline range")
 
-// AppendBlock appends the symbols of one block of quantised coefficients
-// c, in zig-zag order, to syms. Bit k of nonzero is set when c[k] != 0.
-// pred is the component's DC prediction (the previous block's DC, 0 at
-// the start of a strip); it is updated. dcT and acT are the block's
-// Huffman tables.
+// A BlockWriter takes the quantised blocks of MCU rows, in scan order,
+// and codes them as the pass of [Encode] it serves needs: it counts their
+// symbols (for the Huffman tables), counts and keeps them, or writes
+// their bits with the tables. A [RowFunc] gets one per strip of rows; it
+// carries the components' DC predictions from block to block.
 //
-// A symbol is table<<28 | symbol<<20 | extraBits<<16 | extraValue: the
-// Huffman table, the symbol it codes (a DC size category, or an AC
+// A kept symbol is table<<28 | symbol<<20 | extraBits<<16 | extraValue:
+// the Huffman table, the symbol it codes (a DC size category, or an AC
 // run/size byte), and the extra bits that follow the code.
-func AppendBlock(syms []uint32, c *[64]int32, nonzero uint64, pred *int32, dcT, acT uint32) ([]uint32, error) {
+type BlockWriter struct {
+	mode  writerMode
+	pred  [3]int32
+	freq  *Counts // counted symbols (count and keep)
+	extra int     // extra bits after the counted symbols' codes
+	syms  []uint32
+	bits  *bitWriter
+	codes *Codes
+}
+
+type writerMode uint8
+
+const (
+	countSymbols writerMode = iota
+	keepSymbols             // count them too
+	writeBits
+)
+
+// Block codes one block of quantised coefficients c, in zig-zag order, of
+// component comp (0 to 2; its DC prediction is carried); bit k of nonzero
+// is set when c[k] != 0. dcT and acT are the block's Huffman tables.
+func (w *BlockWriter) Block(c *[64]int32, nonzero uint64, comp int, dcT, acT uint32) error {
+	pred := &w.pred[comp]
 	diff := c[0] - *pred
 	*pred = c[0]
 	n, e := magnitude(diff)
 	if n > 11 {
-		return syms, ErrCoefficientRange
+		return ErrCoefficientRange
 	}
-	syms = append(syms, dcT<<28|n<<20|n<<16|e)
+	w.symbol(dcT, n, n, e)
 	last := 0 // zig-zag index of the last coefficient coded
 	for rest := nonzero >> 1; rest != 0; rest &= rest - 1 {
 		k := bits.TrailingZeros64(rest) + 1
 		run := uint32(k - last - 1)
 		for run > 15 {
-			syms = append(syms, acT<<28|0xF0<<20) // ZRL: sixteen zeros
+			w.symbol(acT, 0xF0, 0, 0) // ZRL: sixteen zeros
 			run -= 16
 		}
 		n, e := magnitude(c[k])
 		if n > 10 {
-			return syms, ErrCoefficientRange
+			return ErrCoefficientRange
 		}
-		syms = append(syms, acT<<28|(run<<4|n)<<20|n<<16|e)
+		w.symbol(acT, run<<4|n, n, e)
 		last = k
 	}
 	if last < 63 {
-		syms = append(syms, acT<<28) // EOB
+		w.symbol(acT, 0, 0, 0) // EOB
 	}
-	return syms, nil
+	return nil
+}
+
+// symbol codes symbol sym of table t, followed by the n extra bits e.
+func (w *BlockWriter) symbol(t, sym, n, e uint32) {
+	if w.mode == writeBits {
+		c := &w.codes[t]
+		w.bits.emit(uint32(c.code[sym])<<n|e, uint(c.size[sym])+uint(n))
+		return
+	}
+	w.freq[t][sym]++
+	w.extra += int(n)
+	if w.mode == keepSymbols {
+		w.syms = append(w.syms, t<<28|sym<<20|n<<16|e)
+	}
 }
 
 // magnitude returns the JPEG size category of v and its extra bits.

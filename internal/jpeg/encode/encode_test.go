@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"slices"
 	"testing"
 
 	"github.com/gpdoc/gpdoc/internal/jpeg/coef"
@@ -192,7 +193,7 @@ func TestEncodeCancelled(t *testing.T) {
 }
 
 func TestFrameErrors(t *testing.T) {
-	row := func(syms []uint32, _ int, _ *[3]int32) ([]uint32, error) { return syms, nil }
+	row := func(*BlockWriter, int) error { return nil }
 	q := [][64]uint8{{1}}
 	for _, f := range []Frame{
 		{Width: 0, Height: 8, Components: []Component{{H: 1, V: 1}}, Quant: q},
@@ -207,14 +208,16 @@ func TestFrameErrors(t *testing.T) {
 	}
 }
 
-// TestAppendBlock: symbols of a known block, and the range checks.
-func TestAppendBlock(t *testing.T) {
+// TestBlockWriter: the symbols of a known block, kept and counted, the
+// DC prediction carried, and the range checks.
+func TestBlockWriter(t *testing.T) {
 	var c [64]int32
 	c[0], c[1], c[20] = 5, -3, 1
 	nz := uint64(1) | 1<<1 | 1<<20
-	pred := int32(2)
-	syms, err := AppendBlock(nil, &c, nz, &pred, LumaDC, LumaAC)
-	if err != nil {
+	var freq Counts
+	w := BlockWriter{mode: keepSymbols, freq: &freq}
+	w.pred[1] = 2
+	if err := w.Block(&c, nz, 1, LumaDC, LumaAC); err != nil {
 		t.Fatal(err)
 	}
 	want := []uint32{
@@ -224,16 +227,14 @@ func TestAppendBlock(t *testing.T) {
 		LumaAC<<28 | 0x21<<20 | 1<<16 | 1, // run 2, 1: size 1, bit 1
 		LumaAC<<28 | 0x00<<20,             // EOB
 	}
-	if len(syms) != len(want) {
-		t.Fatalf("symbols %x, want %x", syms, want)
+	if !slices.Equal(w.syms, want) {
+		t.Fatalf("symbols %x, want %x", w.syms, want)
 	}
-	for i := range want {
-		if syms[i] != want[i] {
-			t.Fatalf("symbols %x, want %x", syms, want)
-		}
+	if w.pred != [3]int32{0, 5, 0} {
+		t.Errorf("predictions %v, want [0 5 0]", w.pred)
 	}
-	if pred != 5 {
-		t.Errorf("prediction %d, want 5", pred)
+	if freq[LumaDC][2] != 1 || freq[LumaAC][0x02] != 1 || freq[LumaAC][0xF0] != 1 || freq[LumaAC][0x21] != 1 || freq[LumaAC][0x00] != 1 || w.extra != 5 {
+		t.Errorf("counted %v DC, %d extra bits; want one of each symbol, 5 extra bits", freq[LumaDC][:12], w.extra)
 	}
 	for _, bad := range []struct {
 		k int
@@ -241,8 +242,8 @@ func TestAppendBlock(t *testing.T) {
 	}{{0, 4000}, {5, 2000}} {
 		var c [64]int32
 		c[bad.k] = bad.v
-		pred := int32(0)
-		if _, err := AppendBlock(nil, &c, 1<<bad.k, &pred, LumaDC, LumaAC); !errors.Is(err, ErrCoefficientRange) {
+		w := BlockWriter{mode: countSymbols, freq: &Counts{}}
+		if err := w.Block(&c, 1<<bad.k, 0, LumaDC, LumaAC); !errors.Is(err, ErrCoefficientRange) {
 			t.Errorf("coefficient %d = %d: err %v, want ErrCoefficientRange", bad.k, bad.v, err)
 		}
 	}

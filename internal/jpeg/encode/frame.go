@@ -106,11 +106,11 @@ func (f *Frame) AppendHeader(out []byte, dht []byte, restart int) []byte {
 	return append(out, 0, 63, 0)
 }
 
-// RowFunc appends the symbols (see [AppendBlock]) of MCU row my to syms,
-// in scan order. pred holds the components' DC predictions, carried from
-// the previous row of the same strip (all 0 at a strip's first row).
-// It is called from several goroutines at once, for different rows.
-type RowFunc func(syms []uint32, my int, pred *[3]int32) ([]uint32, error)
+// RowFunc codes MCU row my: it gives w each block of the row, in scan
+// order (w.Block). Each strip of rows has its own BlockWriter, which
+// carries the DC predictions from row to row. It is called from several
+// goroutines at once, for different rows.
+type RowFunc func(w *BlockWriter, my int) error
 
 // Strip layout: at most maxStrips strips, of at least minStripMCUs MCUs
 // each, so that the layout, and so the output, depends on the image only
@@ -145,36 +145,27 @@ func Encode(ctx context.Context, f *Frame, row RowFunc, keep bool) ([]byte, erro
 	stripRows, n := stripLayout(rows, perRow)
 	strips := make([]strip, n)
 	rowsOf := func(i int) (int, int) { return i * stripRows, min(rows, (i+1)*stripRows) }
-	bufs := make([][]uint32, workers.N(n))
-	// Pass 1: symbol counts.
-	err := workers.ForEach(ctx, n, func(w, i int) error {
+	// Pass 1: symbol counts (and the symbols, when kept).
+	err := workers.ForEach(ctx, n, func(_, i int) error {
 		s := &strips[i]
 		r0, r1 := rowsOf(i)
-		pred := [3]int32{}
+		w := BlockWriter{mode: countSymbols, freq: &s.freq}
+		if keep {
+			w.mode = keepSymbols
+		}
 		for my := r0; my < r1; my++ {
-			buf := bufs[w][:0]
-			if keep {
-				buf = s.syms
-			}
-			start := len(buf)
-			buf, err := row(buf, my, &pred)
-			if keep {
-				if my == r0 {
-					// Size the strip's symbols from its first row, so that
-					// appending leaves no large garbage behind.
-					if want := len(buf) * (r1 - r0) * 9 / 8; cap(buf) < want {
-						buf = append(make([]uint32, 0, want), buf...)
-					}
-				}
-				s.syms = buf
-			} else {
-				bufs[w] = buf
-			}
-			if err != nil {
+			if err := row(&w, my); err != nil {
 				return err
 			}
-			s.extra += s.freq.Add(buf[start:])
+			if keep && my == r0 {
+				// Size the strip's symbols from its first row, so that
+				// appending leaves no large garbage behind.
+				if want := len(w.syms) * (r1 - r0) * 9 / 8; cap(w.syms) < want {
+					w.syms = append(make([]uint32, 0, want), w.syms...)
+				}
+			}
 		}
+		s.syms, s.extra = w.syms, w.extra
 		return nil
 	})
 	if err != nil {
@@ -189,7 +180,7 @@ func Encode(ctx context.Context, f *Frame, row RowFunc, keep bool) ([]byte, erro
 		s := &strips[i]
 		s.bytes = (codes.Bits(&s.freq) + s.extra + 7) / 8
 	}
-	return writeStrips(ctx, f, row, codes, dht, strips, stripRows, bufs)
+	return writeStrips(ctx, f, row, codes, dht, strips, stripRows)
 }
 
 // EncodeSampled writes f as Encode does, but produces each row once: the
@@ -235,7 +226,7 @@ func EncodeSampled(ctx context.Context, f *Frame, row RowFunc, step int) ([]byte
 	for i := range strips {
 		strips[i].bytes = rowBytes * (min(rows, (i+1)*stripRows) - i*stripRows) * 9 / 8
 	}
-	return writeStrips(ctx, f, row, codes, dht, strips, stripRows, make([][]uint32, workers.N(n)))
+	return writeStrips(ctx, f, row, codes, dht, strips, stripRows)
 }
 
 // codable reports whether symbol s can appear in Huffman table t of a
@@ -261,22 +252,20 @@ type strip struct {
 // writeStrips writes each strip's bits with codes (its kept symbols, or
 // its rows produced again), in parallel, and joins them after the
 // header, with restart markers between them.
-func writeStrips(ctx context.Context, f *Frame, row RowFunc, codes *Codes, dht []byte, strips []strip, stripRows int, bufs [][]uint32) ([]byte, error) {
+func writeStrips(ctx context.Context, f *Frame, row RowFunc, codes *Codes, dht []byte, strips []strip, stripRows int) ([]byte, error) {
 	perRow, rows := f.MCUs()
-	err := workers.ForEach(ctx, len(strips), func(w, i int) error {
+	err := workers.ForEach(ctx, len(strips), func(_, i int) error {
 		s := &strips[i]
 		bw := bitWriter{out: make([]byte, 0, s.bytes+s.bytes/128+16)} // with room for stuffed zeros
 		if s.syms != nil {
 			bw.symbols(s.syms, codes)
 			s.syms = nil
 		} else {
-			pred := [3]int32{}
+			w := BlockWriter{mode: writeBits, bits: &bw, codes: codes}
 			for my := i * stripRows; my < min(rows, (i+1)*stripRows); my++ {
-				var err error
-				if bufs[w], err = row(bufs[w][:0], my, &pred); err != nil {
+				if err := row(&w, my); err != nil {
 					return err
 				}
-				bw.symbols(bufs[w], codes)
 			}
 		}
 		bw.flush()
@@ -320,12 +309,10 @@ func sampleCounts(ctx context.Context, f *Frame, row RowFunc, step int) (freq Co
 	}
 	counts := make([]Counts, len(sample))
 	extras := make([]int, len(sample))
-	bufs := make([][]uint32, workers.N(len(sample)))
-	err = workers.ForEach(ctx, len(sample), func(w, i int) error {
-		pred := [3]int32{}
-		syms, err := row(bufs[w][:0], sample[i], &pred)
-		bufs[w] = syms
-		extras[i] = counts[i].Add(syms)
+	err = workers.ForEach(ctx, len(sample), func(_, i int) error {
+		w := BlockWriter{mode: countSymbols, freq: &counts[i]}
+		err := row(&w, sample[i])
+		extras[i] = w.extra
 		return err
 	})
 	if err != nil {

@@ -9,16 +9,6 @@ import (
 // [ChromaDC], [ChromaAC]).
 type Counts [4][257]int
 
-// Add counts syms and returns the number of extra bits that follow
-// their codes.
-func (f *Counts) Add(syms []uint32) (extra int) {
-	for _, s := range syms {
-		f[s>>28][(s>>20)&0xFF]++
-		extra += int(s>>16) & 0xF
-	}
-	return extra
-}
-
 // Merge adds g's counts to f's.
 func (f *Counts) Merge(g *Counts) {
 	for t := range f {

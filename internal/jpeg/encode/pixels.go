@@ -76,7 +76,7 @@ type pixelRows struct {
 }
 
 // row is upstream's writeSOS for MCU row my.
-func (p *pixelRows) row(syms []uint32, my int, pred *[3]int32) ([]uint32, error) {
+func (p *pixelRows) row(w *BlockWriter, my int) error {
 	var (
 		// Scratch buffers to hold the YCbCr values.
 		// The blocks are in natural (not zig-zag) order.
@@ -89,11 +89,11 @@ func (p *pixelRows) row(syms []uint32, my int, pred *[3]int32) ([]uint32, error)
 		y := bounds.Min.Y + 8*my
 		for x := bounds.Min.X; x < bounds.Max.X; x += 8 {
 			grayToY(p.gray, image.Pt(x, y), &b)
-			if syms, err = p.block(syms, &b, 0, &pred[0], LumaDC, LumaAC); err != nil {
-				return syms, err
+			if err = p.block(w, &b, 0, 0, LumaDC, LumaAC); err != nil {
+				return err
 			}
 		}
-		return syms, nil
+		return nil
 	}
 	y := bounds.Min.Y + 16*my
 	for x := bounds.Min.X; x < bounds.Max.X; x += 16 {
@@ -108,25 +108,25 @@ func (p *pixelRows) row(syms []uint32, my int, pred *[3]int32) ([]uint32, error)
 			} else {
 				toYCbCr(p.img, pt, &b, &cb[i], &cr[i])
 			}
-			if syms, err = p.block(syms, &b, 0, &pred[0], LumaDC, LumaAC); err != nil {
-				return syms, err
+			if err = p.block(w, &b, 0, 0, LumaDC, LumaAC); err != nil {
+				return err
 			}
 		}
 		scale(&b, &cb)
-		if syms, err = p.block(syms, &b, 1, &pred[1], ChromaDC, ChromaAC); err != nil {
-			return syms, err
+		if err = p.block(w, &b, 1, 1, ChromaDC, ChromaAC); err != nil {
+			return err
 		}
 		scale(&b, &cr)
-		if syms, err = p.block(syms, &b, 1, &pred[2], ChromaDC, ChromaAC); err != nil {
-			return syms, err
+		if err = p.block(w, &b, 1, 2, ChromaDC, ChromaAC); err != nil {
+			return err
 		}
 	}
-	return syms, nil
+	return nil
 }
 
 // block is upstream's writeBlock: the forward DCT of b (natural order)
-// quantised with table q, appended as symbols.
-func (p *pixelRows) block(syms []uint32, b *block, q int, pred *int32, dcT, acT uint32) ([]uint32, error) {
+// quantised with table q, given to w as component comp's.
+func (p *pixelRows) block(w *BlockWriter, b *block, q, comp int, dcT, acT uint32) error {
 	dct.FDCT(b)
 	var c [64]int32
 	var nonzero uint64
@@ -136,7 +136,7 @@ func (p *pixelRows) block(syms []uint32, b *block, q int, pred *int32, dcT, acT 
 		c[zig] = v
 		nonzero |= uint64(uint32(v|-v)>>31) << zig
 	}
-	return AppendBlock(syms, &c, nonzero, pred, dcT, acT)
+	return w.Block(&c, nonzero, comp, dcT, acT)
 }
 
 // toYCbCr converts the 8x8 region of m whose top-left corner is p to its

@@ -211,9 +211,10 @@ func (tt *Tables) use(i int, out [64]uint8) {
 	tt.dqt[i] = uint8(id)
 }
 
-// appendBlock re-quantises (and orients) block b and appends its symbols
-// (see encode.AppendBlock), updating the component's DC prediction.
-func (t *Transcoder) appendBlock(syms []uint32, b *coef.Block, ratio, bias *[64]uint64, pred *int32, dcT, acT uint32) ([]uint32, error) {
+// appendBlock re-quantises source block b with ratio and bias (and moves
+// and sign-flips its coefficients for the orientation) and gives it to w
+// as component comp's.
+func (t *Transcoder) appendBlock(w *encode.BlockWriter, b *coef.Block, ratio, bias *[64]uint64, comp int, dcT, acT uint32) error {
 	var c [64]int32
 	var nonzero uint64 // bit k set when c[k] != 0
 	// Branch-free: coefficients are zero or not at random, and a
@@ -228,38 +229,36 @@ func (t *Transcoder) appendBlock(syms []uint32, b *coef.Block, ratio, bias *[64]
 		c[k] = r
 		nonzero |= uint64(uint32(r|-r)>>31) << k
 	}
-	syms, err := encode.AppendBlock(syms, &c, nonzero, pred, dcT, acT)
-	if err != nil {
-		err = fmt.Errorf("%w: %w", ErrNoTranscode, err)
+	if err := w.Block(&c, nonzero, comp, dcT, acT); err != nil {
+		return fmt.Errorf("%w: %w", ErrNoTranscode, err)
 	}
-	return syms, err
+	return nil
 }
 
-// appendRow appends the symbols of MCU row my (block row, when not
-// interleaved), carrying the DC predictions in pred.
-func (t *Transcoder) appendRow(syms []uint32, my int, tt *Tables, pred *[3]int32) ([]uint32, error) {
-	var err error
+// appendRow gives w the blocks of MCU row my (block row, when not
+// interleaved).
+func (t *Transcoder) appendRow(w *encode.BlockWriter, my int, tt *Tables) error {
 	if !t.interleaved {
 		c := &t.comps[0]
 		for mx := range t.mcusX {
-			if syms, err = t.appendBlock(syms, c.blockAt(mx, my), &tt.ratio[0], &tt.bias[0], &pred[0], c.dcT, c.acT); err != nil {
-				return syms, err
+			if err := t.appendBlock(w, c.blockAt(mx, my), &tt.ratio[0], &tt.bias[0], 0, c.dcT, c.acT); err != nil {
+				return err
 			}
 		}
-		return syms, nil
+		return nil
 	}
 	for mx := range t.mcusX {
 		for i := range t.comps {
 			c := &t.comps[i]
 			for j := range c.h * c.v {
 				b := c.blockAt(c.h*mx+j%c.h, c.v*my+j/c.h)
-				if syms, err = t.appendBlock(syms, b, &tt.ratio[i], &tt.bias[i], &pred[i], c.dcT, c.acT); err != nil {
-					return syms, err
+				if err := t.appendBlock(w, b, &tt.ratio[i], &tt.bias[i], i, c.dcT, c.acT); err != nil {
+					return err
 				}
 			}
 		}
 	}
-	return syms, nil
+	return nil
 }
 
 // frame describes the output at tt, and rows produces its MCU rows.
@@ -268,8 +267,8 @@ func (t *Transcoder) frame(tt *Tables) (*encode.Frame, encode.RowFunc) {
 	for i, c := range t.comps {
 		f.Components = append(f.Components, encode.Component{H: c.h, V: c.v, Quant: tt.dqt[i], DC: c.dcT, AC: c.acT})
 	}
-	return f, func(syms []uint32, my int, pred *[3]int32) ([]uint32, error) {
-		return t.appendRow(syms, my, tt, pred)
+	return f, func(w *encode.BlockWriter, my int) error {
+		return t.appendRow(w, my, tt)
 	}
 }
 
