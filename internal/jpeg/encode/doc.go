@@ -3,17 +3,19 @@
 // both of downsample's paths.
 //
 // A caller describes the output as a [Frame] (size, components, sampling,
-// quantisation tables) and produces its MCU rows as symbols with
-// [AppendBlock], from a [RowFunc]. [Encode] codes the rows in strips, in
+// quantisation tables) and gives its MCU rows, block by block, to a
+// [BlockWriter], from a [RowFunc]. [Encode] codes the rows in strips, in
 // parallel under the process-wide worker limit (internal/workers), twice:
 // once to count the symbols, from which one set of optimal Huffman tables
 // is built (Annex K.2 of the JPEG standard, as libjpeg's optimize_coding
-// and jpegtran -optimize), and once to write the bits. The strips are
-// joined with restart markers, which reset the DC predictions exactly as
-// a fresh encode does, so the result is a standard baseline JPEG any
-// decoder reads. The strip layout depends on the image only, never on the
-// number of CPUs, so the same input gives the same bytes. [Estimate]
-// predicts Encode's output size from a sample of rows.
+// and jpegtran -optimize), and once to write the bits. [EncodeSampled]
+// builds the tables from a sample of rows instead (every symbol given a
+// code) and codes each row once: near-optimal tables for about half the
+// work. The strips are joined with restart markers, which reset the DC
+// predictions exactly as a fresh encode does, so the result is a standard
+// baseline JPEG any decoder reads. The strip layout depends on the image
+// only, never on the number of CPUs, so the same input gives the same
+// bytes. [Estimate] predicts Encode's output size from a sample of rows.
 //
 // Two front ends use it. downsample's transcoder re-quantises a JPEG's
 // coefficients (read by internal/jpeg/coef) in the DCT domain. For pixels,
