@@ -158,8 +158,11 @@ func New(src *coef.Image, o int) (*Transcoder, error) {
 // zig-zag order, 0.32 fixed point) and the rounding bias that goes with
 // it, the output tables and which one each component uses.
 type Tables struct {
-	ratio  [3][64]uint64
-	bias   [3][64]uint64
+	ratio [3][64]uint64
+	bias  [3][64]uint64
+	// kept is set when every step is the source's (KeepTables): each
+	// coefficient is then only moved and sign-flipped.
+	kept   bool
 	dqt    [3]uint8 // output table number of each component
 	tables [][64]uint8
 }
@@ -214,11 +217,24 @@ func (tt *Tables) use(i int, out [64]uint8) {
 // appendBlock re-quantises source block b with ratio and bias (and moves
 // and sign-flips its coefficients for the orientation) and gives it to w
 // as component comp's.
-func (t *Transcoder) appendBlock(w *encode.BlockWriter, b *coef.Block, ratio, bias *[64]uint64, comp int, dcT, acT uint32) error {
+func (t *Transcoder) appendBlock(w *encode.BlockWriter, b *coef.Block, ratio, bias *[64]uint64, kept bool, comp int, dcT, acT uint32) error {
 	var c [64]int32
 	var nonzero uint64 // bit k set when c[k] != 0
 	// Branch-free: coefficients are zero or not at random, and a
 	// mispredicted branch per coefficient costs more than the arithmetic.
+	if kept {
+		// Ratio 1, bias 0: the rounding below is the identity.
+		for k := range 64 {
+			v := int32(b[t.zig[k]])
+			f := t.flip[k]
+			c[k] = (v ^ f) - f
+			nonzero |= uint64(uint32(v|-v)>>31) << k
+		}
+		if err := w.Block(&c, nonzero, comp, dcT, acT); err != nil {
+			return fmt.Errorf("%w: %w", ErrNoTranscode, err)
+		}
+		return nil
+	}
 	for k := range 64 {
 		v := int32(b[t.zig[k]])
 		s := v >> 31 // -1 when negative
@@ -241,7 +257,7 @@ func (t *Transcoder) appendRow(w *encode.BlockWriter, my int, tt *Tables) error 
 	if !t.interleaved {
 		c := &t.comps[0]
 		for mx := range t.mcusX {
-			if err := t.appendBlock(w, c.blockAt(mx, my), &tt.ratio[0], &tt.bias[0], 0, c.dcT, c.acT); err != nil {
+			if err := t.appendBlock(w, c.blockAt(mx, my), &tt.ratio[0], &tt.bias[0], tt.kept, 0, c.dcT, c.acT); err != nil {
 				return err
 			}
 		}
@@ -252,7 +268,7 @@ func (t *Transcoder) appendRow(w *encode.BlockWriter, my int, tt *Tables) error 
 			c := &t.comps[i]
 			for j := range c.h * c.v {
 				b := c.blockAt(c.h*mx+j%c.h, c.v*my+j/c.h)
-				if err := t.appendBlock(w, b, &tt.ratio[i], &tt.bias[i], i, c.dcT, c.acT); err != nil {
+				if err := t.appendBlock(w, b, &tt.ratio[i], &tt.bias[i], tt.kept, i, c.dcT, c.acT); err != nil {
 					return err
 				}
 			}
@@ -317,7 +333,7 @@ var zigzag = func() (z [64]uint8) {
 // signs. It fails (wrapping ErrNoTranscode) when a source step does not
 // fit a baseline table's byte.
 func (t *Transcoder) KeepTables() (*Tables, error) {
-	tt := &Tables{}
+	tt := &Tables{kept: true}
 	for i, c := range t.comps {
 		var out [64]uint8
 		for k := range 64 {

@@ -82,3 +82,41 @@ func decode(t *testing.T, data []byte) *image.YCbCr {
 	}
 	return img.(*image.YCbCr)
 }
+
+// TestKeptTablesShortcut: with the source's tables kept, each coefficient
+// is only moved and sign-flipped, without the re-quantising arithmetic;
+// the output must be the arithmetic's, for every orientation.
+func TestKeptTablesShortcut(t *testing.T) {
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, testimage.Photo(256, 192, 5), &jpeg.Options{Quality: 85}); err != nil {
+		t.Fatal(err)
+	}
+	src, err := coef.Decode(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for o := 1; o <= 8; o++ {
+		tr, err := New(src, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept, err := tr.KeepTables()
+		if err != nil {
+			t.Fatal(err)
+		}
+		arith := *kept
+		arith.kept = false
+		a, err := tr.Encode(ctx, kept)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := tr.Encode(ctx, &arith)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("orientation %d: the kept-tables shortcut gives other bytes than re-quantising by 1", o)
+		}
+	}
+}
