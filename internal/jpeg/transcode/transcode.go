@@ -50,8 +50,15 @@ type tcComp struct {
 	h, v     int    // output sampling factors
 	dcT, acT uint32 // Huffman tables (encode.LumaDC... numbering)
 	chroma   bool
-	// blockAt returns the source block for output block (bx, by).
-	blockAt func(bx, by int) *coef.Block
+	// Output block (bx, by) is source block
+	// Blocks[origin + bx*stepX + by*stepY]: an orientation maps block
+	// coordinates affinely.
+	origin, stepX, stepY int
+}
+
+// blockAt returns the source block of output block (bx, by).
+func (c *tcComp) blockAt(bx, by int) *coef.Block {
+	return &c.src.Blocks[c.origin+bx*c.stepX+by*c.stepY]
 }
 
 // ErrNoTranscode says the image must go through pixels instead.
@@ -131,9 +138,8 @@ func New(src *coef.Image, o int) (*Transcoder, error) {
 		} else {
 			c.dcT, c.acT = encode.LumaDC, encode.LumaAC
 		}
-		if o == 1 {
-			c.blockAt = func(bx, by int) *coef.Block { return sc.Block(bx, by) }
-		} else {
+		c.origin, c.stepX, c.stepY = 0, 1, sc.BlocksWide
+		if o != 1 {
 			// Aligned: the output grid is exactly the image, as is the
 			// source's (the source grid is the transpose when tr).
 			sbw, sbh := t.mcusX*c.h, t.mcusY*c.v
@@ -143,10 +149,12 @@ func New(src *coef.Image, o int) (*Transcoder, error) {
 			if sbw > sc.BlocksWide || sbh > sc.BlocksHigh {
 				return nil, fmt.Errorf("%w: component %d grid %dx%d, stored %dx%d", ErrNoTranscode, i, sbw, sbh, sc.BlocksWide, sc.BlocksHigh)
 			}
-			c.blockAt = func(bx, by int) *coef.Block {
+			index := func(bx, by int) int {
 				sx, sy := orientation.Src(o, bx, by, sbw, sbh)
-				return sc.Block(sx, sy)
+				return sy*sc.BlocksWide + sx
 			}
+			c.origin = index(0, 0)
+			c.stepX, c.stepY = index(1, 0)-c.origin, index(0, 1)-c.origin
 		}
 		t.comps = append(t.comps, c)
 	}
