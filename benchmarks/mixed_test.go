@@ -1,17 +1,20 @@
 package benchmarks
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"sort"
-	"sync"
+	"runtime/pprof"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/google/pprof/profile"
 	"github.com/gpdoc/gpdoc/backfill"
 	"github.com/gpdoc/gpdoc/benchmarks/mixed"
 	"github.com/gpdoc/gpdoc/ledger/sqlite"
@@ -35,19 +38,68 @@ func mixedCorpus(tb testing.TB) *mixed.Files {
 	return f
 }
 
-// stageTimes sums the time spent in each stage, from the Runner's events.
-type stageTimes struct {
-	mu sync.Mutex
-	d  map[string]time.Duration
+// stageCPU runs run under a CPU profile and returns the CPU time of its
+// samples per pipeline stage (the pprof label pipeline.StageLabel the
+// Runner sets; "" for work outside any stage: the manifest, the ledger,
+// the HTTP connections' own goroutines, the garbage collector's workers).
+// It returns nil when the CPU profiler is already in use (go test
+// -cpuprofile): then run still runs.
+func stageCPU(tb testing.TB, run func()) map[string]time.Duration {
+	var buf bytes.Buffer
+	if err := pprof.StartCPUProfile(&buf); err != nil {
+		tb.Logf("no per-stage CPU (%v): use the -cpuprofile file with pprof -tags", err)
+		run()
+		return nil
+	}
+	run()
+	pprof.StopCPUProfile()
+	prof, err := profile.Parse(&buf)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cpu := -1
+	for i, st := range prof.SampleType {
+		if st.Type == "cpu" && st.Unit == "nanoseconds" {
+			cpu = i
+		}
+	}
+	if cpu < 0 {
+		tb.Fatalf("the CPU profile has no cpu/nanoseconds sample type: %v", prof.SampleType)
+	}
+	byStage := map[string]time.Duration{}
+	for _, s := range prof.Sample {
+		stage := ""
+		if v := s.Label[pipeline.StageLabel]; len(v) > 0 {
+			stage = v[0]
+		}
+		byStage[stage] += time.Duration(s.Value[cpu])
+	}
+	return byStage
 }
 
-func (s *stageTimes) Observe(e pipeline.Event) {
-	if e.Kind != pipeline.StageFinished {
-		return
+// resetPeakRSS resets the kernel's record of this process's peak resident
+// set size (Linux: "5" to /proc/self/clear_refs); false where it cannot.
+func resetPeakRSS() bool {
+	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+}
+
+// peakRSS returns the peak resident set size since the last reset
+// (VmHWM in /proc/self/status), in bytes; 0 where it cannot be read.
+func peakRSS() uint64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
 	}
-	s.mu.Lock()
-	s.d[e.Stage] += e.Elapsed
-	s.mu.Unlock()
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				return 0
+			}
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 func cpuTime() time.Duration {
@@ -62,9 +114,11 @@ func cpuTime() time.Duration {
 // rendering, downsampling) over the mixed backlog against `gpdoc sim` in its
 // own process, with concurrency 16 and a fresh SQLite ledger per run. It
 // reports messages/s, CPU milliseconds per message of this process
-// (user+sys), the peak heap (under the CLI's default soft memory limit), and for each stage the time documents
-// spent in it per message (summed over concurrent documents: where the
-// time goes, not wall time).
+// (user+sys), its peak RSS and peak heap during the runs (under the CLI's
+// default soft memory limit), and the CPU milliseconds per message of each
+// stage (from a CPU profile split by the Runner's stage label; "other" is
+// the work outside any stage: manifest, ledger, HTTP connections, the
+// garbage collector).
 func benchmarkMixed(b *testing.B) {
 	const concurrency = 16
 	corpus := mixedCorpus(b)
@@ -79,11 +133,13 @@ func benchmarkMixed(b *testing.B) {
 		b.Fatal(err)
 	}
 	// The soft heap limit the CLI sets by default (--memory-limit 100MiB),
-	// so that the peak heap is the CLI's.
+	// so that the peaks are the CLI's.
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(100 << 20))
-	times := &stageTimes{d: map[string]time.Duration{}}
 	var elapsed, cpu time.Duration
-	var peak uint64
+	var peakHeap, rss uint64
+	rssKnown := true
+	byStage := map[string]time.Duration{}
+	profiled := true
 	runs := 0
 	for b.Loop() {
 		b.StopTimer()
@@ -96,19 +152,28 @@ func benchmarkMixed(b *testing.B) {
 			b.Fatal(err)
 		}
 		runtime.GC()
+		rssKnown = rssKnown && resetPeakRSS()
 		h := watchHeap()
 		b.StartTimer()
+		var sum backfill.Summary
 		start, cpu0 := time.Now(), cpuTime()
-		sum, err := backfill.Run(context.Background(), backfill.Config{Manifest: f, BaseDir: corpus.Dir,
-			Pipeline: p, Ledger: l, Concurrency: concurrency, Observer: times})
+		stages := stageCPU(b, func() {
+			sum, err = backfill.Run(context.Background(), backfill.Config{Manifest: f, BaseDir: corpus.Dir,
+				Pipeline: p, Ledger: l, Concurrency: concurrency})
+		})
 		elapsed += time.Since(start)
 		cpu += cpuTime() - cpu0
 		b.StopTimer()
-		peak = max(peak, h.done())
+		peakHeap = max(peakHeap, h.done())
+		rss = max(rss, peakRSS())
 		f.Close()
 		l.Close()
 		if err != nil || sum.Sent != int64(corpus.Lines) {
 			b.Fatalf("run: %v; summary %+v", err, sum.Counts)
+		}
+		profiled = profiled && stages != nil
+		for k, v := range stages {
+			byStage[k] += v
 		}
 		runs++
 		b.StartTimer()
@@ -116,13 +181,17 @@ func benchmarkMixed(b *testing.B) {
 	n := float64(corpus.Lines * runs)
 	b.ReportMetric(n/elapsed.Seconds(), "msg/s")
 	b.ReportMetric(float64(cpu.Milliseconds())/n, "cpu-ms/msg")
-	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
-	names := make([]string, 0, len(times.d))
-	for k := range times.d {
-		names = append(names, k)
+	b.ReportMetric(float64(peakHeap)/(1<<20), "peak-heap-MB")
+	if rssKnown && rss > 0 {
+		b.ReportMetric(float64(rss)/(1<<20), "peak-rss-MB")
 	}
-	sort.Strings(names)
-	for _, k := range names {
-		b.ReportMetric(float64(times.d[k].Microseconds())/1000/n, k+"-ms/msg")
+	if !profiled {
+		return
+	}
+	for k, v := range byStage {
+		if k == "" {
+			k = "other"
+		}
+		b.ReportMetric(float64(v.Microseconds())/1000/n, k+"-cpu-ms/msg")
 	}
 }

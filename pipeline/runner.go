@@ -7,6 +7,7 @@ import (
 	"iter"
 	"log/slog"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -217,7 +218,9 @@ func (r *Runner) runMessageStage(ctx context.Context, doc *Document, s MessageSt
 	}
 	r.observe(Event{Kind: StageStarted, DocumentID: doc.ID(), Stage: s.Name(), Attachment: -1})
 	start, in := time.Now(), outputBytes(doc)
-	err := r.safely(doc, s.Name(), -1, func() error { return s.ProcessMessage(ctx, doc) })
+	err := r.safely(doc, s.Name(), -1, func() error {
+		return labelled(ctx, s.Name(), func(ctx context.Context) error { return s.ProcessMessage(ctx, doc) })
+	})
 	r.observe(Event{Kind: StageFinished, DocumentID: doc.ID(), Stage: s.Name(), Attachment: -1,
 		BytesIn: in, BytesOut: outputBytes(doc), Elapsed: time.Since(start), Err: err})
 	return r.classify(ctx, doc, s.Name(), -1, err)
@@ -275,7 +278,9 @@ func (r *Runner) runAttachmentStages(ctx context.Context, doc *Document, stages 
 				as := s.(AttachmentStage)
 				r.observe(Event{Kind: StageStarted, DocumentID: doc.ID(), Stage: s.Name(), Attachment: i})
 				start, in := time.Now(), dataLen(doc.Message.Attachments[i])
-				err := r.safely(doc, s.Name(), i, func() error { return as.ProcessAttachment(gctx, doc, i) })
+				err := r.safely(doc, s.Name(), i, func() error {
+					return labelled(gctx, s.Name(), func(ctx context.Context) error { return as.ProcessAttachment(ctx, doc, i) })
+				})
 				r.observe(Event{Kind: StageFinished, DocumentID: doc.ID(), Stage: s.Name(), Attachment: i,
 					BytesIn: in, BytesOut: dataLen(doc.Message.Attachments[i]), Elapsed: time.Since(start), Err: err})
 				if err := r.classify(gctx, doc, s.Name(), i, err); err != nil {
@@ -298,6 +303,19 @@ func (r *Runner) observe(e Event) {
 	if r.Observer != nil {
 		r.Observer.Observe(e)
 	}
+}
+
+// StageLabel is the pprof label that names the stage a goroutine is
+// working for: the Runner runs every stage under it, and the goroutines a
+// stage starts inherit it, so that a CPU profile can be split by stage
+// (`go tool pprof -tagfocus stage=downsample`, or `-tags`).
+const StageLabel = "stage"
+
+// labelled runs fn with ctx carrying the pprof label StageLabel=stage.
+func labelled(ctx context.Context, stage string, fn func(context.Context) error) error {
+	var err error
+	pprof.Do(ctx, pprof.Labels(StageLabel, stage), func(ctx context.Context) { err = fn(ctx) })
+	return err
 }
 
 // safely calls fn through Recover and logs a recovered panic, with its

@@ -44,7 +44,7 @@ func (r *refWriter) flush() {
 func TestBitWriter(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for run := range 2000 {
-		var w bitWriter
+		w := newBitWriter(rng.IntN(16)) // small: growing is tested too
 		var ref refWriter
 		for range rng.IntN(200) {
 			n := uint(rng.IntN(33))
@@ -57,8 +57,8 @@ func TestBitWriter(t *testing.T) {
 		}
 		w.flush()
 		ref.flush()
-		if !bytes.Equal(w.out, ref.out) {
-			t.Fatalf("run %d: bitWriter wrote % x, want % x", run, w.out, ref.out)
+		if !bytes.Equal(w.bytes(), ref.out) {
+			t.Fatalf("run %d: bitWriter wrote % x, want % x", run, w.bytes(), ref.out)
 		}
 	}
 }

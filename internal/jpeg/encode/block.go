@@ -32,7 +32,11 @@ type BlockWriter struct {
 	pred  [3]int32
 	freq  *Counts // counted symbols (count and keep)
 	extra int     // extra bits after the counted symbols' codes
+	// The kept symbols are syms[:nsyms]: stored by index, so that keeping
+	// one does not store a pointer (a write barrier while the collector
+	// marks; a BlockWriter lives on the heap).
 	syms  []uint32
+	nsyms int
 	bits  *bitWriter
 	codes *Codes
 }
@@ -88,9 +92,24 @@ func (w *BlockWriter) symbol(t, sym, n, e uint32) {
 	w.freq[t][sym]++
 	w.extra += int(n)
 	if w.mode == keepSymbols {
-		w.syms = append(w.syms, t<<28|sym<<20|n<<16|e)
+		if w.nsyms == len(w.syms) {
+			w.reserve(2*len(w.syms) + 256)
+		}
+		w.syms[w.nsyms] = t<<28 | sym<<20 | n<<16 | e
+		w.nsyms++
 	}
 }
+
+// reserve makes room for n kept symbols in all.
+func (w *BlockWriter) reserve(n int) {
+	if n > len(w.syms) {
+		w.syms = append(w.syms[:w.nsyms], make([]uint32, n-w.nsyms)...)
+		w.syms = w.syms[:cap(w.syms)]
+	}
+}
+
+// kept returns the kept symbols.
+func (w *BlockWriter) kept() []uint32 { return w.syms[:w.nsyms] }
 
 // magnitude returns the JPEG size category of v and its extra bits.
 func magnitude(v int32) (n, extra uint32) {

@@ -227,8 +227,8 @@ func TestBlockWriter(t *testing.T) {
 		LumaAC<<28 | 0x21<<20 | 1<<16 | 1, // run 2, 1: size 1, bit 1
 		LumaAC<<28 | 0x00<<20,             // EOB
 	}
-	if !slices.Equal(w.syms, want) {
-		t.Fatalf("symbols %x, want %x", w.syms, want)
+	if !slices.Equal(w.kept(), want) {
+		t.Fatalf("symbols %x, want %x", w.kept(), want)
 	}
 	if w.pred != [3]int32{0, 5, 0} {
 		t.Errorf("predictions %v, want [0 5 0]", w.pred)

@@ -159,13 +159,11 @@ func Encode(ctx context.Context, f *Frame, row RowFunc, keep bool) ([]byte, erro
 			}
 			if keep && my == r0 {
 				// Size the strip's symbols from its first row, so that
-				// appending leaves no large garbage behind.
-				if want := len(w.syms) * (r1 - r0) * 9 / 8; cap(w.syms) < want {
-					w.syms = append(make([]uint32, 0, want), w.syms...)
-				}
+				// growing leaves no large garbage behind.
+				w.reserve(w.nsyms * (r1 - r0) * 9 / 8)
 			}
 		}
-		s.syms, s.extra = w.syms, w.extra
+		s.syms, s.extra = w.kept(), w.extra
 		return nil
 	})
 	if err != nil {
@@ -256,12 +254,12 @@ func writeStrips(ctx context.Context, f *Frame, row RowFunc, codes *Codes, dht [
 	perRow, rows := f.MCUs()
 	err := workers.ForEach(ctx, len(strips), func(_, i int) error {
 		s := &strips[i]
-		bw := bitWriter{out: make([]byte, 0, s.bytes+s.bytes/128+16)} // with room for stuffed zeros
+		bw := newBitWriter(s.bytes + s.bytes/128 + 16) // with room for stuffed zeros
 		if s.syms != nil {
 			bw.symbols(s.syms, codes)
 			s.syms = nil
 		} else {
-			w := BlockWriter{mode: writeBits, bits: &bw, codes: codes}
+			w := BlockWriter{mode: writeBits, bits: bw, codes: codes}
 			for my := i * stripRows; my < min(rows, (i+1)*stripRows); my++ {
 				if err := row(&w, my); err != nil {
 					return err
@@ -269,7 +267,7 @@ func writeStrips(ctx context.Context, f *Frame, row RowFunc, codes *Codes, dht [
 			}
 		}
 		bw.flush()
-		s.out = bw.out
+		s.out = bw.bytes()
 		return nil
 	})
 	if err != nil {

@@ -159,11 +159,24 @@ func canonical(bits [33]byte, vals []byte) huffCode {
 }
 
 // bitWriter writes entropy-coded data, stuffing a zero after each 0xFF.
+// Its output is buf[:n]: bytes are stored by index and only n moves, so
+// that writing does not store a pointer (a bitWriter lives on the heap, as
+// a BlockWriter holds it, and a pointer store there costs a write barrier
+// whenever the garbage collector is marking).
 type bitWriter struct {
-	out   []byte
+	buf   []byte
+	n     int
 	acc   uint64 // the last nbits bits written, in its low bits
 	nbits uint   // under 32 between calls
 }
+
+// newBitWriter returns a bitWriter with room for about size bytes.
+func newBitWriter(size int) *bitWriter {
+	return &bitWriter{buf: make([]byte, max(size, 64))}
+}
+
+// bytes returns what has been written.
+func (w *bitWriter) bytes() []byte { return w.buf[:w.n] }
 
 // emit writes the n low bits of bits (n at most 32).
 func (w *bitWriter) emit(bits uint32, n uint) {
@@ -175,12 +188,16 @@ func (w *bitWriter) emit(bits uint32, n uint) {
 	}
 }
 
-// put32 appends the four bytes of v, big-endian, each 0xFF followed by a
+// put32 writes the four bytes of v, big-endian, each 0xFF followed by a
 // stuffed zero.
 func (w *bitWriter) put32(v uint32) {
+	if w.n+8 > len(w.buf) {
+		w.grow()
+	}
 	// x has a zero byte exactly where v has an 0xFF byte.
 	if x := ^v; (x-0x01010101)&^x&0x80808080 == 0 {
-		w.out = binary.BigEndian.AppendUint32(w.out, v)
+		binary.BigEndian.PutUint32(w.buf[w.n:], v)
+		w.n += 4
 		return
 	}
 	for shift := 24; shift >= 0; shift -= 8 {
@@ -188,12 +205,21 @@ func (w *bitWriter) put32(v uint32) {
 	}
 }
 
+// putByte writes b, and a stuffed zero after an 0xFF; there must be room
+// for two bytes.
 func (w *bitWriter) putByte(b byte) {
+	w.buf[w.n] = b
+	w.n++
 	if b == 0xFF {
-		w.out = append(w.out, 0xFF, 0)
-	} else {
-		w.out = append(w.out, b)
+		w.buf[w.n] = 0
+		w.n++
 	}
+}
+
+// grow doubles the buffer.
+func (w *bitWriter) grow() {
+	w.buf = append(w.buf[:w.n], make([]byte, len(w.buf)+64)...)
+	w.buf = w.buf[:cap(w.buf)]
 }
 
 // symbols writes syms with codes: each symbol's code and extra bits in
@@ -213,6 +239,9 @@ func (w *bitWriter) flush() {
 		w.nbits += pad
 	}
 	for w.nbits >= 8 {
+		if w.n+2 > len(w.buf) {
+			w.grow()
+		}
 		w.nbits -= 8
 		w.putByte(byte(w.acc >> w.nbits))
 	}
