@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"image"
+	"image/jpeg"
 	"image/png"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/gpdoc/gpdoc/conneqt"
 	"github.com/gpdoc/gpdoc/internal/budget"
+	"github.com/gpdoc/gpdoc/internal/corpustest"
 	"github.com/gpdoc/gpdoc/internal/testpdf"
 	"github.com/gpdoc/gpdoc/pipeline"
 )
@@ -171,5 +174,33 @@ func TestPDFCPUStepPanic(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Value != "pdfcpu: index out of range" || pe.Decoder != "" ||
 		!strings.Contains(string(pe.Stack), "TestPDFCPUStepPanic") || strings.Contains(err.Error(), "TestPDFCPUStepPanic") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestFitJPEGBudgetCountsCoefficients: a 4:4:4 JPEG's coefficients take
+// 6 bytes a pixel, twice its decoded pixels: a budget between the two is
+// too small to fit it.
+func TestFitJPEGBudgetCountsCoefficients(t *testing.T) {
+	data, err := os.ReadFile(corpustest.Dir(t, "jpeg", "go", "video-001.q50.444.jpeg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := int64(cfg.Width * cfg.Height)
+	for _, tc := range []struct {
+		budget int64
+		over   bool
+	}{{px * 4, true}, {px * 7, false}} {
+		f, err := NewFitter(Options{DecodeBudget: budget.New(tc.budget)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = f.FitJPEG(context.Background(), data, int64(len(data))/2)
+		if over := errors.Is(err, ErrOverBudget); over != tc.over {
+			t.Errorf("budget of %d bytes (%.1f a pixel): err = %v, want over budget %v", tc.budget, float64(tc.budget)/float64(px), err, tc.over)
+		}
 	}
 }

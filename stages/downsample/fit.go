@@ -161,11 +161,18 @@ func (f *Fitter) acquire(ctx context.Context, n int64, what string) (release fun
 }
 
 // acquireImage is acquire for an encoded image: the bytes of its decoded
-// form, read from its header.
+// form, read from its header. For a JPEG that is the larger of its pixels
+// and its coefficients (coef.DecodeBytes: 3 bytes a pixel at 4:2:0, but 6
+// at 4:4:4 and 8 for four components, where the pixels count 3 or 4).
 func (f *Fitter) acquireImage(ctx context.Context, data []byte) (release func(), err error) {
-	_, _, n, what, err := budget.ImageCost(data)
+	_, format, n, what, err := budget.ImageCost(data)
 	if err != nil {
 		return nil, undecodable("image", err)
+	}
+	if format == "jpeg" {
+		if c, err := coef.DecodeBytes(data); err == nil {
+			n = max(n, c)
+		}
 	}
 	return f.acquire(ctx, n, what)
 }

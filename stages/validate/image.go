@@ -198,8 +198,8 @@ func decodeWithin(ctx context.Context, data []byte) (image.Image, error) {
 }
 
 // checkJPEGWithin checks that a JPEG's scans decode (coef.Check). Its decoded
-// form is still held to the whole decode budget, as before the check
-// stopped decoding pixels (an *budget.OverError when it is larger: a later
+// form (the larger of its pixels and its coefficients) is still held to the
+// whole decode budget, as before the check stopped decoding pixels (an *budget.OverError when it is larger: a later
 // stage that decodes it could not), but only what the check holds is
 // reserved and waited for: nothing for a sequential JPEG, the coefficients
 // of a progressive one.
@@ -209,7 +209,11 @@ func checkJPEGWithin(ctx context.Context, data []byte, cfg image.Config, progres
 	}
 	b := budget.Process()
 	what := fmt.Sprintf("%d×%d-pixel JPEG image", cfg.Width, cfg.Height)
-	if err := b.Check(budget.ImageBytes(cfg), what); err != nil {
+	decoded := budget.ImageBytes(cfg)
+	if c, err := coef.DecodeBytes(data); err == nil {
+		decoded = max(decoded, c) // what downsample's decode holds
+	}
+	if err := b.Check(decoded, what); err != nil {
 		return err
 	}
 	release, err := b.Acquire(ctx, coef.CheckBytes(cfg.Width, cfg.Height, progressive), what)
