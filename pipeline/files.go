@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/gpdoc/gpdoc/conneqt"
+	"github.com/gpdoc/gpdoc/internal/textnorm"
 )
 
 // Errors for attachment files the Runner will not read. Each is reported as
@@ -91,15 +92,23 @@ func (r *Runner) checkFile(doc *Document, a *conneqt.Attachment) (os.FileInfo, e
 		sniffed = sniffed[:i]
 	}
 	limit := max(doc.Route.MaxSourceBytes(a.MIMEType), doc.Route.MaxSourceBytes(sniffed))
+	reducible := conneqt.Reducible(a.MIMEType) || conneqt.Reducible(sniffed)
+	if a.MIMEType == conneqt.MIMEText || a.MIMEType == conneqt.MIMEConsultation {
+		// UTF-16 or UTF-32 text shrinks when sanitise turns it into UTF-8:
+		// the size gate after it decides.
+		if k := textnorm.Shrink(head); k > 1 {
+			reducible = true
+			limit = max(limit, k*doc.Route.MaxDecodedBytes())
+		}
+	}
 	if r.MaxFileBytes > 0 {
 		limit = r.MaxFileBytes
 	}
-	reducible := conneqt.Reducible(a.MIMEType) || conneqt.Reducible(sniffed)
 	if limit := doc.Route.MaxDecodedBytes(); !reducible && r.MaxFileBytes <= 0 && limit > 0 && info.Size() > limit {
 		return nil, &overLimitError{size: info.Size()}
 	}
 	if info.Size() > limit {
-		return nil, fmt.Errorf("%w: %d bytes, more than the %d bytes gpdoc reads for a file of this type (the route accepts attachments of up to %s; only JPEG, PNG and PDF files can be made smaller; see README, \"What a manifest may reference\")",
+		return nil, fmt.Errorf("%w: %d bytes, more than the %d bytes gpdoc reads for a file of this type (the route accepts attachments of up to %s; only JPEG, PNG and PDF files, and UTF-16 or UTF-32 text, can be made smaller; see README, \"What a manifest may reference\")",
 			ErrFileTooLarge, info.Size(), limit, doc.Route.DescribeLimit())
 	}
 	return info, nil

@@ -160,6 +160,36 @@ func TestAttachmentFileCaps(t *testing.T) {
 	if data, ps := loadOne(t, &pipeline.Runner{}, []string{dir}, text, conneqt.MIMEPDF); len(ps) != 0 || int64(len(data)) != limit+1 {
 		t.Errorf("PDF-typed file under the PDF cap: %d bytes, %+v", len(data), ps)
 	}
+	// UTF-16 text halves when sanitise turns it into UTF-8: up to twice the
+	// limit is read, and the size gate after sanitise decides. More than
+	// twice cannot fit.
+	for _, tc := range []struct {
+		name  string
+		size  int64
+		read  bool
+		bomLE bool
+	}{
+		{"UTF-16LE with a BOM, 1.5 times the limit", limit * 3 / 2, true, true},
+		{"BOM-less UTF-16LE, 1.5 times the limit", limit * 3 / 2, true, false},
+		{"UTF-16LE with a BOM, over twice the limit", 2*limit + 2, false, true},
+	} {
+		wide := filepath.Join(dir, "wide.txt")
+		var b []byte
+		if tc.bomLE {
+			b = append(b, 0xFF, 0xFE)
+		}
+		b = append(b, bytes.Repeat([]byte("a\x00"), int(tc.size-int64(len(b)))/2)...)
+		if err := os.WriteFile(wide, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		data, ps := loadOne(t, &pipeline.Runner{}, []string{dir}, wide, conneqt.MIMEText)
+		if tc.read && (len(ps) != 0 || len(data) != len(b)) {
+			t.Errorf("%s: read %d of %d bytes, %+v", tc.name, len(data), len(b), ps)
+		}
+		if !tc.read && (data != nil || len(ps) != 1 || !strings.HasPrefix(ps[0].Reason, pipeline.ErrFileTooLarge.Error())) {
+			t.Errorf("%s: read %d bytes, %+v; want it refused, unread", tc.name, len(data), ps)
+		}
+	}
 	// MaxFileBytes overrides the per-type cap.
 	if _, ps := loadOne(t, &pipeline.Runner{MaxFileBytes: 100}, []string{dir}, text, conneqt.MIMEPDF); len(ps) != 1 || !strings.HasPrefix(ps[0].Reason, pipeline.ErrFileTooLarge.Error()) {
 		t.Errorf("over MaxFileBytes: %+v", ps)

@@ -117,6 +117,25 @@ func Normalise(b []byte) (Result, error) {
 	return r, nil
 }
 
+// Shrink returns how many times smaller text that starts with head (its
+// first few hundred bytes) can become when Decode turns it into UTF-8, at
+// most: 4 for UTF-32 (a byte order mark), 2 for UTF-16 (a byte order mark,
+// or BOM-less UTF-16 of Latin-1 text), 1 otherwise. A file reader uses it
+// to let a file over a size limit be read when converting it may bring it
+// under.
+func Shrink(head []byte) int64 {
+	switch {
+	case bytes.HasPrefix(head, bomUTF32LE), bytes.HasPrefix(head, bomUTF32BE):
+		return 4
+	case bytes.HasPrefix(head, bomUTF16LE), bytes.HasPrefix(head, bomUTF16BE):
+		return 2
+	}
+	if _, ok := latin1UTF16(head[:len(head)&^1]); ok {
+		return 2
+	}
+	return 1
+}
+
 // Decode returns b as UTF-8 and the encoding it was read in, without
 // normalising newlines or control characters. A leading BOM is dropped.
 func Decode(b []byte) ([]byte, string, error) {

@@ -186,3 +186,48 @@ func FuzzNormalise(f *testing.F) {
 		}
 	})
 }
+
+func TestShrink(t *testing.T) {
+	tests := []struct {
+		name string
+		head []byte
+		want int64
+	}{
+		{"UTF-8", []byte("Chest clear."), 1},
+		{"UTF-8 with a BOM", []byte("\xEF\xBB\xBFChest clear."), 1},
+		{"UTF-16LE with a BOM", []byte("\xFF\xFEC\x00h\x00"), 2},
+		{"UTF-16BE with a BOM", []byte("\xFE\xFF\x00C\x00h"), 2},
+		{"BOM-less UTF-16LE", []byte("C\x00h\x00e\x00"), 2},
+		{"BOM-less UTF-16LE cut at an odd length", []byte("C\x00h\x00e\x00s"), 2},
+		{"UTF-32LE with a BOM", []byte("\xFF\xFE\x00\x00C\x00\x00\x00"), 4},
+		{"UTF-32BE with a BOM", []byte("\x00\x00\xFE\xFF\x00\x00\x00C"), 4},
+		{"binary", []byte{0, 0, 0, 1, 2, 3}, 1},
+		{"empty", nil, 1},
+	}
+	for _, tt := range tests {
+		if got := Shrink(tt.head); got != tt.want {
+			t.Errorf("%s: Shrink = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
+// FuzzShrink: Shrink bounds how much Decode can shrink a text: the UTF-8
+// it returns is never smaller than the input divided by Shrink of the
+// input's first 512 bytes (less a byte order mark), so a reader that
+// allows Shrink times a limit reads every file that can fit it.
+func FuzzShrink(f *testing.F) {
+	f.Add([]byte("\xFF\xFEC\x00h\x00"))
+	f.Add([]byte("C\x00h\x00e\x00s\x00t\x00"))
+	f.Add([]byte("\xFF\xFE\x00\x00C\x00\x00\x00"))
+	f.Add([]byte("Chest clear.\r\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		out, _, err := Decode(b)
+		if err != nil {
+			return
+		}
+		k := Shrink(b[:min(len(b), 512)])
+		if int64(len(out)) < (int64(len(b))-4)/k {
+			t.Errorf("%d bytes decode to %d, smaller than 1/%d of them", len(b), len(out), k)
+		}
+	})
+}
