@@ -104,6 +104,7 @@ func (f *deliverFlags) setUp(ctx context.Context, input string, stderr io.Writer
 	}
 	d := &delivery{opts: stages.Options{Routes: routes}}
 	d.opts.Downsample.PDFTimeout = resources.pdfTimeout // the root's --pdf-timeout
+	d.opts.Downsample.MaxConcurrentDecodes = resources.imageDecodes
 	if f.dryRun != "" {
 		if f.ledgerPath != "" {
 			return nil, usageError("--ledger records sends; a --dry-run sends nothing and keeps no ledger")

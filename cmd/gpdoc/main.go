@@ -87,6 +87,7 @@ an attachment may give a "path" instead of "content". See README.md.`,
 // resourceFlags are the resource limits every command shares.
 type resourceFlags struct {
 	decodeBudget string
+	imageDecodes int
 	pdfTimeout   time.Duration
 	memoryLimit  string
 	logLevel     string // --log-level, for every command's log records
@@ -110,6 +111,8 @@ func (l *resourceFlags) register(root *cobra.Command) {
 	fl := root.PersistentFlags()
 	fl.StringVar(&l.decodeBudget, "decode-budget", budget.Human(budget.DefaultSize),
 		"memory all decodes of images and PDF streams share at once, e.g. 1GiB; an attachment that needs more is a problem")
+	fl.IntVar(&l.imageDecodes, "image-decodes", downsample.DefaultMaxConcurrentDecodes,
+		"images the downsample stage decodes at once (to fit them or turn them upright); each holds its coefficients, 36 MB for a 12 MP photo: raise it on a machine with more cores and memory to spare for a backlog of photos")
 	fl.DurationVar(&l.pdfTimeout, "pdf-timeout", downsample.DefaultPDFTimeout, "longest time shrinking one PDF may take")
 	memDefault := DefaultMemoryLimit
 	if env := os.Getenv("GOMEMLIMIT"); env != "" {
@@ -133,6 +136,9 @@ func (l *resourceFlags) register(root *cobra.Command) {
 		n, err := humanize.ParseBytes(strings.ReplaceAll(l.decodeBudget, " ", ""))
 		if err != nil || n == 0 || n > 1<<50 {
 			return usageError("--decode-budget must be a size such as 512MiB or 2GB, not %q", l.decodeBudget)
+		}
+		if l.imageDecodes < 1 {
+			return usageError("--image-decodes must be at least 1, not %d", l.imageDecodes)
 		}
 		if l.pdfTimeout <= 0 {
 			return usageError("--pdf-timeout must be positive, not %v", l.pdfTimeout)

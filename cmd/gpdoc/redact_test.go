@@ -116,8 +116,8 @@ func TestBackfillOutputIsRedacted(t *testing.T) {
 	}
 }
 
-// TestResourceFlags: --decode-budget, --pdf-timeout and --memory-limit are
-// checked and applied.
+// TestResourceFlags: --decode-budget, --image-decodes, --pdf-timeout and
+// --memory-limit are checked and applied.
 func TestResourceFlags(t *testing.T) {
 	m := writeManifest(t, validLine)
 	tests := []struct {
@@ -128,6 +128,8 @@ func TestResourceFlags(t *testing.T) {
 		{[]string{"--decode-budget", "lots", "validate", m}, exitUsage, ""},
 		{[]string{"--decode-budget", "0", "validate", m}, exitUsage, ""},
 		{[]string{"--pdf-timeout", "-1s", "validate", m}, exitUsage, ""},
+		{[]string{"--image-decodes", "0", "validate", m}, exitUsage, ""},
+		{[]string{"--image-decodes", "2", "validate", m}, exitOK, ": valid"},
 		{[]string{"--memory-limit", "lots", "validate", m}, exitUsage, ""},
 		{[]string{"--memory-limit", "1MiB", "validate", m}, exitUsage, ""},
 		{[]string{"--memory-limit", "", "validate", m}, exitOK, ": valid"},

@@ -105,7 +105,7 @@ func (f validateFlags) pipeline() (pipeline.Pipeline, error) {
 		Routes:     routes,
 		Validate:   vo,
 		Sanitise:   sanitise.Options{MaxPixels: f.maxPixels},
-		Downsample: downsample.Options{MaxPixels: f.maxPixels},
+		Downsample: downsample.Options{MaxPixels: f.maxPixels, MaxConcurrentDecodes: resources.imageDecodes, PDFTimeout: resources.pdfTimeout},
 	})
 	if err != nil {
 		return nil, usageError("%v", err)
