@@ -330,8 +330,8 @@ func checkRows(ctx context.Context, zr io.Reader, buf []byte, height, rowSize in
 	if height <= total/rowSize {
 		total = height * rowSize
 	}
-	var pos int64             // bytes of this pass read
-	badEnd := int64(-1)       // end of the first row with a bad filter type
+	var pos int64       // bytes of this pass read
+	badEnd := int64(-1) // end of the first row with a bad filter type
 	for pos < total {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("PNG check: %w", err)

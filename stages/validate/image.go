@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/jpeg"
 	"image/png"
 	"io"
@@ -30,10 +31,14 @@ const (
 )
 
 // checkImage checks an image's structure, header and pixel budget, and then,
-// when fullDecode is set, that its pixels decode: a PNG is decoded, a JPEG
-// is checked by its entropy decode alone (coef.Check), which fails exactly
-// where image/jpeg's Decode would, without the inverse DCT, colour
-// conversion or pixel buffer of a decode.
+// when fullDecode is set, that its pixels decode: a JPEG is checked by its
+// entropy decode alone (coef.Check), which fails exactly where image/jpeg's
+// Decode would, without the inverse DCT, colour conversion or pixel buffer
+// of a decode; a PNG by inflating its image data and checking its rows'
+// filter types and number (pngmeta.Check), which fails exactly where
+// image/png's Decode would, without unfiltering a row or holding the image.
+// A paletted PNG is still decoded: image/png lets a pixel use an index past
+// the PLTE chunk's colours, which only its pixels show and this refuses.
 func checkImage(data []byte, kind string, opts Options, content string, r *report, fullDecode bool) {
 	plte := -1
 	progressive := false
@@ -80,10 +85,14 @@ func checkImage(data []byte, kind string, opts Options, content string, r *repor
 		return
 	}
 	var img image.Image
-	if kind == conneqt.MIMEJPEG {
+	_, paletted := cfg.ColorModel.(color.Palette)
+	switch {
+	case kind == conneqt.MIMEJPEG:
 		err = checkJPEGWithin(r.ctx, data, cfg, progressive)
-	} else {
+	case paletted:
 		img, err = decodeWithin(r.ctx, data)
+	default:
+		err = checkPNGWithin(r.ctx, data)
 	}
 	var oe *budget.OverError
 	switch {
@@ -174,12 +183,14 @@ func checkPNGChunks(data []byte) (int, error) {
 	return plte, nil
 }
 
-// decodeWithin fully decodes an image once the process-wide decode budget
+// decodeWithin fully decodes a PNG once the process-wide decode budget
 // (internal/budget) has room for its decoded form: a backfill validating
-// many large images concurrently must not hold one decoded copy of each
-// (a 16-bit RGBA PNG of 10000×9999 pixels decodes to 800 MB). An image
-// whose decoded form is larger than the whole budget is refused with an
-// *budget.OverError; ctx (nil: none) bounds the wait.
+// many large images concurrently must not hold one decoded copy of each.
+// An image whose decoded form is larger than the whole budget is refused
+// with an *budget.OverError; ctx (nil: none) bounds the wait. It decodes
+// with png.Decode over the bytes, as the downsample stage does and as
+// pngmeta.Check decides (image.Decode reads through a bufio.Reader, which
+// can refuse unused bytes after the image data that png.Decode accepts).
 func decodeWithin(ctx context.Context, data []byte) (image.Image, error) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -193,8 +204,24 @@ func decodeWithin(ctx context.Context, data []byte) (image.Image, error) {
 		return nil, err
 	}
 	defer release()
-	img, _, err := image.Decode(bytes.NewReader(data))
-	return img, err
+	return png.Decode(bytes.NewReader(data))
+}
+
+// checkPNGWithin checks that a PNG's image data decodes (pngmeta.Check)
+// without decoding it. Its decoded form is still held to the whole decode
+// budget as a decode is (an *budget.OverError when it is larger: a later
+// stage that decodes it could not), but nothing is reserved or waited for:
+// the check holds a few tens of kilobytes whatever the image's size, as
+// the check of a baseline JPEG does. ctx (nil: none) cancels the check.
+func checkPNGWithin(ctx context.Context, data []byte) error {
+	_, _, n, what, err := budget.ImageCost(data)
+	if err != nil {
+		return err
+	}
+	if err := budget.Process().Check(n, what); err != nil {
+		return err
+	}
+	return pngmeta.Check(ctx, data)
 }
 
 // checkJPEGWithin checks that a JPEG's scans decode (coef.Check). Its decoded
