@@ -517,13 +517,24 @@ func TestCheckContext(t *testing.T) {
 	}
 }
 
-// FuzzCheck compares Check with image/png on arbitrary chunk sequences,
+// FuzzCheck compares Check with image/png on arbitrary chunk sequences
+// (seeded with generated PNGs, and the corpus's when $GPDOC_CORPUS names it),
 // their CRCs made valid so that the fuzzer reaches the image data. With
 // rezip set, the first run of IDAT chunks holds the inflated image data,
 // which is compressed and split into chunks of split bytes first, so that
 // the fuzzer edits rows and filter types directly.
 func FuzzCheck(f *testing.F) {
-	for _, data := range generated(f) {
+	seeds := generated(f)
+	if dir := os.Getenv("GPDOC_CORPUS"); dir != "" {
+		// The corpus's small PNGs too: interlaced, paletted, broken.
+		paths, _ := filepath.Glob(filepath.Join(dir, "png", "*", "*.png"))
+		for _, p := range paths {
+			if data, err := os.ReadFile(p); err == nil {
+				seeds[p] = data
+			}
+		}
+	}
+	for _, data := range seeds {
 		if len(data) > 20000 {
 			continue
 		}
