@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -18,6 +19,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gpdoc/gpdoc/internal/corpustest"
@@ -548,8 +550,7 @@ func FuzzCheck(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, rezip bool, split uint16) {
 		chunks, tail := parseLoose(data)
 		if rezip {
-			_, j := idatRun(chunks)
-			i, _ := idatRun(chunks)
+			i, j := idatRun(chunks)
 			var raw []byte
 			for _, c := range chunks[i:j] {
 				raw = append(raw, c.body...)
@@ -594,4 +595,35 @@ func TestCheckReaderBoundaries(t *testing.T) {
 		t.Error("png.Decode and image.Decode never disagree: the test no longer reaches the difference")
 	}
 	t.Logf("%d cases where the readers disagree", differ)
+}
+
+// TestCheckConcurrent: checks running at once (the validate stage checks
+// attachments in parallel, sharing Check's pooled readers) each get the
+// result they get alone. Run with -race.
+func TestCheckConcurrent(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var inputs [][]byte
+	for _, name := range []string{"photo 240x160", "graphic 300x200", "16-bit RGBA", "paletted"} {
+		chunks, _ := parseLoose(generated(t)[name])
+		inputs = append(inputs, build(chunks, nil))
+		for range 6 {
+			inputs = append(inputs, mutate(r, chunks))
+		}
+	}
+	want := make([]string, len(inputs))
+	for i, in := range inputs {
+		want[i] = fmt.Sprint(pngmeta.Check(context.Background(), in))
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for k := range inputs {
+				i := (k + g*5) % len(inputs)
+				if got := fmt.Sprint(pngmeta.Check(context.Background(), inputs[i])); got != want[i] {
+					t.Errorf("input %d: %s at once, %s alone", i, got, want[i])
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
