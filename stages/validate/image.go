@@ -37,10 +37,13 @@ const (
 // of a decode; a PNG by inflating its image data and checking its rows'
 // filter types and number (pngmeta.Check), which fails exactly where
 // image/png's Decode would, without unfiltering a row or holding the image.
-// A paletted PNG is still decoded: image/png lets a pixel use an index past
-// the PLTE chunk's colours, which only its pixels show and this refuses.
+// A paletted PNG is still decoded, as image/png lets a pixel use an index
+// past the PLTE chunk's colours, which only its pixels show and this
+// refuses, unless the palette has a colour for every index its bit depth
+// can hold (256 for 8 bits, 2 for 1 bit): then only a tRNS chunk longer
+// than the palette lengthens it, and the check suffices.
 func checkImage(data []byte, kind string, opts Options, content string, r *report, fullDecode bool) {
-	plte := -1
+	plte, trns := -1, -1
 	progressive := false
 	switch kind {
 	case conneqt.MIMEJPEG:
@@ -59,12 +62,12 @@ func checkImage(data []byte, kind string, opts Options, content string, r *repor
 		}
 		progressive = info.SOF == 0xC2
 	case conneqt.MIMEPNG:
-		n, err := checkPNGChunks(data)
+		var err error
+		plte, trns, err = checkPNGChunks(data)
 		if err != nil {
 			r.problem(content, "is not a valid PNG: "+err.Error(), "")
 			return
 		}
-		plte = n
 	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
@@ -86,10 +89,13 @@ func checkImage(data []byte, kind string, opts Options, content string, r *repor
 	}
 	var img image.Image
 	_, paletted := cfg.ColorModel.(color.Palette)
+	// data[24] is IHDR's bit depth: Chunks found IHDR first, and its header
+	// decoded.
+	fullPalette := paletted && plte == 1<<data[24]
 	switch {
 	case kind == conneqt.MIMEJPEG:
 		err = checkJPEGWithin(r.ctx, data, cfg, progressive)
-	case paletted:
+	case paletted && !fullPalette:
 		img, err = decodeWithin(r.ctx, data)
 	default:
 		err = checkPNGWithin(r.ctx, data)
@@ -106,7 +112,9 @@ func checkImage(data []byte, kind string, opts Options, content string, r *repor
 		r.problem(content, decodeReason("does not decode", err), "")
 		return
 	}
-	if p, ok := img.(*image.Paletted); ok && plte >= 0 && len(p.Palette) > plte {
+	// image/png's palette is as long as the PLTE chunk, the tRNS chunk and
+	// the largest index used (plus one) make it.
+	if p, ok := img.(*image.Paletted); ok && plte >= 0 && len(p.Palette) > plte || fullPalette && trns > plte {
 		r.problem(content, fmt.Sprintf("is not a valid PNG: pixels use palette entries its PLTE chunk (%d colours) does not define", plte), "")
 	}
 }
@@ -124,14 +132,14 @@ func decodeReason(what string, err error) string {
 // checkPNGChunks walks a PNG's chunks with pngmeta.Chunks (the one chunk
 // walker: bounds, types and CRCs) and checks that the compressed metadata
 // inflates to at most maxPNGMetadata. It returns the number of PLTE entries
-// (-1 without PLTE).
-func checkPNGChunks(data []byte) (int, error) {
+// and the length of the tRNS chunk (-1 without one).
+func checkPNGChunks(data []byte) (plte, trns int, err error) {
 	chunks, _, err := pngmeta.Chunks(data)
 	if err != nil {
 		// The reason, without pngmeta's "not a well-formed PNG: ".
-		return 0, errors.New(strings.TrimPrefix(err.Error(), pngmeta.ErrNotPNG.Error()+": "))
+		return 0, 0, errors.New(strings.TrimPrefix(err.Error(), pngmeta.ErrNotPNG.Error()+": "))
 	}
-	plte := -1
+	plte, trns = -1, -1
 	budget := int64(maxPNGMetadata)
 	for _, c := range chunks {
 		typ, body := c.Type, data[c.Offset+8:c.Offset+8+c.Len]
@@ -139,6 +147,8 @@ func checkPNGChunks(data []byte) (int, error) {
 		switch typ {
 		case "PLTE":
 			plte = c.Len / 3
+		case "tRNS":
+			trns = c.Len
 		case "zTXt", "iCCP":
 			if i := bytes.IndexByte(body, 0); i >= 0 && i+2 <= len(body) {
 				compressed = body[i+2:]
@@ -161,7 +171,7 @@ func checkPNGChunks(data []byte) (int, error) {
 		if compressed != nil {
 			zr, err := zlib.NewReader(bytes.NewReader(compressed))
 			if err != nil {
-				return 0, fmt.Errorf("chunk %q is not valid zlib data", typ)
+				return 0, 0, fmt.Errorf("chunk %q is not valid zlib data", typ)
 			}
 			limit := budget
 			if typ != "iCCP" {
@@ -169,18 +179,18 @@ func checkPNGChunks(data []byte) (int, error) {
 			}
 			got, err := io.Copy(io.Discard, io.LimitReader(zr, limit+1))
 			if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-				return 0, fmt.Errorf("chunk %q is not valid zlib data (%v)", typ, err)
+				return 0, 0, fmt.Errorf("chunk %q is not valid zlib data (%v)", typ, err)
 			}
 			if got > limit && typ != "iCCP" {
-				return 0, fmt.Errorf("%v: text chunk %q inflates to more than %d bytes (a decompression bomb)", pipeline.ErrTooLarge, typ, maxPNGTextChunk)
+				return 0, 0, fmt.Errorf("%v: text chunk %q inflates to more than %d bytes (a decompression bomb)", pipeline.ErrTooLarge, typ, maxPNGTextChunk)
 			}
 			budget -= got
 			if budget < 0 {
-				return 0, fmt.Errorf("%v: its metadata chunks inflate to more than %d bytes (a decompression bomb)", pipeline.ErrTooLarge, maxPNGMetadata)
+				return 0, 0, fmt.Errorf("%v: its metadata chunks inflate to more than %d bytes (a decompression bomb)", pipeline.ErrTooLarge, maxPNGMetadata)
 			}
 		}
 	}
-	return plte, nil
+	return plte, trns, nil
 }
 
 // decodeWithin fully decodes a PNG once the process-wide decode budget

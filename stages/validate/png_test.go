@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"hash/crc32"
+	"image"
 	"image/png"
 	"io/fs"
 	"os"
@@ -46,6 +47,16 @@ func rawPNG(w, h int, depth, ct byte, plte, raw, after []byte) []byte {
 	return out
 }
 
+// withTRNS inserts a tRNS chunk of n bytes before a PNG's IDAT chunk.
+func withTRNS(data []byte, n int) []byte {
+	i := bytes.Index(data, []byte("IDAT")) - 4
+	c := binary.BigEndian.AppendUint32(nil, uint32(n))
+	c = append(c, "tRNS"...)
+	c = append(c, make([]byte, n)...)
+	c = binary.BigEndian.AppendUint32(c, crc32.ChecksumIEEE(c[4:]))
+	return append(append(bytes.Clone(data[:i]), c...), data[i:]...)
+}
+
 // rows returns h rows of n bytes, each with filter type f.
 func rows(h, n int, f byte) []byte {
 	var b []byte
@@ -81,6 +92,13 @@ func TestPNGImageData(t *testing.T) {
 		{"paletted, indices in PLTE", rawPNG(4, 2, 1, 3, pal, []byte{0, 0x90, 1, 0x60}, nil), ""},
 		{"paletted, an index past PLTE", rawPNG(5, 1, 8, 3, pal, []byte{0, 0, 1, 2, 1, 0}, nil),
 			"is not a valid PNG: pixels use palette entries its PLTE chunk (2 colours) does not define"},
+		// A palette with a colour for every index is checked, not decoded.
+		{"1-bit, full palette, a row short", rawPNG(9, 2, 1, 3, pal, []byte{0, 0x90, 0x80, 1, 0x60}, nil), damaged + "not enough pixel data)"},
+		{"1-bit, full palette, bad filter type", rawPNG(9, 2, 1, 3, pal, []byte{0, 0x90, 0x80, 9, 0x60, 0}, nil), damaged + "bad filter type)"},
+		{"1-bit, full palette", rawPNG(9, 2, 1, 3, pal, []byte{0, 0x90, 0x80, 1, 0x60, 0}, nil), ""},
+		{"1-bit, full palette, 2 alphas", withTRNS(rawPNG(9, 2, 1, 3, pal, []byte{0, 0x90, 0x80, 1, 0x60, 0}, nil), 2), ""},
+		{"1-bit, full palette, 3 alphas", withTRNS(rawPNG(9, 2, 1, 3, pal, []byte{0, 0x90, 0x80, 1, 0x60, 0}, nil), 3),
+			"is not a valid PNG: pixels use palette entries its PLTE chunk (2 colours) does not define"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,10 +127,12 @@ func TestPNGCheckCancelled(t *testing.T) {
 }
 
 // TestPNGCorpus: every PNG of the shared corpus whose chunks and header
-// pass is refused as damaged exactly when image/png does not decode it.
+// pass is refused as damaged exactly when image/png does not decode it,
+// and for its palette exactly when its decoded palette is longer than the
+// PLTE chunk, as when every PNG was decoded.
 func TestPNGCorpus(t *testing.T) {
 	root := corpustest.Dir(t, "png")
-	n := 0
+	n, palettes := 0, 0
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".png") {
 			return err
@@ -126,22 +146,29 @@ func TestPNGCorpus(t *testing.T) {
 			return nil
 		}
 		n++
-		_, decodeErr := png.Decode(bytes.NewReader(data))
+		img, decodeErr := png.Decode(bytes.NewReader(data))
+		plte, _, _ := checkPNGChunks(data)
+		pal, paletted := img.(*image.Paletted)
+		wantPalette := decodeErr == nil && paletted && plte >= 0 && len(pal.Palette) > plte
 		att := &conneqt.Attachment{FileName: "scan.png", MIMEType: conneqt.MIMEPNG, Data: data}
 		problems, _ := CheckMessage(conneqt.MustRoute(conneqt.Standard), baseMessage(conneqt.Standard, att), Options{Now: fixedNow})
-		damaged := false
+		damaged, palette := false, false
 		for _, p := range problems {
 			damaged = damaged || strings.Contains(p.Reason, "does not decode")
+			palette = palette || strings.Contains(p.Reason, "pixels use palette entries")
 		}
-		if damaged != (decodeErr != nil) {
-			t.Errorf("%s: problems %v; png.Decode: %v", filepath.Base(path), problems, decodeErr)
+		if damaged != (decodeErr != nil) || palette != wantPalette {
+			t.Errorf("%s: problems %v; png.Decode: %v, palette problem wanted: %v", filepath.Base(path), problems, decodeErr, wantPalette)
+		}
+		if wantPalette {
+			palettes++
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n < 100 {
-		t.Errorf("only %d PNGs checked: corpus incomplete?", n)
+	if n < 100 || palettes == 0 {
+		t.Errorf("only %d PNGs checked, %d with a palette problem: corpus incomplete?", n, palettes)
 	}
 }
