@@ -11,6 +11,10 @@
 // sRGB, iCCP, cICP, mDCV, cLLI, sBIT (colour); tRNS, bKGD (transparency and
 // background); pHYs (pixel size); hIST; acTL, fcTL, fdAT (animation
 // frames).
+//
+// [Check] decides whether image/png would decode a PNG, and with what
+// error, without reconstructing its pixels: the validate stage's damage
+// check.
 package pngmeta
 
 import (

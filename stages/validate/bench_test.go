@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"image"
 	"image/jpeg"
+	"image/png"
 	"testing"
 
 	"github.com/gpdoc/gpdoc/conneqt"
+	"github.com/gpdoc/gpdoc/internal/testimage"
 )
 
 func BenchmarkCheckMessage(b *testing.B) {
@@ -49,5 +51,37 @@ func BenchmarkCheckPhoto(b *testing.B) {
 		if ps, _ := CheckMessage(route, m, opts); len(ps) > 0 {
 			b.Fatal(ps)
 		}
+	}
+}
+
+// BenchmarkCheckPNG checks a 1920×1080 RGB PNG through CheckMessage: a
+// flat-colour screenshot (the backfill's PNG) and a noisy photo, both
+// generated deterministically. The header and chunks are checked, then the
+// image data for damage.
+func BenchmarkCheckPNG(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		img  image.Image
+	}{
+		{"screenshot-1920x1080", testimage.Graphic(1920, 1080, 32, false)},
+		{"photo-1920x1080", testimage.Photo(1920, 1080, 7)},
+	} {
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, tc.img); err != nil {
+			b.Fatal(err)
+		}
+		att := &conneqt.Attachment{FileName: "screen.png", MIMEType: conneqt.MIMEPNG, Data: buf.Bytes()}
+		m := baseMessage(conneqt.Standard, att)
+		route := conneqt.MustRoute(conneqt.Standard)
+		opts := Options{Now: fixedNow}
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(buf.Len()))
+			b.ReportAllocs()
+			for b.Loop() {
+				if ps, _ := CheckMessage(route, m, opts); len(ps) > 0 {
+					b.Fatal(ps)
+				}
+			}
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/jpeg"
 	"image/png"
 	"io"
@@ -30,12 +31,19 @@ const (
 )
 
 // checkImage checks an image's structure, header and pixel budget, and then,
-// when fullDecode is set, that its pixels decode: a PNG is decoded, a JPEG
-// is checked by its entropy decode alone (coef.Check), which fails exactly
-// where image/jpeg's Decode would, without the inverse DCT, colour
-// conversion or pixel buffer of a decode.
+// when fullDecode is set, that its pixels decode: a JPEG is checked by its
+// entropy decode alone (coef.Check), which fails exactly where image/jpeg's
+// Decode would, without the inverse DCT, colour conversion or pixel buffer
+// of a decode; a PNG by inflating its image data and checking its rows'
+// filter types and number (pngmeta.Check), which fails exactly where
+// image/png's Decode would, without unfiltering a row or holding the image.
+// A paletted PNG is still decoded, as image/png lets a pixel use an index
+// past the PLTE chunk's colours, which only its pixels show and this
+// refuses, unless the palette has a colour for every index its bit depth
+// can hold (256 for 8 bits, 2 for 1 bit): then only a tRNS chunk longer
+// than the palette lengthens it, and the check suffices.
 func checkImage(data []byte, kind string, opts Options, content string, r *report, fullDecode bool) {
-	plte := -1
+	plte, trns := -1, -1
 	progressive := false
 	switch kind {
 	case conneqt.MIMEJPEG:
@@ -54,12 +62,12 @@ func checkImage(data []byte, kind string, opts Options, content string, r *repor
 		}
 		progressive = info.SOF == 0xC2
 	case conneqt.MIMEPNG:
-		n, err := checkPNGChunks(data)
+		var err error
+		plte, trns, err = checkPNGChunks(data)
 		if err != nil {
 			r.problem(content, "is not a valid PNG: "+err.Error(), "")
 			return
 		}
-		plte = n
 	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
@@ -80,10 +88,17 @@ func checkImage(data []byte, kind string, opts Options, content string, r *repor
 		return
 	}
 	var img image.Image
-	if kind == conneqt.MIMEJPEG {
+	_, paletted := cfg.ColorModel.(color.Palette)
+	// data[24] is IHDR's bit depth: Chunks found IHDR first, and its header
+	// decoded.
+	fullPalette := paletted && plte == 1<<data[24]
+	switch {
+	case kind == conneqt.MIMEJPEG:
 		err = checkJPEGWithin(r.ctx, data, cfg, progressive)
-	} else {
+	case paletted && !fullPalette:
 		img, err = decodeWithin(r.ctx, data)
+	default:
+		err = checkPNGWithin(r.ctx, data)
 	}
 	var oe *budget.OverError
 	switch {
@@ -97,7 +112,9 @@ func checkImage(data []byte, kind string, opts Options, content string, r *repor
 		r.problem(content, decodeReason("does not decode", err), "")
 		return
 	}
-	if p, ok := img.(*image.Paletted); ok && plte >= 0 && len(p.Palette) > plte {
+	// image/png's palette is as long as the PLTE chunk, the tRNS chunk and
+	// the largest index used (plus one) make it.
+	if p, ok := img.(*image.Paletted); ok && plte >= 0 && len(p.Palette) > plte || fullPalette && trns > plte {
 		r.problem(content, fmt.Sprintf("is not a valid PNG: pixels use palette entries its PLTE chunk (%d colours) does not define", plte), "")
 	}
 }
@@ -115,14 +132,14 @@ func decodeReason(what string, err error) string {
 // checkPNGChunks walks a PNG's chunks with pngmeta.Chunks (the one chunk
 // walker: bounds, types and CRCs) and checks that the compressed metadata
 // inflates to at most maxPNGMetadata. It returns the number of PLTE entries
-// (-1 without PLTE).
-func checkPNGChunks(data []byte) (int, error) {
+// and the length of the tRNS chunk (-1 without one).
+func checkPNGChunks(data []byte) (plte, trns int, err error) {
 	chunks, _, err := pngmeta.Chunks(data)
 	if err != nil {
 		// The reason, without pngmeta's "not a well-formed PNG: ".
-		return 0, errors.New(strings.TrimPrefix(err.Error(), pngmeta.ErrNotPNG.Error()+": "))
+		return 0, 0, errors.New(strings.TrimPrefix(err.Error(), pngmeta.ErrNotPNG.Error()+": "))
 	}
-	plte := -1
+	plte, trns = -1, -1
 	budget := int64(maxPNGMetadata)
 	for _, c := range chunks {
 		typ, body := c.Type, data[c.Offset+8:c.Offset+8+c.Len]
@@ -130,6 +147,8 @@ func checkPNGChunks(data []byte) (int, error) {
 		switch typ {
 		case "PLTE":
 			plte = c.Len / 3
+		case "tRNS":
+			trns = c.Len
 		case "zTXt", "iCCP":
 			if i := bytes.IndexByte(body, 0); i >= 0 && i+2 <= len(body) {
 				compressed = body[i+2:]
@@ -152,7 +171,7 @@ func checkPNGChunks(data []byte) (int, error) {
 		if compressed != nil {
 			zr, err := zlib.NewReader(bytes.NewReader(compressed))
 			if err != nil {
-				return 0, fmt.Errorf("chunk %q is not valid zlib data", typ)
+				return 0, 0, fmt.Errorf("chunk %q is not valid zlib data", typ)
 			}
 			limit := budget
 			if typ != "iCCP" {
@@ -160,26 +179,28 @@ func checkPNGChunks(data []byte) (int, error) {
 			}
 			got, err := io.Copy(io.Discard, io.LimitReader(zr, limit+1))
 			if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-				return 0, fmt.Errorf("chunk %q is not valid zlib data (%v)", typ, err)
+				return 0, 0, fmt.Errorf("chunk %q is not valid zlib data (%v)", typ, err)
 			}
 			if got > limit && typ != "iCCP" {
-				return 0, fmt.Errorf("%v: text chunk %q inflates to more than %d bytes (a decompression bomb)", pipeline.ErrTooLarge, typ, maxPNGTextChunk)
+				return 0, 0, fmt.Errorf("%v: text chunk %q inflates to more than %d bytes (a decompression bomb)", pipeline.ErrTooLarge, typ, maxPNGTextChunk)
 			}
 			budget -= got
 			if budget < 0 {
-				return 0, fmt.Errorf("%v: its metadata chunks inflate to more than %d bytes (a decompression bomb)", pipeline.ErrTooLarge, maxPNGMetadata)
+				return 0, 0, fmt.Errorf("%v: its metadata chunks inflate to more than %d bytes (a decompression bomb)", pipeline.ErrTooLarge, maxPNGMetadata)
 			}
 		}
 	}
-	return plte, nil
+	return plte, trns, nil
 }
 
-// decodeWithin fully decodes an image once the process-wide decode budget
+// decodeWithin fully decodes a PNG once the process-wide decode budget
 // (internal/budget) has room for its decoded form: a backfill validating
-// many large images concurrently must not hold one decoded copy of each
-// (a 16-bit RGBA PNG of 10000×9999 pixels decodes to 800 MB). An image
-// whose decoded form is larger than the whole budget is refused with an
-// *budget.OverError; ctx (nil: none) bounds the wait.
+// many large images concurrently must not hold one decoded copy of each.
+// An image whose decoded form is larger than the whole budget is refused
+// with an *budget.OverError; ctx (nil: none) bounds the wait. It decodes
+// with png.Decode over the bytes, as the downsample stage does and as
+// pngmeta.Check decides (image.Decode reads through a bufio.Reader, which
+// can refuse unused bytes after the image data that png.Decode accepts).
 func decodeWithin(ctx context.Context, data []byte) (image.Image, error) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -193,8 +214,24 @@ func decodeWithin(ctx context.Context, data []byte) (image.Image, error) {
 		return nil, err
 	}
 	defer release()
-	img, _, err := image.Decode(bytes.NewReader(data))
-	return img, err
+	return png.Decode(bytes.NewReader(data))
+}
+
+// checkPNGWithin checks that a PNG's image data decodes (pngmeta.Check)
+// without decoding it. Its decoded form is still held to the whole decode
+// budget as a decode is (an *budget.OverError when it is larger: a later
+// stage that decodes it could not), but nothing is reserved or waited for:
+// the check holds a few tens of kilobytes whatever the image's size, as
+// the check of a baseline JPEG does. ctx (nil: none) cancels the check.
+func checkPNGWithin(ctx context.Context, data []byte) error {
+	_, _, n, what, err := budget.ImageCost(data)
+	if err != nil {
+		return err
+	}
+	if err := budget.Process().Check(n, what); err != nil {
+		return err
+	}
+	return pngmeta.Check(ctx, data)
 }
 
 // checkJPEGWithin checks that a JPEG's scans decode (coef.Check). Its decoded
