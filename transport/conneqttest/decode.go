@@ -32,16 +32,40 @@ var ErrNotJSON = errors.New("request body is not a JSON object")
 // dropped and the rest is decoded, so that validation can still report
 // everything else. The error is non-nil (ErrNotJSON) only when body is not a
 // JSON object at all.
+//
+// Long Base64 values (attachment contents) are set aside before the JSON
+// decode and put back into the decoded tree (bigValues), so that
+// encoding/json does not scan and copy megabytes of Base64 twice; the
+// result is the same as decoding the whole body.
 func DecodeMessage(body []byte) (*conneqt.Message, []conneqt.Problem, error) {
+	if small, big := bigValues(body); big != nil {
+		if tree, err := decodeTree(small); err == nil && restoreBig(tree, big) {
+			return walkTree(tree)
+		}
+	}
+	tree, err := decodeTree(body)
+	if err != nil {
+		return nil, nil, err
+	}
+	return walkTree(tree)
+}
+
+// decodeTree decodes body, which must hold one JSON value and nothing more.
+func decodeTree(body []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var tree any
 	if err := dec.Decode(&tree); err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrNotJSON, err)
+		return nil, fmt.Errorf("%w: %v", ErrNotJSON, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, nil, fmt.Errorf("%w: data after the JSON object", ErrNotJSON)
+		return nil, fmt.Errorf("%w: data after the JSON object", ErrNotJSON)
 	}
+	return tree, nil
+}
+
+// walkTree checks a decoded body and fills the message from it.
+func walkTree(tree any) (*conneqt.Message, []conneqt.Problem, error) {
 	obj, ok := tree.(map[string]any)
 	if !ok {
 		return nil, nil, fmt.Errorf("%w: got %s", ErrNotJSON, jsonKind(tree))
