@@ -68,22 +68,13 @@ var errShortHuffmanData = FormatError("short Huffman data")
 // image/jpeg reads one byte per call, through readByteStuffedByte; here 7
 // or more bytes are loaded at once when the next 8 hold no 0xff.
 func (d *decoder) fillBits() {
-	a, n := d.bits.a, d.bits.n
-	buf, i, j := d.bytes.buf, d.bytes.i, d.bytes.j
-	if i+8 <= j {
-		w := binary.BigEndian.Uint64(buf[i:])
-		// Whether a byte of w is 0xff: a zero byte of ^w.
-		x := ^w
-		if (x-0x0101010101010101)&^x&0x8080808080808080 == 0 {
-			// Take the whole bytes that fit: (63-n)/8 of them, after
-			// which n is n|56.
-			m := n | 56
-			d.bits.a = a | (w>>uint(n))&^(^uint64(0)>>uint(m))
-			d.bits.n = m
-			d.bytes.i = i + int((63-n)>>3)
-			return
-		}
+	buf, i := d.bytes.buf[:d.bytes.j], d.bytes.i
+	a, n, i, ok := refill(buf, i, d.bits.a, d.bits.n)
+	if ok {
+		d.bits.a, d.bits.n, d.bytes.i = a, n, i
+		return
 	}
+	j := len(buf)
 	for n <= 56 && i < j {
 		c := buf[i]
 		if c == 0xff {
@@ -98,6 +89,25 @@ func (d *decoder) fillBits() {
 	}
 	d.bits.a, d.bits.n = a, n
 	d.bytes.i = i
+}
+
+// refill is fillBits' fast case, small enough to be inlined where the
+// caller keeps the accumulator (a, n) and the input position i in local
+// variables: when the 8 bytes at buf[i:] hold no 0xff, it loads the whole
+// bytes that fit, (63-n)/8 of them, after which n is n|56, and reports
+// true; otherwise it changes nothing and reports false, and the caller
+// calls fillBits, which loads the bytes one at a time.
+func refill(buf []byte, i int, a uint64, n int32) (uint64, int32, int, bool) {
+	if i+8 > len(buf) {
+		return a, n, i, false
+	}
+	w := binary.BigEndian.Uint64(buf[i:])
+	// Whether a byte of w is 0xff: a zero byte of ^w.
+	if x := ^w; (x-0x0101010101010101)&^x&0x8080808080808080 != 0 {
+		return a, n, i, false
+	}
+	m := n | 56
+	return a | (w>>uint(n&63))&^(^uint64(0)>>uint(m&63)), m, i + int((63-n)>>3), true
 }
 
 // endOfSegment is the error of a read past the bits fillBits could load:

@@ -238,45 +238,58 @@ func (d *decoder) processSOS(n int) error {
 // progressive band into b: image/jpeg's code, moved out of processSOS,
 // with a fast path. While the accumulator holds 32 bits (the longest code
 // and its extra bits) and the tables are prefix codes, each coefficient is
-// decoded from local copies of the accumulator without a call; near the
-// end of a segment, or with an over-subscribed table, it takes image/jpeg's
-// path (decodeHuffman, receiveExtend, decodeBits), which gives the same
-// coefficients and errors.
+// decoded from local copies of the accumulator and the input position
+// without a call (a refill that finds 8 bytes without 0xff is fillBits'
+// fast case, written out: refill); near the end of a segment, or with an
+// over-subscribed table, it takes image/jpeg's path (decodeHuffman,
+// receiveExtend, decodeBits), which gives the same coefficients and
+// errors.
+//
+// Every variable shift count is masked (&63, &15) where it is known to be
+// smaller anyway (a code and its bits are at most 32 bits, Al is a 4-bit
+// field), so the compiler emits a bare shift instead of Go's handling of
+// counts of 64 and more, which sits in the loop's chain of dependent
+// instructions.
 func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, dc *int32, zigStart, zigEnd int32, al uint32) error {
+	al &= 15 // SOS's Al is 4 bits
 	zig := zigStart
 	if zig == 0 {
 		zig++
 		// Decode the DC coefficient, as specified in section F.2.2.1.
-		var value uint8
 		if d.bits.n < 32 {
 			d.fillBits()
 		}
-		if a, n := d.bits.a, d.bits.n; n >= 32 && dcH.canonical {
-			if v := dcH.lut[a>>(64-lutSize)]; v != 0 {
-				l := int32(v & 0xff)
-				d.bits.a = a << l
-				d.bits.n = n - l
-				value = uint8(v >> 8)
-			} else {
-				var err error
-				if value, err = d.decodeHuffman(dcH); err != nil {
-					return err
-				}
+		if a, n := d.bits.a, d.bits.n; n >= 32 && dcH.canonical && dcH.lut[a>>(64-lutSize)] != 0 {
+			// The code and its value's bits (at most 10 + 16) are there.
+			v := dcH.lut[a>>(64-lutSize)]
+			l := v & 0xff
+			a <<= l & 63
+			n -= int32(l)
+			t := v >> 8
+			if t > 16 {
+				return UnsupportedError("excessive DC component")
 			}
+			// receiveExtend without a branch on the sign; 0 when t is 0.
+			neg := int32(^int64(a) >> 63)
+			x := int32(a>>32>>((32-t)&63)) + neg&((-1<<(t&31))+1)
+			a <<= t & 63
+			n -= int32(t)
+			d.bits.a, d.bits.n = a, n
+			*dc += x
 		} else {
-			var err error
-			if value, err = d.decodeHuffman(dcH); err != nil {
+			value, err := d.decodeHuffman(dcH)
+			if err != nil {
 				return err
 			}
+			if value > 16 {
+				return UnsupportedError("excessive DC component")
+			}
+			dcDelta, err := d.receiveExtend(value)
+			if err != nil {
+				return err
+			}
+			*dc += dcDelta
 		}
-		if value > 16 {
-			return UnsupportedError("excessive DC component")
-		}
-		dcDelta, err := d.receiveExtend(value)
-		if err != nil {
-			return err
-		}
-		*dc += dcDelta
 		b[0] = int16(*dc << al)
 	}
 
@@ -289,22 +302,25 @@ func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, dc *int32, zigStart, 
 		return d.decodeACSlow(b, acH, zig, zigEnd, al)
 	}
 	a, n := d.bits.a, d.bits.n
+	buf, i := d.bytes.buf[:d.bytes.j], d.bytes.i
 	for ; zig <= zigEnd; zig++ {
 		if n < 32 {
-			d.bits.a, d.bits.n = a, n
-			d.fillBits()
-			a, n = d.bits.a, d.bits.n
-			if n < 32 {
-				return d.decodeACSlow(b, acH, zig, zigEnd, al)
+			var ok bool
+			if a, n, i, ok = refill(buf, i, a, n); !ok {
+				d.bits.a, d.bits.n, d.bytes.i = a, n, i
+				d.fillBits()
+				a, n, i = d.bits.a, d.bits.n, d.bytes.i
+				if n < 32 {
+					return d.decodeACSlow(b, acH, zig, zigEnd, al)
+				}
 			}
 		}
 		if f := acH.fastAC[a>>(64-lutSize)]; f != 0 {
 			// A whole code and its coefficient in one look-up, unless
 			// the run goes past zigEnd (then the extra bits are not read).
 			if z := zig + f>>8&0x0f; z <= zigEnd {
-				l := f & 0xff
-				a <<= l
-				n -= l
+				a <<= f & 63
+				n -= f & 0xff
 				b[z&(blockSize-1)] = int16((f >> 16) << al)
 				zig = z
 				continue
@@ -313,16 +329,16 @@ func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, dc *int32, zigStart, 
 		var value uint8
 		if v := acH.lut[a>>(64-lutSize)]; v != 0 {
 			l := v & 0xff
-			a <<= l
+			a <<= l & 63
 			n -= int32(l)
 			value = uint8(v >> 8)
 		} else {
-			d.bits.a, d.bits.n = a, n
+			d.bits.a, d.bits.n, d.bytes.i = a, n, i
 			var err error
 			if value, err = d.decodeHuffman(acH); err != nil {
 				return err
 			}
-			a, n = d.bits.a, d.bits.n
+			a, n, i = d.bits.a, d.bits.n, d.bytes.i
 		}
 		val0 := value >> 4
 		val1 := value & 0x0f
@@ -353,7 +369,7 @@ func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, dc *int32, zigStart, 
 			zig += 0x0f
 		}
 	}
-	d.bits.a, d.bits.n = a, n
+	d.bits.a, d.bits.n, d.bytes.i = a, n, i
 	return nil
 }
 
