@@ -39,8 +39,8 @@ type huffman struct {
 	// fastAC, for a prefix code of an AC table, resolves in one look-up
 	// the next lutSize bits when they hold a whole code for a non-zero
 	// coefficient and that coefficient's extra bits: the coefficient
-	// value<<16 | the run of zeroes before it<<8 | the bits used, and 0
-	// otherwise (image/jpeg has no such table).
+	// value<<16 | the run of zeroes before it<<8 | the bits used, and
+	// noFastAC otherwise (image/jpeg has no such table).
 	fastAC [1 << lutSize]int32
 	// vals are the decoded values, sorted by their encoding.
 	vals [maxNCodes]uint8
@@ -53,6 +53,12 @@ type huffman struct {
 	// valsIndices[i] is the index into vals of minCodes[i].
 	valsIndices [maxCodeLength]int32
 }
+
+// noFastAC is a fastAC entry for bits that do not start with a whole code
+// of a non-zero coefficient and its extra bits: its run of 255 zeroes takes
+// the decoder past any zigEnd, so one comparison rejects both this and a
+// real run that goes past the band.
+const noFastAC = 0xff << 8
 
 // errShortHuffmanData means that an unexpected EOF occurred while decoding
 // Huffman data.
@@ -223,7 +229,9 @@ func (d *decoder) processDHT(n int) error {
 		// Derive the look-up table: lutSize bits wide for a prefix code,
 		// image/jpeg's 8-bit one otherwise.
 		clear(h.lut[:])
-		clear(h.fastAC[:])
+		for p := range h.fastAC {
+			h.fastAC[p] = noFastAC
+		}
 		if h.canonical {
 			for i := range lutSize {
 				for k := range nCodes[i] {

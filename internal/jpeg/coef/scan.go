@@ -304,26 +304,16 @@ func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, dc *int32, zigStart, 
 	a, n := d.bits.a, d.bits.n
 	buf, i := d.bytes.buf[:d.bytes.j], d.bytes.i
 	for ; zig <= zigEnd; zig++ {
-		if n < 32 {
-			var ok bool
-			if a, n, i, ok = refill(buf, i, a, n); !ok {
-				d.bits.a, d.bits.n, d.bytes.i = a, n, i
-				d.fillBits()
-				a, n, i = d.bits.a, d.bits.n, d.bytes.i
-				if n < 32 {
-					return d.decodeACSlow(b, acH, zig, zigEnd, al)
-				}
-			}
+		a, n, i, zig = decodeFastAC(b, &acH.fastAC, buf, i, a, n, zig, zigEnd, al)
+		if zig > zigEnd {
+			break
 		}
-		if f := acH.fastAC[a>>(64-lutSize)]; f != 0 {
-			// A whole code and its coefficient in one look-up, unless
-			// the run goes past zigEnd (then the extra bits are not read).
-			if z := zig + f>>8&0x0f; z <= zigEnd {
-				a <<= f & 63
-				n -= f & 0xff
-				b[z&(blockSize-1)] = int16((f >> 16) << al)
-				zig = z
-				continue
+		if n < 32 {
+			d.bits.a, d.bits.n, d.bytes.i = a, n, i
+			d.fillBits()
+			a, n, i = d.bits.a, d.bits.n, d.bytes.i
+			if n < 32 {
+				return d.decodeACSlow(b, acH, zig, zigEnd, al)
 			}
 		}
 		var value uint8
@@ -371,6 +361,39 @@ func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, dc *int32, zigStart, 
 	}
 	d.bits.a, d.bits.n, d.bytes.i = a, n, i
 	return nil
+}
+
+// decodeFastAC decodes AC coefficients into b from zig on, while each is a
+// fastAC hit, and returns the accumulator, the input position and the
+// next zig: past zigEnd when the band is done, otherwise at the first
+// coefficient that is no hit (a run past zigEnd, an end of band, a zero
+// run, a longer code) or where the accumulator holds fewer than 32 bits and
+// refill cannot add more. It makes no call, so that its loop, the hottest
+// of the decoder, keeps every value in a register.
+func decodeFastAC(b *Block, fastAC *[1 << lutSize]int32, buf []byte, i int, a uint64, n int32, zig, zigEnd int32, al uint32) (uint64, int32, int, int32) {
+	mul := int16(1) << (al & 15)
+	for zig <= zigEnd {
+		if n < 32 {
+			var ok bool
+			if a, n, i, ok = refill(buf, i, a, n); !ok {
+				break
+			}
+		}
+		// A whole code and its coefficient in one look-up, unless the
+		// run goes past zigEnd (then the extra bits are not read) or the
+		// entry is noFastAC (whose run always does).
+		f := fastAC[a>>(64-lutSize)]
+		z := zig + f>>8&0xff
+		if z > zigEnd {
+			break
+		}
+		b[z&(blockSize-1)] = int16(f>>16) * mul
+		zig = z + 1
+		l := f & 63 // the code and its bits are at most lutSize long
+		a <<= l
+		n -= l
+	}
+	return a, n, i, zig
 }
 
 // decodeACSlow is image/jpeg's loop for the AC coefficients of decodeBlock,
