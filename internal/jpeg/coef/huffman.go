@@ -74,13 +74,12 @@ var errShortHuffmanData = FormatError("short Huffman data")
 // image/jpeg reads one byte per call, through readByteStuffedByte; here 7
 // or more bytes are loaded at once when the next 8 hold no 0xff.
 func (d *decoder) fillBits() {
-	buf, i := d.bytes.buf[:d.bytes.j], d.bytes.i
-	a, n, i, ok := refill(buf, i, d.bits.a, d.bits.n)
+	buf, i, j := d.bytes.buf, d.bytes.i, d.bytes.j
+	rest, a, n, ok := refill(buf[i:j], d.bits.a, d.bits.n)
 	if ok {
-		d.bits.a, d.bits.n, d.bytes.i = a, n, i
+		d.bits.a, d.bits.n, d.bytes.i = a, n, j-len(rest)
 		return
 	}
-	j := len(buf)
 	for n <= 56 && i < j {
 		c := buf[i]
 		if c == 0xff {
@@ -98,22 +97,22 @@ func (d *decoder) fillBits() {
 }
 
 // refill is fillBits' fast case, small enough to be inlined where the
-// caller keeps the accumulator (a, n) and the input position i in local
-// variables: when the 8 bytes at buf[i:] hold no 0xff, it loads the whole
-// bytes that fit, (63-n)/8 of them, after which n is n|56, and reports
-// true; otherwise it changes nothing and reports false, and the caller
-// calls fillBits, which loads the bytes one at a time.
-func refill(buf []byte, i int, a uint64, n int32) (uint64, int32, int, bool) {
-	if i+8 > len(buf) {
-		return a, n, i, false
+// caller keeps the accumulator (a, n) and the input not yet loaded (rest)
+// in local variables: when the first 8 bytes of rest hold no 0xff, it
+// loads the whole bytes that fit, (63-n)/8 of them, after which n is
+// n|56, and reports true; otherwise it changes nothing and reports false,
+// and the caller calls fillBits, which loads the bytes one at a time.
+func refill(rest []byte, a uint64, n int32) ([]byte, uint64, int32, bool) {
+	if len(rest) < 8 {
+		return rest, a, n, false
 	}
-	w := binary.BigEndian.Uint64(buf[i:])
+	w := binary.BigEndian.Uint64(rest)
 	// Whether a byte of w is 0xff: a zero byte of ^w.
 	if x := ^w; (x-0x0101010101010101)&^x&0x8080808080808080 != 0 {
-		return a, n, i, false
+		return rest, a, n, false
 	}
 	m := n | 56
-	return a | (w>>uint(n&63))&^(^uint64(0)>>uint(m&63)), m, i + int((63-n)>>3), true
+	return rest[(63-n)>>3:], a | (w>>uint(n&63))&^(^uint64(0)>>uint(m&63)), m, true
 }
 
 // endOfSegment is the error of a read past the bits fillBits could load:

@@ -302,16 +302,17 @@ func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, dc *int32, zigStart, 
 		return d.decodeACSlow(b, acH, zig, zigEnd, al)
 	}
 	a, n := d.bits.a, d.bits.n
-	buf, i := d.bytes.buf[:d.bytes.j], d.bytes.i
+	rest := d.bytes.buf[d.bytes.i:d.bytes.j]
+	mul := int16(1) << al
 	for ; zig <= zigEnd; zig++ {
-		a, n, i, zig = decodeFastAC(b, &acH.fastAC, buf, i, a, n, zig, zigEnd, al)
+		rest, a, n, zig = decodeFastAC(b, &acH.fastAC, rest, a, n, zig, zigEnd, mul)
 		if zig > zigEnd {
 			break
 		}
 		if n < 32 {
-			d.bits.a, d.bits.n, d.bytes.i = a, n, i
+			d.bits.a, d.bits.n, d.bytes.i = a, n, d.bytes.j-len(rest)
 			d.fillBits()
-			a, n, i = d.bits.a, d.bits.n, d.bytes.i
+			a, n, rest = d.bits.a, d.bits.n, d.bytes.buf[d.bytes.i:d.bytes.j]
 			if n < 32 {
 				return d.decodeACSlow(b, acH, zig, zigEnd, al)
 			}
@@ -323,12 +324,12 @@ func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, dc *int32, zigStart, 
 			n -= int32(l)
 			value = uint8(v >> 8)
 		} else {
-			d.bits.a, d.bits.n, d.bytes.i = a, n, i
+			d.bits.a, d.bits.n, d.bytes.i = a, n, d.bytes.j-len(rest)
 			var err error
 			if value, err = d.decodeHuffman(acH); err != nil {
 				return err
 			}
-			a, n, i = d.bits.a, d.bits.n, d.bytes.i
+			a, n, rest = d.bits.a, d.bits.n, d.bytes.buf[d.bytes.i:d.bytes.j]
 		}
 		val0 := value >> 4
 		val1 := value & 0x0f
@@ -359,29 +360,30 @@ func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, dc *int32, zigStart, 
 			zig += 0x0f
 		}
 	}
-	d.bits.a, d.bits.n, d.bytes.i = a, n, i
+	d.bits.a, d.bits.n, d.bytes.i = a, n, d.bytes.j-len(rest)
 	return nil
 }
 
 // decodeFastAC decodes AC coefficients into b from zig on, while each is a
-// fastAC hit, and returns the accumulator, the input position and the
-// next zig: past zigEnd when the band is done, otherwise at the first
+// fastAC hit, and returns the input not yet loaded, the accumulator and
+// the next zig: past zigEnd when the band is done, otherwise at the first
 // coefficient that is no hit (a run past zigEnd, an end of band, a zero
 // run, a longer code) or where the accumulator holds fewer than 32 bits and
-// refill cannot add more. It makes no call, so that its loop, the hottest
-// of the decoder, keeps every value in a register.
-func decodeFastAC(b *Block, fastAC *[1 << lutSize]int32, buf []byte, i int, a uint64, n int32, zig, zigEnd int32, al uint32) (uint64, int32, int, int32) {
-	mul := int16(1) << (al & 15)
-	for zig <= zigEnd {
+// refill cannot add more. Each coefficient is multiplied by mul (1<<Al).
+// It makes no call, so that its loop, the hottest of the decoder, keeps
+// every value in a register.
+func decodeFastAC(b *Block, fastAC *[1 << lutSize]int32, rest []byte, a uint64, n int32, zig, zigEnd int32, mul int16) ([]byte, uint64, int32, int32) {
+	for {
 		if n < 32 {
 			var ok bool
-			if a, n, i, ok = refill(buf, i, a, n); !ok {
+			if rest, a, n, ok = refill(rest, a, n); !ok {
 				break
 			}
 		}
 		// A whole code and its coefficient in one look-up, unless the
 		// run goes past zigEnd (then the extra bits are not read) or the
-		// entry is noFastAC (whose run always does).
+		// entry is noFastAC (whose run always does). Once zig is past
+		// zigEnd, so is z.
 		f := fastAC[a>>(64-lutSize)]
 		z := zig + f>>8&0xff
 		if z > zigEnd {
@@ -393,7 +395,7 @@ func decodeFastAC(b *Block, fastAC *[1 << lutSize]int32, buf []byte, i int, a ui
 		a <<= l
 		n -= l
 	}
-	return a, n, i, zig
+	return rest, a, n, zig
 }
 
 // decodeACSlow is image/jpeg's loop for the AC coefficients of decodeBlock,
