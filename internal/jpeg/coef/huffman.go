@@ -38,10 +38,14 @@ type huffman struct {
 	lut [1 << lutSize]uint16
 	// fastAC, for a prefix code of an AC table, resolves in one look-up
 	// the next lutSize bits when they hold a whole code for a non-zero
-	// coefficient and that coefficient's extra bits: the coefficient
-	// value<<16 | the run of zeroes before it<<8 | the bits used, and
-	// noFastAC otherwise (image/jpeg has no such table).
+	// coefficient and that coefficient's extra bits: the coefficient as
+	// decodeBlock stores it (int16(value<<fastACAl))<<16 | the run of
+	// zeroes before it<<8 | the bits used, and noFastAC otherwise
+	// (image/jpeg has no such table). Only built for a prefix code.
 	fastAC [1 << lutSize]int32
+	// fastACAl is the point transform (Al) fastAC's coefficients are
+	// shifted by: processSOS rebuilds fastAC for a scan with another.
+	fastACAl uint32
 	// vals are the decoded values, sorted by their encoding.
 	vals [maxNCodes]uint8
 	// minCodes[i] is the minimum code of length i, or -1 if there are no
@@ -228,9 +232,6 @@ func (d *decoder) processDHT(n int) error {
 		// Derive the look-up table: lutSize bits wide for a prefix code,
 		// image/jpeg's 8-bit one otherwise.
 		clear(h.lut[:])
-		for p := range h.fastAC {
-			h.fastAC[p] = noFastAC
-		}
 		if h.canonical {
 			for i := range lutSize {
 				for k := range nCodes[i] {
@@ -244,18 +245,7 @@ func (d *decoder) processDHT(n int) error {
 				}
 			}
 			if tc == acTable {
-				for p, v := range h.lut {
-					l, size := uint32(v&0xff), uint32(v>>8)&0x0f
-					if v == 0 || size == 0 || l+size > lutSize {
-						continue
-					}
-					// receiveExtend of the size bits after the code.
-					x := int32(uint32(p)>>(lutSize-l-size)) & (1<<size - 1)
-					if x < 1<<(size-1) {
-						x += (-1 << size) + 1
-					}
-					h.fastAC[p] = x<<16 | int32(v>>12)<<8 | int32(l+size)
-				}
+				h.buildFastAC(0)
 			}
 			continue
 		}
@@ -279,6 +269,24 @@ func (d *decoder) processDHT(n int) error {
 		}
 	}
 	return nil
+}
+
+// buildFastAC fills h.fastAC from h.lut, a prefix code's AC table, with
+// each coefficient shifted left by al, as decodeBlock stores it.
+func (h *huffman) buildFastAC(al uint32) {
+	h.fastACAl = al
+	for p, v := range h.lut {
+		f := int32(noFastAC)
+		if l, size := uint32(v&0xff), uint32(v>>8)&0x0f; v != 0 && size != 0 && l+size <= lutSize {
+			// receiveExtend of the size bits after the code.
+			x := int32(uint32(p)>>(lutSize-l-size)) & (1<<size - 1)
+			if x < 1<<(size-1) {
+				x += (-1 << size) + 1
+			}
+			f = int32(int16(x<<al))<<16 | int32(v>>12)<<8 | int32(l+size)
+		}
+		h.fastAC[p] = f
+	}
 }
 
 // decodeHuffman returns the next Huffman-coded value from the bit-stream,

@@ -131,6 +131,16 @@ func (d *decoder) processSOS(n int) error {
 		}
 	}
 
+	// decodeBlock's fastAC look-ups give coefficients shifted by this
+	// scan's Al (the first scan of a progressive band may have Al > 0).
+	if ah == 0 {
+		for i := 0; i < nComp; i++ {
+			if h := &d.huff[acTable][scan[i].ta]; h.canonical && h.fastACAl != al {
+				h.buildFastAC(al)
+			}
+		}
+	}
+
 	d.bits = bits{}
 	mcu, expectedRST := 0, uint8(rst0Marker)
 	var (
@@ -303,9 +313,8 @@ func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, dc *int32, zigStart, 
 	}
 	a, n := d.bits.a, d.bits.n
 	rest := d.bytes.buf[d.bytes.i:d.bytes.j]
-	mul := int16(1) << al
 	for ; zig <= zigEnd; zig++ {
-		rest, a, n, zig = decodeFastAC(b, &acH.fastAC, rest, a, n, zig, zigEnd, mul)
+		rest, a, n, zig = decodeFastAC(b, &acH.fastAC, rest, a, n, zig, zigEnd)
 		if zig > zigEnd {
 			break
 		}
@@ -369,10 +378,10 @@ func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, dc *int32, zigStart, 
 // the next zig: past zigEnd when the band is done, otherwise at the first
 // coefficient that is no hit (a run past zigEnd, an end of band, a zero
 // run, a longer code) or where the accumulator holds fewer than 32 bits and
-// refill cannot add more. Each coefficient is multiplied by mul (1<<Al).
+// refill cannot add more.
 // It makes no call, so that its loop, the hottest of the decoder, keeps
 // every value in a register.
-func decodeFastAC(b *Block, fastAC *[1 << lutSize]int32, rest []byte, a uint64, n int32, zig, zigEnd int32, mul int16) ([]byte, uint64, int32, int32) {
+func decodeFastAC(b *Block, fastAC *[1 << lutSize]int32, rest []byte, a uint64, n int32, zig, zigEnd int32) ([]byte, uint64, int32, int32) {
 	for {
 		if n < 32 {
 			var ok bool
@@ -389,7 +398,7 @@ func decodeFastAC(b *Block, fastAC *[1 << lutSize]int32, rest []byte, a uint64, 
 		if z > zigEnd {
 			break
 		}
-		b[z&(blockSize-1)] = int16(f>>16) * mul
+		b[z&(blockSize-1)] = int16(f >> 16) // shifted by Al: buildFastAC
 		zig = z + 1
 		l := f & 63 // the code and its bits are at most lutSize long
 		a <<= l
