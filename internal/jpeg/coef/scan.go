@@ -149,8 +149,10 @@ func (d *decoder) processSOS(n int) error {
 		dc [maxComponents]int32
 		// bx and by are the location of the current block, in units of 8x8
 		// blocks: the third block in the first row has (bx, by) = (2, 0).
-		bx, by     int
-		blockCount int
+		bx, by int
+		// nextX and nextY are the location of a non-interleaved scan's
+		// next block (image/jpeg: blockCount%q and blockCount/q).
+		nextX, nextY int
 	)
 	for my := 0; my < myy; my++ {
 		for mx := 0; mx < mxx; mx++ {
@@ -158,7 +160,11 @@ func (d *decoder) processSOS(n int) error {
 				compIndex := scan[i].compIndex
 				hi := d.comp[compIndex].h
 				vi := d.comp[compIndex].v
-				for j := 0; j < hi*vi; j++ {
+				// jx, jy are j%hi, j/hi (kept without dividing).
+				for j, jx, jy := 0, 0, 0; j < hi*vi; j, jx = j+1, jx+1 {
+					if jx == hi {
+						jx, jy = 0, jy+1
+					}
 					// The blocks are traversed one MCU at a time. For 4:2:0 chroma
 					// subsampling, there are four Y 8x8 blocks in every 16x16 MCU.
 					//
@@ -185,13 +191,15 @@ func (d *decoder) processSOS(n int) error {
 					//	0 1 2
 					//	3 4 5
 					if nComp != 1 {
-						bx = hi*mx + j%hi
-						by = vi*my + j/hi
+						bx = hi*mx + jx
+						by = vi*my + jy
 					} else {
-						q := mxx * hi
-						bx = blockCount % q
-						by = blockCount / q
-						blockCount++
+						// image/jpeg's blockCount%q and blockCount/q
+						// (q = mxx*hi), counted without dividing.
+						bx, by = nextX, nextY
+						if nextX++; nextX == mxx*hi {
+							nextX, nextY = 0, nextY+1
+						}
 						if bx*8 >= d.width || by*8 >= d.height {
 							continue
 						}
