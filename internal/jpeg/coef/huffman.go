@@ -64,6 +64,11 @@ type huffman struct {
 // real run that goes past the band.
 const noFastAC = 0xff << 8
 
+// eobFastAC | the code's length is the fastAC entry for bits that start
+// with the code of EOB0 (an end of band with no run): its run, too, takes
+// the decoder past any zigEnd (decodeFastAC).
+const eobFastAC = 0xfe << 8
+
 // errShortHuffmanData means that an unexpected EOF occurred while decoding
 // Huffman data.
 var errShortHuffmanData = FormatError("short Huffman data")
@@ -277,7 +282,9 @@ func (h *huffman) buildFastAC(al uint32) {
 	h.fastACAl = al
 	for p, v := range h.lut {
 		f := int32(noFastAC)
-		if l, size := uint32(v&0xff), uint32(v>>8)&0x0f; v != 0 && size != 0 && l+size <= lutSize {
+		if v != 0 && v>>8 == 0 {
+			f = eobFastAC | int32(v&0xff)
+		} else if l, size := uint32(v&0xff), uint32(v>>8)&0x0f; v != 0 && size != 0 && l+size <= lutSize {
 			// receiveExtend of the size bits after the code.
 			x := int32(uint32(p)>>(lutSize-l-size)) & (1<<size - 1)
 			if x < 1<<(size-1) {

@@ -256,30 +256,29 @@ func (d *decoder) processSOS(n int) error {
 // progressive band into b: image/jpeg's code, moved out of processSOS,
 // with a fast path. While the accumulator holds 32 bits (the longest code
 // and its extra bits) and the tables are prefix codes, each coefficient is
-// decoded from local copies of the accumulator and the input position
-// without a call (a refill that finds 8 bytes without 0xff is fillBits'
-// fast case, written out: refill); near the end of a segment, or with an
-// over-subscribed table, it takes image/jpeg's path (decodeHuffman,
-// receiveExtend, decodeBits), which gives the same coefficients and
-// errors.
+// decoded from local copies of the accumulator and the input not yet
+// loaded (a refill that finds 8 bytes without 0xff is fillBits' fast
+// case, written out: refill), the AC coefficients by decodeFastAC; near
+// the end of a segment, or with an over-subscribed table, it takes
+// image/jpeg's path (decodeHuffman, receiveExtend, decodeBits), which
+// gives the same coefficients and errors.
 //
-// Every variable shift count is masked (&63, &15) where it is known to be
+// Every variable shift count is masked (&63, &31) where it is known to be
 // smaller anyway (a code and its bits are at most 32 bits, Al is a 4-bit
 // field), so the compiler emits a bare shift instead of Go's handling of
-// counts of 64 and more, which sits in the loop's chain of dependent
-// instructions.
+// counts of 64 and more.
 func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, dc *int32, zigStart, zigEnd int32, al uint32) error {
 	al &= 15 // SOS's Al is 4 bits
+	a, n, rest := d.bits.a, d.bits.n, d.bytes.buf[d.bytes.i:d.bytes.j]
 	zig := zigStart
 	if zig == 0 {
 		zig++
 		// Decode the DC coefficient, as specified in section F.2.2.1.
-		if d.bits.n < 32 {
-			d.fillBits()
+		if n < 32 {
+			rest, a, n = d.refillLocal(rest, a, n)
 		}
-		if a, n := d.bits.a, d.bits.n; n >= 32 && dcH.canonical && dcH.lut[a>>(64-lutSize)] != 0 {
+		if v := dcH.lut[a>>(64-lutSize)]; v != 0 && n >= 32 && dcH.canonical {
 			// The code and its value's bits (at most 10 + 16) are there.
-			v := dcH.lut[a>>(64-lutSize)]
 			l := v & 0xff
 			a <<= l & 63
 			n -= int32(l)
@@ -292,9 +291,9 @@ func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, dc *int32, zigStart, 
 			x := int32(a>>32>>((32-t)&63)) + neg&((-1<<(t&31))+1)
 			a <<= t & 63
 			n -= int32(t)
-			d.bits.a, d.bits.n = a, n
 			*dc += x
 		} else {
+			d.bits.a, d.bits.n, d.bytes.i = a, n, d.bytes.j-len(rest)
 			value, err := d.decodeHuffman(dcH)
 			if err != nil {
 				return err
@@ -307,30 +306,29 @@ func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, dc *int32, zigStart, 
 				return err
 			}
 			*dc += dcDelta
+			a, n, rest = d.bits.a, d.bits.n, d.bytes.buf[d.bytes.i:d.bytes.j]
 		}
 		b[0] = int16(*dc << al)
 	}
 
 	if zig <= zigEnd && d.eobRun > 0 {
 		d.eobRun--
+		d.bits.a, d.bits.n, d.bytes.i = a, n, d.bytes.j-len(rest)
 		return nil
 	}
 	// Decode the AC coefficients, as specified in section F.2.2.2.
 	if !acH.canonical {
+		d.bits.a, d.bits.n, d.bytes.i = a, n, d.bytes.j-len(rest)
 		return d.decodeACSlow(b, acH, zig, zigEnd, al)
 	}
-	a, n := d.bits.a, d.bits.n
-	rest := d.bytes.buf[d.bytes.i:d.bytes.j]
 	for ; zig <= zigEnd; zig++ {
 		rest, a, n, zig = decodeFastAC(b, &acH.fastAC, rest, a, n, zig, zigEnd)
 		if zig > zigEnd {
 			break
 		}
 		if n < 32 {
-			d.bits.a, d.bits.n, d.bytes.i = a, n, d.bytes.j-len(rest)
-			d.fillBits()
-			a, n, rest = d.bits.a, d.bits.n, d.bytes.buf[d.bytes.i:d.bytes.j]
-			if n < 32 {
+			if rest, a, n = d.refillLocal(rest, a, n); n < 32 {
+				d.bits.a, d.bits.n, d.bytes.i = a, n, d.bytes.j-len(rest)
 				return d.decodeACSlow(b, acH, zig, zigEnd, al)
 			}
 		}
@@ -381,30 +379,51 @@ func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, dc *int32, zigStart, 
 	return nil
 }
 
+// refillLocal is fillBits for a caller that keeps the accumulator and
+// the input not yet loaded in local variables: refill, or else fillBits.
+func (d *decoder) refillLocal(rest []byte, a uint64, n int32) ([]byte, uint64, int32) {
+	rest, a, n, ok := refill(rest, a, n)
+	if !ok {
+		d.bits.a, d.bits.n, d.bytes.i = a, n, d.bytes.j-len(rest)
+		d.fillBits()
+		a, n, rest = d.bits.a, d.bits.n, d.bytes.buf[d.bytes.i:d.bytes.j]
+	}
+	return rest, a, n
+}
+
 // decodeFastAC decodes AC coefficients into b from zig on, while each is a
 // fastAC hit, and returns the input not yet loaded, the accumulator and
-// the next zig: past zigEnd when the band is done, otherwise at the first
-// coefficient that is no hit (a run past zigEnd, an end of band, a zero
-// run, a longer code) or where the accumulator holds fewer than 32 bits and
-// refill cannot add more.
-// It makes no call, so that its loop, the hottest of the decoder, keeps
-// every value in a register.
+// the next zig: past zigEnd when the band is done (an end-of-band code
+// with no run, EOB0, ends it too: fastAC marks its code eobFastAC),
+// otherwise at the first coefficient that is no hit (a run past zigEnd, a
+// run of end-of-bands, a zero run, a longer code) or where the accumulator
+// holds fewer than 32 bits and refill cannot add more. It makes no call,
+// so that its loop, the hottest of the decoder, keeps every value in a
+// register.
+//
+// EOB0 sets image/jpeg's eobRun to 1<<0 and takes 1 from it: no change.
 func decodeFastAC(b *Block, fastAC *[1 << lutSize]int32, rest []byte, a uint64, n int32, zig, zigEnd int32) ([]byte, uint64, int32, int32) {
 	for {
 		if n < 32 {
 			var ok bool
 			if rest, a, n, ok = refill(rest, a, n); !ok {
-				break
+				return rest, a, n, zig
 			}
 		}
 		// A whole code and its coefficient in one look-up, unless the
 		// run goes past zigEnd (then the extra bits are not read) or the
-		// entry is noFastAC (whose run always does). Once zig is past
-		// zigEnd, so is z.
+		// entry is noFastAC or eobFastAC (whose runs always do). Once zig
+		// is past zigEnd, so is z.
 		f := fastAC[a>>(64-lutSize)]
 		z := zig + f>>8&0xff
 		if z > zigEnd {
-			break
+			if f&^0xff == eobFastAC && zig <= zigEnd {
+				l := f & 63
+				a <<= l
+				n -= l
+				zig = zigEnd + 1
+			}
+			return rest, a, n, zig
 		}
 		b[z&(blockSize-1)] = int16(f >> 16) // shifted by Al: buildFastAC
 		zig = z + 1
@@ -412,7 +431,6 @@ func decodeFastAC(b *Block, fastAC *[1 << lutSize]int32, rest []byte, a uint64, 
 		a <<= l
 		n -= l
 	}
-	return rest, a, n, zig
 }
 
 // decodeACSlow is image/jpeg's loop for the AC coefficients of decodeBlock,
