@@ -38,11 +38,21 @@ type huffman struct {
 	lut [1 << lutSize]uint16
 	// fastAC, for a prefix code of an AC table, resolves in one look-up
 	// the next lutSize bits when they hold a whole code for a non-zero
-	// coefficient and that coefficient's extra bits: the coefficient as
-	// decodeBlock stores it (int16(value<<fastACAl))<<16 | the run of
-	// zeroes before it<<8 | the bits used, and noFastAC otherwise
-	// (image/jpeg has no such table). Only built for a prefix code.
-	fastAC [1 << lutSize]int32
+	// coefficient and that coefficient's extra bits, and, when the bits
+	// after those hold a second such code and its bits, that coefficient
+	// too (image/jpeg has no such table). An entry is, from the low bits:
+	//
+	//	bits 0-7    the bits the coefficients use (both, if two)
+	//	bits 8-15   the run of zeroes before the first coefficient
+	//	bits 16-23  1 + the run of zeroes before the second, 0 if none
+	//	bits 24-31  the bits the first coefficient uses
+	//	bits 32-47  the first coefficient as decodeBlock stores it:
+	//	            int16(value<<fastACAl)
+	//	bits 48-63  the second coefficient (the first again if none)
+	//
+	// or noFastAC, or eobFastAC for the code of an end of band with no run.
+	// Only built for a prefix code.
+	fastAC [1 << lutSize]uint64
 	// fastACAl is the point transform (Al) fastAC's coefficients are
 	// shifted by: processSOS rebuilds fastAC for a scan with another.
 	fastACAl uint32
@@ -280,17 +290,31 @@ func (d *decoder) processDHT(n int) error {
 // each coefficient shifted left by al, as decodeBlock stores it.
 func (h *huffman) buildFastAC(al uint32) {
 	h.fastACAl = al
-	for p, v := range h.lut {
-		f := int32(noFastAC)
-		if v != 0 && v>>8 == 0 {
-			f = eobFastAC | int32(v&0xff)
-		} else if l, size := uint32(v&0xff), uint32(v>>8)&0x0f; v != 0 && size != 0 && l+size <= lutSize {
-			// receiveExtend of the size bits after the code.
-			x := int32(uint32(p)>>(lutSize-l-size)) & (1<<size - 1)
-			if x < 1<<(size-1) {
-				x += (-1 << size) + 1
+	// coefficient decodes the bits p (lutSize of them) when they start
+	// with a whole code for a non-zero coefficient and its extra bits,
+	// within the first max bits.
+	coefficient := func(p uint32, max uint32) (run, l uint32, x int16, ok bool) {
+		v := h.lut[p]
+		l, size := uint32(v&0xff), uint32(v>>8)&0x0f
+		if v == 0 || size == 0 || l+size > max {
+			return 0, 0, 0, false
+		}
+		// receiveExtend of the size bits after the code.
+		y := int32(p>>(lutSize-l-size)) & (1<<size - 1)
+		if y < 1<<(size-1) {
+			y += (-1 << size) + 1
+		}
+		return uint32(v >> 12), l + size, int16(y << al), true
+	}
+	for p := range uint32(len(h.fastAC)) {
+		f := uint64(noFastAC)
+		if v := h.lut[p]; v != 0 && v>>8 == 0 {
+			f = eobFastAC | uint64(v&0xff)
+		} else if run, l, x, ok := coefficient(p, lutSize); ok {
+			f = uint64(uint16(x))<<48 | uint64(uint16(x))<<32 | uint64(l)<<24 | uint64(run)<<8 | uint64(l)
+			if run2, l2, x2, ok := coefficient(p<<l&(1<<lutSize-1), lutSize-l); ok {
+				f = uint64(uint16(x2))<<48 | uint64(uint16(x))<<32 | uint64(l)<<24 | uint64(run2+1)<<16 | uint64(run)<<8 | uint64(l+l2)
 			}
-			f = int32(int16(x<<al))<<16 | int32(v>>12)<<8 | int32(l+size)
 		}
 		h.fastAC[p] = f
 	}

@@ -402,7 +402,7 @@ func (d *decoder) refillLocal(rest []byte, a uint64, n int32) ([]byte, uint64, i
 // register.
 //
 // EOB0 sets image/jpeg's eobRun to 1<<0 and takes 1 from it: no change.
-func decodeFastAC(b *Block, fastAC *[1 << lutSize]int32, rest []byte, a uint64, n int32, zig, zigEnd int32) ([]byte, uint64, int32, int32) {
+func decodeFastAC(b *Block, fastAC *[1 << lutSize]uint64, rest []byte, a uint64, n int32, zig, zigEnd int32) ([]byte, uint64, int32, int32) {
 	for {
 		if n < 32 {
 			var ok bool
@@ -410,26 +410,36 @@ func decodeFastAC(b *Block, fastAC *[1 << lutSize]int32, rest []byte, a uint64, 
 				return rest, a, n, zig
 			}
 		}
-		// A whole code and its coefficient in one look-up, unless the
-		// run goes past zigEnd (then the extra bits are not read) or the
-		// entry is noFastAC or eobFastAC (whose runs always do). Once zig
-		// is past zigEnd, so is z.
+		// One or two whole codes and their coefficients in one look-up,
+		// unless the first's run goes past zigEnd (then its extra bits are
+		// not read) or the entry is noFastAC or eobFastAC (whose runs
+		// always do). Once zig is past zigEnd, so is z.
 		f := fastAC[a>>(64-lutSize)]
-		z := zig + f>>8&0xff
+		z := zig + int32(f>>8&0xff)
 		if z > zigEnd {
 			if f&^0xff == eobFastAC && zig <= zigEnd {
 				l := f & 63
 				a <<= l
-				n -= l
+				n -= int32(l)
 				zig = zigEnd + 1
 			}
 			return rest, a, n, zig
 		}
-		b[z&(blockSize-1)] = int16(f >> 16) // shifted by Al: buildFastAC
-		zig = z + 1
-		l := f & 63 // the code and its bits are at most lutSize long
-		a <<= l
-		n -= l
+		b[z&(blockSize-1)] = int16(f >> 32) // shifted by Al: buildFastAC
+		if z2 := z + int32(f>>16&0xff); z2 <= zigEnd {
+			// The second coefficient (or, with none, the first again).
+			b[z2&(blockSize-1)] = int16(f >> 48)
+			zig = z2 + 1
+			l := f & 63 // the codes and their bits are at most lutSize long
+			a <<= l
+			n -= int32(l)
+		} else {
+			// The second coefficient is past the band: the first alone.
+			zig = z + 1
+			l := f >> 24 & 63
+			a <<= l
+			n -= int32(l)
+		}
 	}
 }
 
