@@ -243,6 +243,9 @@ func (d *decoder) processDHT(n int) error {
 			}
 			c <<= 1
 		}
+		if d.exact {
+			h.canonical = false
+		}
 
 		// Derive the look-up table: lutSize bits wide for a prefix code,
 		// image/jpeg's 8-bit one otherwise.

@@ -126,6 +126,11 @@ type decoder struct {
 	huff      [maxTc + 1][maxTh + 1]huffman
 	quant     [maxTq + 1]block // Quantization tables, in zig-zag order.
 	tmp       [2 * blockSize]byte
+
+	// exact (for tests) decodes every Huffman table as image/jpeg does,
+	// as if none were a prefix code: no fast path, the reference the fast
+	// paths' coefficients and errors are compared with.
+	exact bool
 }
 
 // fill reports that the input has no more bytes: the decoder holds the
