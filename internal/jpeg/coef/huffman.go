@@ -54,8 +54,9 @@ type huffman struct {
 	// Only built for a prefix code.
 	fastAC [1 << lutSize]uint64
 	// fastACAl is the point transform (Al) fastAC's coefficients are
-	// shifted by: processSOS rebuilds fastAC for a scan with another.
-	fastACAl uint32
+	// shifted by, or -1 before processSOS has built fastAC for a scan
+	// (and rebuilds it for a scan with another Al).
+	fastACAl int32
 	// vals are the decoded values, sorted by their encoding.
 	vals [maxNCodes]uint8
 	// minCodes[i] is the minimum code of length i, or -1 if there are no
@@ -177,9 +178,9 @@ func (d *decoder) receiveExtend(t uint8) (int32, error) {
 // struct from its contents. Specified in section B.2.4.2.
 //
 // Unlike image/jpeg's, it also decides whether the table is a prefix code
-// (h.canonical) and, if so, builds a lutSize-bit look-up table (and, for
-// an AC table, fastAC) instead of image/jpeg's 8-bit one, which it still
-// builds, the same way, for a table that is not.
+// (h.canonical) and, if so, builds a lutSize-bit look-up table (and
+// leaves fastAC for processSOS to build) instead of image/jpeg's 8-bit
+// one, which it still builds, the same way, for a table that is not.
 func (d *decoder) processDHT(n int) error {
 	for n > 0 {
 		if n < 17 {
@@ -262,9 +263,7 @@ func (d *decoder) processDHT(n int) error {
 					}
 				}
 			}
-			if tc == acTable {
-				h.buildFastAC(0)
-			}
+			h.fastACAl = -1 // built by processSOS for a scan that needs it
 			continue
 		}
 		var x, code uint32
@@ -289,37 +288,60 @@ func (d *decoder) processDHT(n int) error {
 	return nil
 }
 
-// buildFastAC fills h.fastAC from h.lut, a prefix code's AC table, with
-// each coefficient shifted left by al, as decodeBlock stores it.
+// buildFastAC fills h.fastAC for a prefix code's AC table, with each
+// coefficient shifted left by al, as decodeBlock stores it: first an entry
+// for one coefficient (or EOB0) wherever the bits start with its code and
+// extra bits, code by code, then the pairs, from those entries.
 func (h *huffman) buildFastAC(al uint32) {
-	h.fastACAl = al
-	// coefficient decodes the bits p (lutSize of them) when they start
-	// with a whole code for a non-zero coefficient and its extra bits,
-	// within the first max bits.
-	coefficient := func(p uint32, max uint32) (run, l uint32, x int16, ok bool) {
-		v := h.lut[p]
-		l, size := uint32(v&0xff), uint32(v>>8)&0x0f
-		if v == 0 || size == 0 || l+size > max {
-			return 0, 0, 0, false
-		}
-		// receiveExtend of the size bits after the code.
-		y := int32(p>>(lutSize-l-size)) & (1<<size - 1)
-		if y < 1<<(size-1) {
-			y += (-1 << size) + 1
-		}
-		return uint32(v >> 12), l + size, int16(y << al), true
+	h.fastACAl = int32(al)
+	for p := range h.fastAC {
+		h.fastAC[p] = noFastAC
 	}
-	for p := range uint32(len(h.fastAC)) {
-		f := uint64(noFastAC)
-		if v := h.lut[p]; v != 0 && v>>8 == 0 {
-			f = eobFastAC | uint64(v&0xff)
-		} else if run, l, x, ok := coefficient(p, lutSize); ok {
-			f = uint64(uint16(x))<<48 | uint64(uint16(x))<<32 | uint64(l)<<24 | uint64(run)<<8 | uint64(l)
-			if run2, l2, x2, ok := coefficient(p<<l&(1<<lutSize-1), lutSize-l); ok {
-				f = uint64(uint16(x2))<<48 | uint64(uint16(x))<<32 | uint64(l)<<24 | uint64(run2+1)<<16 | uint64(run)<<8 | uint64(l+l2)
+	for l := uint32(1); l <= lutSize; l++ {
+		for code := h.minCodes[l-1]; code >= 0 && code <= h.maxCodes[l-1]; code++ {
+			sym := h.vals[h.valsIndices[l-1]+code-h.minCodes[l-1]]
+			run, size := uint32(sym>>4), uint32(sym&0x0f)
+			// The entries that start with the code.
+			base := uint32(code) << (lutSize - l)
+			if sym == 0 {
+				for p := range uint32(1) << (lutSize - l) {
+					h.fastAC[base|p] = eobFastAC | uint64(l)
+				}
+			}
+			if size == 0 || l+size > lutSize {
+				continue
+			}
+			for y := range uint32(1) << size {
+				// receiveExtend of the size bits y after the code.
+				x := int32(y)
+				if x < 1<<(size-1) {
+					x += (-1 << size) + 1
+				}
+				v := uint64(uint16(int16(x << al)))
+				f := v<<48 | v<<32 | uint64(l+size)<<24 | uint64(run)<<8 | uint64(l+size)
+				// The entries that start with the code and y.
+				base := base | y<<(lutSize-l-size)
+				for p := range uint32(1) << (lutSize - l - size) {
+					h.fastAC[base|p] = f
+				}
 			}
 		}
-		h.fastAC[p] = f
+	}
+	// A one-coefficient entry f followed, in the bits after its l1, by the
+	// first coefficient of entry g (a pair's first fields are those of the
+	// one-coefficient entry it was made from) that fits in what is left.
+	for p := range uint32(len(h.fastAC)) {
+		f := h.fastAC[p]
+		if f>>8&0xff > 15 {
+			continue // noFastAC or eobFastAC
+		}
+		l1 := f >> 24 & 0xff
+		g := h.fastAC[p<<l1&(1<<lutSize-1)]
+		l2 := g >> 24 & 0xff
+		if g>>8&0xff > 15 || l1+l2 > lutSize {
+			continue
+		}
+		h.fastAC[p] = g>>32&0xffff<<48 | f&(0xffff<<32) | l1<<24 | (g>>8&0xff+1)<<16 | f&0xff00 | (l1 + l2)
 	}
 }
 

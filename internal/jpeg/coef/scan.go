@@ -131,11 +131,13 @@ func (d *decoder) processSOS(n int) error {
 		}
 	}
 
-	// decodeBlock's fastAC look-ups give coefficients shifted by this
-	// scan's Al (the first scan of a progressive band may have Al > 0).
+	// The AC tables' fastAC, built for the first scan that decodes with
+	// them, and again for one with another Al (decodeBlock stores its
+	// coefficients as they are: the first scan of a progressive band may
+	// have Al > 0).
 	if ah == 0 {
 		for i := 0; i < nComp; i++ {
-			if h := &d.huff[acTable][scan[i].ta]; h.canonical && h.fastACAl != al {
+			if h := &d.huff[acTable][scan[i].ta]; h.canonical && h.fastACAl != int32(al) {
 				h.buildFastAC(al)
 			}
 		}
