@@ -127,6 +127,11 @@ type decoder struct {
 	quant     [maxTq + 1]block // Quantization tables, in zig-zag order.
 	tmp       [2 * blockSize]byte
 
+	// fastAC[th] (gpdoc's) is for the AC table th, built for the point
+	// transform fastACAl[th], or -1 when not built since the table's DHT.
+	fastAC   [maxTh + 1]fastAC
+	fastACAl [maxTh + 1]int32
+
 	// exact (for tests) decodes every Huffman table as image/jpeg does,
 	// as if none were a prefix code: no fast path, the reference the fast
 	// paths' coefficients and errors are compared with.

@@ -137,8 +137,9 @@ func (d *decoder) processSOS(n int) error {
 	// have Al > 0).
 	if ah == 0 {
 		for i := 0; i < nComp; i++ {
-			if h := &d.huff[acTable][scan[i].ta]; h.canonical && h.fastACAl != int32(al) {
-				h.buildFastAC(al)
+			if ta := scan[i].ta; d.huff[acTable][ta].canonical && d.fastACAl[ta] != int32(al) {
+				d.fastAC[ta].build(&d.huff[acTable][ta], al)
+				d.fastACAl[ta] = int32(al)
 			}
 		}
 	}
@@ -219,7 +220,7 @@ func (d *decoder) processSOS(n int) error {
 						if err := d.refine(b, &d.huff[acTable][scan[i].ta], zigStart, zigEnd, 1<<al); err != nil {
 							return err
 						}
-					} else if err := d.decodeBlock(b, &d.huff[dcTable][scan[i].td], &d.huff[acTable][scan[i].ta], &dc[compIndex], zigStart, zigEnd, al); err != nil {
+					} else if err := d.decodeBlock(b, &d.huff[dcTable][scan[i].td], &d.huff[acTable][scan[i].ta], &d.fastAC[scan[i].ta], &dc[compIndex], zigStart, zigEnd, al); err != nil {
 						return err
 					}
 
@@ -269,7 +270,7 @@ func (d *decoder) processSOS(n int) error {
 // smaller anyway (a code and its bits are at most 32 bits, Al is a 4-bit
 // field), so the compiler emits a bare shift instead of Go's handling of
 // counts of 64 and more.
-func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, dc *int32, zigStart, zigEnd int32, al uint32) error {
+func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, acFast *fastAC, dc *int32, zigStart, zigEnd int32, al uint32) error {
 	al &= 15 // SOS's Al is 4 bits
 	a, n, rest := d.bits.a, d.bits.n, d.bytes.buf[d.bytes.i:d.bytes.j]
 	zig := zigStart
@@ -324,7 +325,7 @@ func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, dc *int32, zigStart, 
 		return d.decodeACSlow(b, acH, zig, zigEnd, al)
 	}
 	for ; zig <= zigEnd; zig++ {
-		rest, a, n, zig = decodeFastAC(b, &acH.fastAC, rest, a, n, zig, zigEnd)
+		rest, a, n, zig = decodeFastAC(b, acFast, rest, a, n, zig, zigEnd)
 		if zig > zigEnd {
 			break
 		}
@@ -404,7 +405,7 @@ func (d *decoder) refillLocal(rest []byte, a uint64, n int32) ([]byte, uint64, i
 // register.
 //
 // EOB0 sets image/jpeg's eobRun to 1<<0 and takes 1 from it: no change.
-func decodeFastAC(b *Block, fastAC *[1 << lutSize]uint64, rest []byte, a uint64, n int32, zig, zigEnd int32) ([]byte, uint64, int32, int32) {
+func decodeFastAC(b *Block, fastAC *fastAC, rest []byte, a uint64, n int32, zig, zigEnd int32) ([]byte, uint64, int32, int32) {
 	for {
 		if n < 32 {
 			var ok bool
@@ -427,7 +428,7 @@ func decodeFastAC(b *Block, fastAC *[1 << lutSize]uint64, rest []byte, a uint64,
 			}
 			return rest, a, n, zig
 		}
-		b[z&(blockSize-1)] = int16(f >> 32) // shifted by Al: buildFastAC
+		b[z&(blockSize-1)] = int16(f >> 32) // shifted by Al: fastAC.build
 		if z2 := z + int32(f>>16&0xff); z2 <= zigEnd {
 			// The second coefficient (or, with none, the first again).
 			b[z2&(blockSize-1)] = int16(f >> 48)
