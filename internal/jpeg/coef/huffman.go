@@ -93,12 +93,12 @@ var errShortHuffmanData = FormatError("short Huffman data")
 // image/jpeg reads one byte per call, through readByteStuffedByte; here 7
 // or more bytes are loaded at once when the next 8 hold no 0xff.
 func (d *decoder) fillBits() {
-	buf, i, j := d.bytes.buf, d.bytes.i, d.bytes.j
-	rest, a, n, ok := refill(buf[i:j], d.bits.a, d.bits.n)
+	a, n, ok := d.refill(d.bits.a, d.bits.n)
 	if ok {
-		d.bits.a, d.bits.n, d.bytes.i = a, n, j-len(rest)
+		d.bits.a, d.bits.n = a, n
 		return
 	}
+	buf, i, j := d.bytes.buf, d.bytes.i, d.bytes.j
 	for n <= 56 && i < j {
 		c := buf[i]
 		if c == 0xff {
@@ -116,22 +116,23 @@ func (d *decoder) fillBits() {
 }
 
 // refill is fillBits' fast case, small enough to be inlined where the
-// caller keeps the accumulator (a, n) and the input not yet loaded (rest)
-// in local variables: when the first 8 bytes of rest hold no 0xff, it
-// loads the whole bytes that fit, (63-n)/8 of them, after which n is
-// n|56, and reports true; otherwise it changes nothing and reports false,
-// and the caller calls fillBits, which loads the bytes one at a time.
-func refill(rest []byte, a uint64, n int32) ([]byte, uint64, int32, bool) {
+// caller keeps the accumulator (a, n) in local variables: when the next 8
+// bytes of input hold no 0xff, it loads the whole bytes that fit,
+// (63-n)/8 of them, after which n is n|56, and reports true; otherwise it
+// changes nothing and reports false, and the caller calls fillBits, which
+// loads the bytes one at a time.
+func (d *decoder) refill(a uint64, n int32) (uint64, int32, bool) {
+	rest := d.bytes.buf[d.bytes.i:] // d.bytes.j is len(d.bytes.buf)
 	if len(rest) < 8 {
-		return rest, a, n, false
+		return a, n, false
 	}
 	w := binary.BigEndian.Uint64(rest)
 	// Whether a byte of w is 0xff: a zero byte of ^w.
 	if x := ^w; (x-0x0101010101010101)&^x&0x8080808080808080 != 0 {
-		return rest, a, n, false
+		return a, n, false
 	}
-	m := n | 56
-	return rest[(63-n)>>3:], a | (w>>uint(n&63))&^(^uint64(0)>>uint(m&63)), m, true
+	d.bytes.i += int((63 - n) >> 3)
+	return a | (w>>uint(n&63))&^(^uint64(0)>>uint((n|56)&63)), n | 56, true
 }
 
 // endOfSegment is the error of a read past the bits fillBits could load:

@@ -272,13 +272,13 @@ func (d *decoder) processSOS(n int) error {
 // counts of 64 and more.
 func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, acFast *fastAC, dc *int32, zigStart, zigEnd int32, al uint32) error {
 	al &= 15 // SOS's Al is 4 bits
-	a, n, rest := d.bits.a, d.bits.n, d.bytes.buf[d.bytes.i:d.bytes.j]
+	a, n := d.bits.a, d.bits.n
 	zig := zigStart
 	if zig == 0 {
 		zig++
 		// Decode the DC coefficient, as specified in section F.2.2.1.
 		if n < 32 {
-			rest, a, n = d.refillLocal(rest, a, n)
+			a, n = d.refillLocal(a, n)
 		}
 		if v := dcH.lut[a>>(64-lutSize)]; v != 0 && n >= 32 && dcH.canonical {
 			// The code and its value's bits (at most 10 + 16) are there.
@@ -296,7 +296,7 @@ func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, acFast *fastAC, dc *i
 			n -= int32(t)
 			*dc += x
 		} else {
-			d.bits.a, d.bits.n, d.bytes.i = a, n, d.bytes.j-len(rest)
+			d.bits.a, d.bits.n = a, n
 			value, err := d.decodeHuffman(dcH)
 			if err != nil {
 				return err
@@ -309,29 +309,29 @@ func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, acFast *fastAC, dc *i
 				return err
 			}
 			*dc += dcDelta
-			a, n, rest = d.bits.a, d.bits.n, d.bytes.buf[d.bytes.i:d.bytes.j]
+			a, n = d.bits.a, d.bits.n
 		}
 		b[0] = int16(*dc << al)
 	}
 
 	if zig <= zigEnd && d.eobRun > 0 {
 		d.eobRun--
-		d.bits.a, d.bits.n, d.bytes.i = a, n, d.bytes.j-len(rest)
+		d.bits.a, d.bits.n = a, n
 		return nil
 	}
 	// Decode the AC coefficients, as specified in section F.2.2.2.
 	if !acH.canonical {
-		d.bits.a, d.bits.n, d.bytes.i = a, n, d.bytes.j-len(rest)
+		d.bits.a, d.bits.n = a, n
 		return d.decodeACSlow(b, acH, zig, zigEnd, al)
 	}
 	for ; zig <= zigEnd; zig++ {
-		rest, a, n, zig = decodeFastAC(b, acFast, rest, a, n, zig, zigEnd)
+		a, n, zig = d.decodeFastAC(b, acFast, a, n, zig, zigEnd)
 		if zig > zigEnd {
 			break
 		}
 		if n < 32 {
-			if rest, a, n = d.refillLocal(rest, a, n); n < 32 {
-				d.bits.a, d.bits.n, d.bytes.i = a, n, d.bytes.j-len(rest)
+			if a, n = d.refillLocal(a, n); n < 32 {
+				d.bits.a, d.bits.n = a, n
 				return d.decodeACSlow(b, acH, zig, zigEnd, al)
 			}
 		}
@@ -342,12 +342,12 @@ func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, acFast *fastAC, dc *i
 			n -= int32(l)
 			value = uint8(v >> 8)
 		} else {
-			d.bits.a, d.bits.n, d.bytes.i = a, n, d.bytes.j-len(rest)
+			d.bits.a, d.bits.n = a, n
 			var err error
 			if value, err = d.decodeHuffman(acH); err != nil {
 				return err
 			}
-			a, n, rest = d.bits.a, d.bits.n, d.bytes.buf[d.bytes.i:d.bytes.j]
+			a, n = d.bits.a, d.bits.n
 		}
 		val0 := value >> 4
 		val1 := value & 0x0f
@@ -378,20 +378,20 @@ func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, acFast *fastAC, dc *i
 			zig += 0x0f
 		}
 	}
-	d.bits.a, d.bits.n, d.bytes.i = a, n, d.bytes.j-len(rest)
+	d.bits.a, d.bits.n = a, n
 	return nil
 }
 
-// refillLocal is fillBits for a caller that keeps the accumulator and
-// the input not yet loaded in local variables: refill, or else fillBits.
-func (d *decoder) refillLocal(rest []byte, a uint64, n int32) ([]byte, uint64, int32) {
-	rest, a, n, ok := refill(rest, a, n)
+// refillLocal is fillBits for a caller that keeps the accumulator in
+// local variables: refill, or else fillBits.
+func (d *decoder) refillLocal(a uint64, n int32) (uint64, int32) {
+	a, n, ok := d.refill(a, n)
 	if !ok {
-		d.bits.a, d.bits.n, d.bytes.i = a, n, d.bytes.j-len(rest)
+		d.bits.a, d.bits.n = a, n
 		d.fillBits()
-		a, n, rest = d.bits.a, d.bits.n, d.bytes.buf[d.bytes.i:d.bytes.j]
+		a, n = d.bits.a, d.bits.n
 	}
-	return rest, a, n
+	return a, n
 }
 
 // decodeFastAC decodes AC coefficients into b from zig on, while each is a
@@ -405,12 +405,12 @@ func (d *decoder) refillLocal(rest []byte, a uint64, n int32) ([]byte, uint64, i
 // register.
 //
 // EOB0 sets image/jpeg's eobRun to 1<<0 and takes 1 from it: no change.
-func decodeFastAC(b *Block, fastAC *fastAC, rest []byte, a uint64, n int32, zig, zigEnd int32) ([]byte, uint64, int32, int32) {
+func (d *decoder) decodeFastAC(b *Block, fastAC *fastAC, a uint64, n int32, zig, zigEnd int32) (uint64, int32, int32) {
 	for {
 		if n < 32 {
 			var ok bool
-			if rest, a, n, ok = refill(rest, a, n); !ok {
-				return rest, a, n, zig
+			if a, n, ok = d.refill(a, n); !ok {
+				return a, n, zig
 			}
 		}
 		// One or two whole codes and their coefficients in one look-up,
@@ -426,7 +426,7 @@ func decodeFastAC(b *Block, fastAC *fastAC, rest []byte, a uint64, n int32, zig,
 				n -= int32(l)
 				zig = zigEnd + 1
 			}
-			return rest, a, n, zig
+			return a, n, zig
 		}
 		b[z&(blockSize-1)] = int16(f >> 32) // shifted by Al: fastAC.build
 		if z2 := z + int32(f>>16&0xff); z2 <= zigEnd {
