@@ -394,20 +394,25 @@ func (d *decoder) refillLocal(a uint64, n int32) (uint64, int32) {
 	return a, n
 }
 
-// decodeFastAC decodes AC coefficients into b from zig on, while each is a
-// fastAC hit, and returns the input not yet loaded, the accumulator and
-// the next zig: past zigEnd when the band is done (an end-of-band code
-// with no run, EOB0, ends it too: fastAC marks its code eobFastAC),
-// otherwise at the first coefficient that is no hit (a run past zigEnd, a
-// run of end-of-bands, a zero run, a longer code) or where the accumulator
-// holds fewer than 32 bits and refill cannot add more. It makes no call,
-// so that its loop, the hottest of the decoder, keeps every value in a
-// register.
+// decodeFastAC decodes AC coefficients into b from zig on, one or two
+// per fastAC look-up, while they are fastAC hits, and returns the
+// accumulator and the next zig: past zigEnd when the band is done (an
+// end-of-band code with no run, EOB0, ends it too: fastAC marks its code
+// eobFastAC), otherwise at the first coefficient that is no hit (a run
+// past zigEnd, a run of end-of-bands, a zero run, a longer code) or where
+// the accumulator holds fewer than lutSize bits and refill cannot add
+// more. It makes no call, so that its loop, the hottest of the decoder,
+// keeps every value in a register.
 //
-// EOB0 sets image/jpeg's eobRun to 1<<0 and takes 1 from it: no change.
+// It decodes what image/jpeg's loop would: a fastAC entry is only the
+// coefficients that loop finds in the same bits, the second only when
+// the first is not at zigEnd; EOB0 sets image/jpeg's eobRun to 1<<0 and
+// takes 1 from it: no change.
 func (d *decoder) decodeFastAC(b *Block, fastAC *fastAC, a uint64, n int32, zig, zigEnd int32) (uint64, int32, int32) {
 	for {
-		if n < 32 {
+		// An entry holds at most lutSize bits: with n of them, whatever
+		// it resolves is real (bits below n are zero).
+		if n < lutSize {
 			var ok bool
 			if a, n, ok = d.refill(a, n); !ok {
 				return a, n, zig
