@@ -259,12 +259,12 @@ func (d *decoder) processSOS(n int) error {
 // progressive band into b: image/jpeg's code, moved out of processSOS,
 // with a fast path. While the accumulator holds 32 bits (the longest code
 // and its extra bits) and the tables are prefix codes, each coefficient is
-// decoded from local copies of the accumulator and the input not yet
-// loaded (a refill that finds 8 bytes without 0xff is fillBits' fast
-// case, written out: refill), the AC coefficients by decodeFastAC; near
-// the end of a segment, or with an over-subscribed table, it takes
-// image/jpeg's path (decodeHuffman, receiveExtend, decodeBits), which
-// gives the same coefficients and errors.
+// decoded from a local copy of the accumulator (refilled by refill,
+// fillBits' fast case, inlined), the AC coefficients by decodeFastAC, and
+// the DC coefficient's code and bits without a call; near the end of a
+// segment, or with an over-subscribed table, it takes image/jpeg's path
+// (decodeHuffman, receiveExtend, decodeBits), which gives the same
+// coefficients and errors.
 //
 // Every variable shift count is masked (&63, &31) where it is known to be
 // smaller anyway (a code and its bits are at most 32 bits, Al is a 4-bit
@@ -281,7 +281,7 @@ func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, acFast *fastAC, dc *i
 			a, n = d.refillLocal(a, n)
 		}
 		if v := dcH.lut[a>>(64-lutSize)]; v != 0 && n >= 32 && dcH.canonical {
-			// The code and its value's bits (at most 10 + 16) are there.
+			// The code and its value's bits (at most lutSize + 16) are there.
 			l := v & 0xff
 			a <<= l & 63
 			n -= int32(l)
