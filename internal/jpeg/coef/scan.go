@@ -13,7 +13,10 @@ package coef
 // (and after the scan) there are no overshot bytes to give back: the bit
 // reader never loads a marker (fillBits), so the next bytes are the marker
 // or, for damaged input, extra data that findRST (or decode's scan for the
-// next marker) skips exactly as image/jpeg does.
+// next marker) skips exactly as image/jpeg does. It also builds the AC
+// tables' fastAC for the scan (decodeBlock's look-ups), and finds each
+// block's place by counting rather than by image/jpeg's two divisions per
+// block (the same places).
 func (d *decoder) processSOS(n int) error {
 	if d.nComp == 0 {
 		return FormatError("missing SOF marker")
