@@ -134,11 +134,11 @@ func (d *decoder) processSOS(n int) error {
 		}
 	}
 
-	// The AC tables' fastAC, built for the first scan that decodes with
-	// them, and again for one with another Al (decodeBlock stores its
-	// coefficients as they are: the first scan of a progressive band may
-	// have Al > 0).
-	if ah == 0 {
+	// The AC tables' fastAC, built for the first scan that decodes AC
+	// coefficients with them, and again for one with another Al
+	// (decodeBlock stores its coefficients as they are: the first scan of
+	// a progressive band may have Al > 0).
+	if ah == 0 && zigEnd > 0 {
 		for i := 0; i < nComp; i++ {
 			if ta := scan[i].ta; d.huff[acTable][ta].canonical && d.fastACAl[ta] != int32(al) {
 				d.fastAC[ta].build(&d.huff[acTable][ta], al)
