@@ -30,6 +30,24 @@ func benchPhoto24MP(b *testing.B) []byte {
 	return photo24MP
 }
 
+var (
+	photo12MPOnce sync.Once
+	photo12MP     []byte
+)
+
+// benchPhoto12MP is a 4032x3024 photo-like image as a quality-90 baseline
+// JPEG (a phone photo's size and quality), encoded once per test binary.
+func benchPhoto12MP(b *testing.B) []byte {
+	photo12MPOnce.Do(func() {
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, testimage.Photo(4032, 3024, 7), &jpeg.Options{Quality: 90}); err != nil {
+			b.Fatal(err)
+		}
+		photo12MP = buf.Bytes()
+	})
+	return photo12MP
+}
+
 func benchDecode(b *testing.B, data []byte) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
@@ -44,6 +62,25 @@ func benchDecode(b *testing.B, data []byte) {
 // path's largest serial cost.
 func BenchmarkDecode24MP(b *testing.B) {
 	benchDecode(b, benchPhoto24MP(b))
+}
+
+// BenchmarkCheck12MP times Check on a phone-sized quality-90 baseline
+// photo, what the validate stage does to every JPEG photo.
+func BenchmarkCheck12MP(b *testing.B) {
+	data := benchPhoto12MP(b)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Check(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecode12MP times Decode on the same photo (downsample's decode
+// of a photo it turns or fits).
+func BenchmarkDecode12MP(b *testing.B) {
+	benchDecode(b, benchPhoto12MP(b))
 }
 
 // BenchmarkDecodeProgressive times Decode on the corpus's progressive

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/gpdoc/gpdoc/internal/corpustest"
 	"github.com/gpdoc/gpdoc/internal/jpeg/orientation"
+	"github.com/gpdoc/gpdoc/internal/testimage"
 )
 
 // samePixels reports where a and b (image/jpeg's types) differ.
@@ -54,6 +56,7 @@ func samePixels(t *testing.T, name string, got, want image.Image) {
 // image/jpeg refuses data.
 func check(t *testing.T, name string, data []byte) bool {
 	t.Helper()
+	sameAsExact(t, name, data)
 	want, werr := jpeg.Decode(bytes.NewReader(data))
 	if cerr := Check(data); (cerr == nil) != (werr == nil) {
 		t.Errorf("%s: image/jpeg.Decode: %v; Check: %v", name, werr, cerr)
@@ -103,6 +106,44 @@ func check(t *testing.T, name string, data []byte) bool {
 		t.Errorf("%s: PixelsInPlace left the coefficients readable", name)
 	}
 	return true
+}
+
+// sameAsExact decodes data with the fast paths and without them (exact:
+// image/jpeg's way of reading every table) and checks that both give the
+// same coefficients and the same error, and that Check gives that error.
+func sameAsExact(t *testing.T, name string, data []byte) {
+	t.Helper()
+	exact, fast, check := decoder{exact: true}, decoder{}, decoder{checkOnly: true}
+	eerr, ferr, cerr := exact.decode(data, false), fast.decode(data, false), check.decode(data, false)
+	if ferr != eerr || cerr != eerr {
+		t.Errorf("%s: error %v, Check's %v, without the fast paths %v", name, ferr, cerr, eerr)
+		return
+	}
+	for i := range exact.coeffs {
+		e, f := exact.coeffs[i], fast.coeffs[i]
+		if len(e) != len(f) {
+			t.Errorf("%s: component %d has %d blocks, without the fast paths %d", name, i, len(f), len(e))
+			return
+		}
+		for k := range e {
+			if e[k] != f[k] {
+				t.Errorf("%s: component %d block %d is %v, without the fast paths %v", name, i, k, f[k], e[k])
+				return
+			}
+		}
+	}
+}
+
+// TestPhotosSameAsExact compares the fast paths with image/jpeg's way on
+// photo-like images at the qualities phones and cameras use.
+func TestPhotosSameAsExact(t *testing.T) {
+	for _, q := range []int{75, 90, 95, 100} {
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, testimage.Photo(320, 240, uint64(q)), &jpeg.Options{Quality: q}); err != nil {
+			t.Fatal(err)
+		}
+		sameAsExact(t, fmt.Sprintf("photo q%d", q), buf.Bytes())
+	}
 }
 
 // checkUpright compares Pixels with each orientation against the stored

@@ -126,6 +126,16 @@ type decoder struct {
 	huff      [maxTc + 1][maxTh + 1]huffman
 	quant     [maxTq + 1]block // Quantization tables, in zig-zag order.
 	tmp       [2 * blockSize]byte
+
+	// fastAC[th] (gpdoc's) is for the AC table th, built for the point
+	// transform fastACAl[th], or -1 when not built since the table's DHT.
+	fastAC   [maxTh + 1]fastAC
+	fastACAl [maxTh + 1]int32
+
+	// exact (for tests) decodes every Huffman table as image/jpeg does,
+	// as if none were a prefix code: no fast path, the reference the fast
+	// paths' coefficients and errors are compared with.
+	exact bool
 }
 
 // fill reports that the input has no more bytes: the decoder holds the

@@ -13,7 +13,10 @@ package coef
 // (and after the scan) there are no overshot bytes to give back: the bit
 // reader never loads a marker (fillBits), so the next bytes are the marker
 // or, for damaged input, extra data that findRST (or decode's scan for the
-// next marker) skips exactly as image/jpeg does.
+// next marker) skips exactly as image/jpeg does. It also builds the AC
+// tables' fastAC for the scan (decodeBlock's look-ups), and finds each
+// block's place by counting rather than by image/jpeg's two divisions per
+// block (the same places).
 func (d *decoder) processSOS(n int) error {
 	if d.nComp == 0 {
 		return FormatError("missing SOF marker")
@@ -131,6 +134,19 @@ func (d *decoder) processSOS(n int) error {
 		}
 	}
 
+	// The AC tables' fastAC, built for the first scan that decodes AC
+	// coefficients with them, and again for one with another Al
+	// (decodeBlock stores its coefficients as they are: the first scan of
+	// a progressive band may have Al > 0).
+	if ah == 0 && zigEnd > 0 {
+		for i := 0; i < nComp; i++ {
+			if ta := scan[i].ta; d.huff[acTable][ta].canonical && d.fastACAl[ta] != int32(al) {
+				d.fastAC[ta].build(&d.huff[acTable][ta], al)
+				d.fastACAl[ta] = int32(al)
+			}
+		}
+	}
+
 	d.bits = bits{}
 	mcu, expectedRST := 0, uint8(rst0Marker)
 	var (
@@ -139,8 +155,10 @@ func (d *decoder) processSOS(n int) error {
 		dc [maxComponents]int32
 		// bx and by are the location of the current block, in units of 8x8
 		// blocks: the third block in the first row has (bx, by) = (2, 0).
-		bx, by     int
-		blockCount int
+		bx, by int
+		// nextX and nextY are the location of a non-interleaved scan's
+		// next block (image/jpeg: blockCount%q and blockCount/q).
+		nextX, nextY int
 	)
 	for my := 0; my < myy; my++ {
 		for mx := 0; mx < mxx; mx++ {
@@ -148,7 +166,11 @@ func (d *decoder) processSOS(n int) error {
 				compIndex := scan[i].compIndex
 				hi := d.comp[compIndex].h
 				vi := d.comp[compIndex].v
-				for j := 0; j < hi*vi; j++ {
+				// jx, jy are j%hi, j/hi (kept without dividing).
+				for j, jx, jy := 0, 0, 0; j < hi*vi; j, jx = j+1, jx+1 {
+					if jx == hi {
+						jx, jy = 0, jy+1
+					}
 					// The blocks are traversed one MCU at a time. For 4:2:0 chroma
 					// subsampling, there are four Y 8x8 blocks in every 16x16 MCU.
 					//
@@ -175,13 +197,15 @@ func (d *decoder) processSOS(n int) error {
 					//	0 1 2
 					//	3 4 5
 					if nComp != 1 {
-						bx = hi*mx + j%hi
-						by = vi*my + j/hi
+						bx = hi*mx + jx
+						by = vi*my + jy
 					} else {
-						q := mxx * hi
-						bx = blockCount % q
-						by = blockCount / q
-						blockCount++
+						// image/jpeg's blockCount%q and blockCount/q
+						// (q = mxx*hi), counted without dividing.
+						bx, by = nextX, nextY
+						if nextX++; nextX == mxx*hi {
+							nextX, nextY = 0, nextY+1
+						}
 						if bx*8 >= d.width || by*8 >= d.height {
 							continue
 						}
@@ -199,7 +223,7 @@ func (d *decoder) processSOS(n int) error {
 						if err := d.refine(b, &d.huff[acTable][scan[i].ta], zigStart, zigEnd, 1<<al); err != nil {
 							return err
 						}
-					} else if err := d.decodeBlock(b, &d.huff[dcTable][scan[i].td], &d.huff[acTable][scan[i].ta], &dc[compIndex], zigStart, zigEnd, al); err != nil {
+					} else if err := d.decodeBlock(b, &d.huff[dcTable][scan[i].td], &d.huff[acTable][scan[i].ta], &d.fastAC[scan[i].ta], &dc[compIndex], zigStart, zigEnd, al); err != nil {
 						return err
 					}
 
@@ -238,82 +262,86 @@ func (d *decoder) processSOS(n int) error {
 // progressive band into b: image/jpeg's code, moved out of processSOS,
 // with a fast path. While the accumulator holds 32 bits (the longest code
 // and its extra bits) and the tables are prefix codes, each coefficient is
-// decoded from local copies of the accumulator without a call; near the
-// end of a segment, or with an over-subscribed table, it takes image/jpeg's
-// path (decodeHuffman, receiveExtend, decodeBits), which gives the same
+// decoded from a local copy of the accumulator (refilled by refill,
+// fillBits' fast case, inlined), the AC coefficients by decodeFastAC, and
+// the DC coefficient's code and bits without a call; near the end of a
+// segment, or with an over-subscribed table, it takes image/jpeg's path
+// (decodeHuffman, receiveExtend, decodeBits), which gives the same
 // coefficients and errors.
-func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, dc *int32, zigStart, zigEnd int32, al uint32) error {
+//
+// Every variable shift count is masked (&63, &31) where it is known to be
+// smaller anyway (a code and its bits are at most 32 bits, Al is a 4-bit
+// field), so the compiler emits a bare shift instead of Go's handling of
+// counts of 64 and more.
+func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, acFast *fastAC, dc *int32, zigStart, zigEnd int32, al uint32) error {
+	al &= 15 // SOS's Al is 4 bits
+	a, n := d.bits.a, d.bits.n
 	zig := zigStart
 	if zig == 0 {
 		zig++
 		// Decode the DC coefficient, as specified in section F.2.2.1.
-		var value uint8
-		if d.bits.n < 32 {
-			d.fillBits()
+		if n < 32 {
+			a, n = d.refillLocal(a, n)
 		}
-		if a, n := d.bits.a, d.bits.n; n >= 32 && dcH.canonical {
-			if v := dcH.lut[a>>(64-lutSize)]; v != 0 {
-				l := int32(v & 0xff)
-				d.bits.a = a << l
-				d.bits.n = n - l
-				value = uint8(v >> 8)
-			} else {
-				var err error
-				if value, err = d.decodeHuffman(dcH); err != nil {
-					return err
-				}
+		if v := dcH.lut[a>>(64-lutSize)]; v != 0 && n >= 32 && dcH.canonical {
+			// The code and its value's bits (at most lutSize + 16) are there.
+			l := v & 0xff
+			a <<= l & 63
+			n -= int32(l)
+			t := v >> 8
+			if t > 16 {
+				return UnsupportedError("excessive DC component")
 			}
+			// receiveExtend without a branch on the sign; 0 when t is 0.
+			neg := int32(^int64(a) >> 63)
+			x := int32(a>>32>>((32-t)&63)) + neg&((-1<<(t&31))+1)
+			a <<= t & 63
+			n -= int32(t)
+			*dc += x
 		} else {
-			var err error
-			if value, err = d.decodeHuffman(dcH); err != nil {
+			d.bits.a, d.bits.n = a, n
+			value, err := d.decodeHuffman(dcH)
+			if err != nil {
 				return err
 			}
+			if value > 16 {
+				return UnsupportedError("excessive DC component")
+			}
+			dcDelta, err := d.receiveExtend(value)
+			if err != nil {
+				return err
+			}
+			*dc += dcDelta
+			a, n = d.bits.a, d.bits.n
 		}
-		if value > 16 {
-			return UnsupportedError("excessive DC component")
-		}
-		dcDelta, err := d.receiveExtend(value)
-		if err != nil {
-			return err
-		}
-		*dc += dcDelta
 		b[0] = int16(*dc << al)
 	}
 
 	if zig <= zigEnd && d.eobRun > 0 {
 		d.eobRun--
+		d.bits.a, d.bits.n = a, n
 		return nil
 	}
 	// Decode the AC coefficients, as specified in section F.2.2.2.
 	if !acH.canonical {
+		d.bits.a, d.bits.n = a, n
 		return d.decodeACSlow(b, acH, zig, zigEnd, al)
 	}
-	a, n := d.bits.a, d.bits.n
 	for ; zig <= zigEnd; zig++ {
-		if n < 32 {
-			d.bits.a, d.bits.n = a, n
-			d.fillBits()
-			a, n = d.bits.a, d.bits.n
-			if n < 32 {
-				return d.decodeACSlow(b, acH, zig, zigEnd, al)
-			}
+		a, n, zig = d.decodeFastAC(b, acFast, a, n, zig, zigEnd)
+		if zig > zigEnd {
+			break
 		}
-		if f := acH.fastAC[a>>(64-lutSize)]; f != 0 {
-			// A whole code and its coefficient in one look-up, unless
-			// the run goes past zigEnd (then the extra bits are not read).
-			if z := zig + f>>8&0x0f; z <= zigEnd {
-				l := f & 0xff
-				a <<= l
-				n -= l
-				b[z&(blockSize-1)] = int16((f >> 16) << al)
-				zig = z
-				continue
+		if n < 32 {
+			if a, n = d.refillLocal(a, n); n < 32 {
+				d.bits.a, d.bits.n = a, n
+				return d.decodeACSlow(b, acH, zig, zigEnd, al)
 			}
 		}
 		var value uint8
 		if v := acH.lut[a>>(64-lutSize)]; v != 0 {
 			l := v & 0xff
-			a <<= l
+			a <<= l & 63
 			n -= int32(l)
 			value = uint8(v >> 8)
 		} else {
@@ -355,6 +383,75 @@ func (d *decoder) decodeBlock(b *Block, dcH, acH *huffman, dc *int32, zigStart, 
 	}
 	d.bits.a, d.bits.n = a, n
 	return nil
+}
+
+// refillLocal is fillBits for a caller that keeps the accumulator in
+// local variables: refill, or else fillBits.
+func (d *decoder) refillLocal(a uint64, n int32) (uint64, int32) {
+	a, n, ok := d.refill(a, n)
+	if !ok {
+		d.bits.a, d.bits.n = a, n
+		d.fillBits()
+		a, n = d.bits.a, d.bits.n
+	}
+	return a, n
+}
+
+// decodeFastAC decodes AC coefficients into b from zig on, one or two
+// per fastAC look-up, while they are fastAC hits, and returns the
+// accumulator and the next zig: past zigEnd when the band is done (an
+// end-of-band code with no run, EOB0, ends it too: fastAC marks its code
+// eobFastAC), otherwise at the first coefficient that is no hit (a run
+// past zigEnd, a run of end-of-bands, a zero run, a longer code) or where
+// the accumulator holds fewer than lutSize bits and refill cannot add
+// more. It makes no call, so that its loop, the hottest of the decoder,
+// keeps every value in a register.
+//
+// It decodes what image/jpeg's loop would: a fastAC entry is only the
+// coefficients that loop finds in the same bits, the second only when
+// the first is not at zigEnd; EOB0 sets image/jpeg's eobRun to 1<<0 and
+// takes 1 from it: no change.
+func (d *decoder) decodeFastAC(b *Block, fastAC *fastAC, a uint64, n int32, zig, zigEnd int32) (uint64, int32, int32) {
+	for {
+		// An entry holds at most lutSize bits: with n of them, whatever
+		// it resolves is real (bits below n are zero).
+		if n < lutSize {
+			var ok bool
+			if a, n, ok = d.refill(a, n); !ok {
+				return a, n, zig
+			}
+		}
+		// One or two whole codes and their coefficients in one look-up,
+		// unless the first's run goes past zigEnd (then its extra bits are
+		// not read) or the entry is noFastAC or eobFastAC (whose runs
+		// always do). Once zig is past zigEnd, so is z.
+		f := fastAC[a>>(64-lutSize)]
+		z := zig + int32(f>>8&0xff)
+		if z > zigEnd {
+			if f&^0xff == eobFastAC && zig <= zigEnd {
+				l := f & 63
+				a <<= l
+				n -= int32(l)
+				zig = zigEnd + 1
+			}
+			return a, n, zig
+		}
+		b[z&(blockSize-1)] = int16(f >> 32) // shifted by Al: fastAC.build
+		if z2 := z + int32(f>>16&0xff); z2 <= zigEnd {
+			// The second coefficient (or, with none, the first again).
+			b[z2&(blockSize-1)] = int16(f >> 48)
+			zig = z2 + 1
+			l := f & 63 // the codes and their bits are at most lutSize long
+			a <<= l
+			n -= int32(l)
+		} else {
+			// The second coefficient is past the band: the first alone.
+			zig = z + 1
+			l := f >> 24 & 63
+			a <<= l
+			n -= int32(l)
+		}
+	}
 }
 
 // decodeACSlow is image/jpeg's loop for the AC coefficients of decodeBlock,
