@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/bits"
 
 	"github.com/gpdoc/gpdoc/internal/jpeg/coef"
 	"github.com/gpdoc/gpdoc/internal/jpeg/dct"
@@ -42,6 +43,10 @@ type Transcoder struct {
 	// whether the coefficient changes sign; both from the orientation.
 	zig  [64]uint8
 	flip [64]int32 // -1 where the sign changes, else 0
+	// moveTable[j][v], when the orientation moves coefficients
+	// (transposes), is the set of output positions of the source
+	// positions 8j+i for each bit i of v.
+	moveTable *[8][256]uint64
 }
 
 // tcComp is one output component.
@@ -117,6 +122,18 @@ func New(src *coef.Image, o int) (*Transcoder, error) {
 		t.zig[k] = zigzag[sv*8+su]
 		if (mirrorX && su%2 == 1) != (mirrorY && sv%2 == 1) {
 			t.flip[k] = -1
+		}
+	}
+	if tr {
+		t.moveTable = new([8][256]uint64)
+		for k := range 64 {
+			src := int(t.zig[k])
+			j, bit := src/8, uint(src%8)
+			for v := range 256 {
+				if v>>bit&1 != 0 {
+					t.moveTable[j][v] |= 1 << k
+				}
+			}
 		}
 	}
 	if t.interleaved {
@@ -231,12 +248,16 @@ func (t *Transcoder) appendBlock(w *encode.BlockWriter, b *coef.Block, ratio, bi
 	// Branch-free: coefficients are zero or not at random, and a
 	// mispredicted branch per coefficient costs more than the arithmetic.
 	if kept {
-		// Ratio 1, bias 0: the rounding below is the identity.
-		for k := range 64 {
-			v := int32(b[t.zig[k]])
-			f := t.flip[k]
+		// Ratio 1, bias 0: the rounding below is the identity, so the
+		// output's nonzero coefficients are the source's, moved. Only
+		// those (a photo's blocks are mostly zeros) and the DC are set:
+		// w.Block reads no other.
+		nonzero = t.moved(sourceNonzero(b))
+		c[0] = int32(b[0]) // the DC neither moves nor changes sign
+		for rest := nonzero &^ 1; rest != 0; rest &= rest - 1 {
+			k := bits.TrailingZeros64(rest)
+			v, f := int32(b[t.zig[k]]), t.flip[k]
 			c[k] = (v ^ f) - f
-			nonzero |= uint64(uint32(v|-v)>>31) << k
 		}
 		if err := w.Block(&c, nonzero, comp, dcT, acT); err != nil {
 			return fmt.Errorf("%w: %w", ErrNoTranscode, err)
@@ -257,6 +278,40 @@ func (t *Transcoder) appendBlock(w *encode.BlockWriter, b *coef.Block, ratio, bi
 		return fmt.Errorf("%w: %w", ErrNoTranscode, err)
 	}
 	return nil
+}
+
+// sourceNonzero returns the zig-zag positions of b's nonzero coefficients
+// as a bit set, four coefficients at a time and without a branch (whether
+// a coefficient is zero is not predictable).
+func sourceNonzero(b *coef.Block) uint64 {
+	const (
+		low15 = 0x7FFF_7FFF_7FFF_7FFF
+		high  = 0x8000_8000_8000_8000
+		// gather moves the bits at 0, 16, 32 and 48 to 48, 49, 50 and 51
+		// (every partial product lands on a bit of its own: no carries).
+		gather = 1<<48 | 1<<33 | 1<<18 | 1<<3
+	)
+	var nz uint64
+	for w := range 16 {
+		q := uint64(uint16(b[4*w])) | uint64(uint16(b[4*w+1]))<<16 | uint64(uint16(b[4*w+2]))<<32 | uint64(uint16(b[4*w+3]))<<48
+		lanes := (q | (q&low15 + low15)) & high // a lane's top bit: it is not zero
+		nz |= (lanes >> 15 * gather >> 48 & 0xF) << (4 * w)
+	}
+	return nz
+}
+
+// moved returns the output positions of the source positions in set: the
+// same positions unless the orientation transposes, when each byte of
+// set is looked up in moveTable.
+func (t *Transcoder) moved(set uint64) uint64 {
+	if t.moveTable == nil {
+		return set
+	}
+	var out uint64
+	for j := range 8 {
+		out |= t.moveTable[j][byte(set>>(8*j))]
+	}
+	return out
 }
 
 // appendRow gives w the blocks of MCU row my (block row, when not
