@@ -26,6 +26,7 @@ type Problem struct {
 	Value  string `json:"value,omitempty"`
 }
 
+// String returns the problem as "name: reason".
 func (p Problem) String() string {
 	if p.Value != "" {
 		return fmt.Sprintf("%s: %s (got %q)", p.Name, p.Reason, p.Value)
@@ -49,6 +50,7 @@ func NewValidationError(problems []Problem) error {
 	return &ValidationError{Problems: problems}
 }
 
+// Error lists the problems.
 func (e *ValidationError) Error() string {
 	switch len(e.Problems) {
 	case 0:
@@ -106,6 +108,7 @@ func (p *ProblemDetails) MarshalIndent() []byte {
 	return b
 }
 
+// Error returns the status, title, detail and invalid parameters.
 func (p *ProblemDetails) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d %s", p.Status, p.Title)

@@ -23,6 +23,7 @@ type StageError struct {
 	Err        error
 }
 
+// Error names the stage, the attachment and the document, and the error.
 func (e *StageError) Error() string {
 	where := e.Stage
 	if e.Attachment >= 0 {

@@ -12,6 +12,7 @@ const (
 	DocumentFinished
 )
 
+// String returns the kind's name.
 func (k EventKind) String() string {
 	switch k {
 	case StageStarted:

@@ -30,6 +30,7 @@ type DuplicateKeyError struct {
 	First string
 }
 
+// Error names the member given twice.
 func (e *DuplicateKeyError) Error() string {
 	how := ""
 	if e.First != "" {

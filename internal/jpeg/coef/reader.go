@@ -11,11 +11,13 @@ import (
 // A FormatError reports that the input is not a valid JPEG.
 type FormatError string
 
+// Error returns the message image/jpeg gives for a FormatError.
 func (e FormatError) Error() string { return "invalid JPEG format: " + string(e) }
 
 // An UnsupportedError reports that the input uses a valid but unimplemented JPEG feature.
 type UnsupportedError string
 
+// Error returns the message image/jpeg gives for an UnsupportedError.
 func (e UnsupportedError) Error() string { return "unsupported JPEG feature: " + string(e) }
 
 var errUnsupportedSubsamplingRatio = UnsupportedError("luma/chroma subsampling ratio")
