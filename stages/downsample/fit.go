@@ -87,6 +87,9 @@ func (f *Fitter) FitJPEG(ctx context.Context, data []byte, maxBytes int64) (out 
 	if err != nil {
 		return nil, rep, undecodable("JPEG image", err)
 	}
+	// Nothing returned holds the coefficients or pixels made from them in
+	// place: the next decode may reuse them.
+	defer ci.Release()
 	rep.step("read the DCT coefficients")
 	if fits {
 		out, ok, err := f.turnUpright(ctx, data, ci, o, maxBytes, &rep)

@@ -90,6 +90,9 @@ var ErrMissingCoefficients = errors.New("coef: a component has no coded coeffici
 func Decode(data []byte) (*Image, error) {
 	var d decoder
 	if err := d.decode(data, false); err != nil {
+		for _, c := range d.coeffs {
+			giveBlocks(c)
+		}
 		return nil, err
 	}
 	h0, v0 := d.comp[0].h, d.comp[0].v
@@ -104,6 +107,9 @@ func Decode(data []byte) (*Image, error) {
 	for i := range d.nComp {
 		c := d.comp[i]
 		if d.coeffs[i] == nil {
+			for _, c := range d.coeffs {
+				giveBlocks(c)
+			}
 			return nil, ErrMissingCoefficients
 		}
 		mc := Component{ID: c.c, H: c.h, V: c.v,
@@ -131,6 +137,11 @@ func Decode(data []byte) (*Image, error) {
 // segment is image/jpeg's UnsupportedError.
 func Check(data []byte) error {
 	d := decoder{checkOnly: true}
+	defer func() {
+		for _, c := range d.coeffs { // a progressive image's
+			giveBlocks(c)
+		}
+	}()
 	if err := d.decode(data, false); err != nil {
 		return err
 	}

@@ -128,7 +128,7 @@ func (d *decoder) processSOS(n int) error {
 				return UnsupportedError("image too large")
 			}
 			if keep {
-				d.coeffs[compIndex] = make([]Block, n)
+				d.coeffs[compIndex] = takeBlocks(n)
 			}
 			d.coded[compIndex] = true
 		}
