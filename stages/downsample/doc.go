@@ -53,7 +53,9 @@
 // is a whole number of MCUs; otherwise its pixels are decoded upright and
 // re-encoded at no less than its estimated quality ([SourceQuality]). Its
 // ICC profile is kept. If the upright JPEG would be over the limit, the
-// source is fitted instead, once. [Report.OnlyTurned], [Report.Lossless]
+// source is fitted instead, once. A fitted JPEG keeps the ICC profile too
+// (not a CMYK image's): the fit aims at the limit less its size, and one
+// of a tenth of the limit or more is dropped. [Report.OnlyTurned], [Report.Lossless]
 // and [Report.LossyReason] say what happened; the stage reports it as a
 // "turned upright" change.
 //

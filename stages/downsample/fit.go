@@ -97,6 +97,29 @@ func (f *Fitter) FitJPEG(ctx context.Context, data []byte, maxBytes int64) (out 
 			return out, rep, err
 		}
 	}
+	// The source's ICC profile goes with the fitted photo (not a CMYK
+	// image's: it does not describe the YCbCr output), so the fit aims at
+	// the limit less the profile; one of a tenth of the limit or more is
+	// dropped instead.
+	var icc []byte
+	if len(ci.Components) != 4 {
+		icc = iccSegments(data)
+	}
+	if int64(len(icc)) >= maxBytes/10 {
+		if len(icc) > 0 {
+			rep.step(fmt.Sprintf("its ICC profile (%d bytes) is a tenth of the limit or more: dropped", len(icc)))
+		}
+		icc = nil
+	}
+	target := maxBytes - int64(len(icc))
+	keepICC := func(out []byte) []byte {
+		if len(icc) > 0 {
+			rep.step(fmt.Sprintf("kept its ICC profile (%d bytes)", len(icc)))
+		}
+		out = insertICC(out, icc)
+		rep.FinalBytes = int64(len(out))
+		return out
+	}
 	// First, transcode: re-quantise the coefficients (no pixels).
 	if t, err := transcode.New(ci, o); err != nil {
 		rep.step(err.Error())
@@ -104,14 +127,14 @@ func (f *Fitter) FitJPEG(ctx context.Context, data []byte, maxBytes int64) (out 
 		if o > 1 {
 			rep.step("turned upright in the DCT domain")
 		}
-		r, err := fitLoop(ctx, newTranscodePlanner(t, minQ*10, maxQ*10, &rep), maxBytes, maxQ*10, &rep)
+		r, err := fitLoop(ctx, newTranscodePlanner(t, minQ*10, maxQ*10, &rep), target, maxQ*10, &rep)
 		if ctx.Err() != nil {
 			return nil, rep, ctx.Err()
 		}
 		if err == nil && r.out != nil {
 			rep.Transcoded = true
 			r.fill(&rep)
-			return r.out, rep, nil
+			return keepICC(r.out), rep, nil
 		}
 		if err != nil {
 			rep.step(fmt.Sprintf("transcode failed (%v): decoding the pixels", err))
@@ -125,8 +148,11 @@ func (f *Fitter) FitJPEG(ctx context.Context, data []byte, maxBytes int64) (out 
 		return nil, rep, err
 	}
 	rep.step("decoded")
-	out, err = f.fitImage(ctx, img, 1, maxBytes, maxQ, &rep)
-	return out, rep, err
+	out, err = f.fitImage(ctx, img, 1, target, maxQ, &rep)
+	if err != nil {
+		return nil, rep, err
+	}
+	return keepICC(out), rep, nil
 }
 
 // checkConfig reads the header and refuses images over the pixel budget.

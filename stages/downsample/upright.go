@@ -177,7 +177,11 @@ func (f *Fitter) reencodeUpright(ctx context.Context, data []byte, ci *coef.Imag
 // profile segments (APP2 "ICC_PROFILE") inserted after SOI, so that a
 // photo that is only turned keeps its colours; out itself when src has
 // none.
-func withICC(out, src []byte) []byte {
+func withICC(out, src []byte) []byte { return insertICC(out, iccSegments(src)) }
+
+// iccSegments returns src's ICC profile segments (APP2 "ICC_PROFILE"),
+// marker and length included, in file order; nil when it has none.
+func iccSegments(src []byte) []byte {
 	var icc []byte
 	_ = segment.Header(src, func(s segment.Segment) bool {
 		if s.Marker == segment.APP2 && bytes.HasPrefix(s.Data, []byte("ICC_PROFILE\x00")) {
@@ -185,6 +189,11 @@ func withICC(out, src []byte) []byte {
 		}
 		return true
 	})
+	return icc
+}
+
+// insertICC returns the JPEG out with the segments icc after its SOI.
+func insertICC(out, icc []byte) []byte {
 	if len(icc) == 0 || len(out) < 2 {
 		return out
 	}

@@ -601,3 +601,51 @@ func TestUprightPixelsOddChroma(t *testing.T) {
 		}
 	}
 }
+
+// TestFitKeepsICC: a photo fitted under the limit keeps its ICC profile,
+// byte for byte, on the transcode path and on the pixel path (scaled),
+// sideways or not, and the profile counts towards the limit; one of a
+// tenth of the limit or more is dropped.
+func TestFitKeepsICC(t *testing.T) {
+	icc := func(n int) []byte {
+		payload := append([]byte("ICC_PROFILE\x00\x01\x01"), bytes.Repeat([]byte("p"), n)...)
+		return append([]byte{0xFF, segment.APP2, byte((len(payload) + 2) >> 8), byte(len(payload) + 2)}, payload...)
+	}
+	base := wholeMCUPhoto(t, 512, 384)
+	for _, tc := range []struct {
+		name        string
+		icc         []byte
+		orientation int
+		limit       int64
+		transcoded  bool
+		kept        bool
+	}{
+		{"re-quantised", icc(1000), 0, int64(len(base)) * 3 / 4, true, true},
+		{"re-quantised, sideways", icc(1000), 6, int64(len(base)) * 3 / 4, true, true},
+		{"scaled", icc(500), 0, 8_000, false, true},
+		{"profile too large for the limit", icc(3000), 0, 20_000, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := append(append(bytes.Clone(base[:2]), tc.icc...), base[2:]...)
+			if tc.orientation != 0 {
+				src = withOrientation(t, src, tc.orientation, false)
+			}
+			out, rep, err := FitJPEG(context.Background(), src, Options{MaxBytes: tc.limit, MinLongEdge: 128})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Transcoded != tc.transcoded {
+				t.Errorf("transcoded %v, want %v (%v)", rep.Transcoded, tc.transcoded, rep.Steps)
+			}
+			if got := bytes.Contains(out, tc.icc); got != tc.kept {
+				t.Errorf("ICC profile kept %v, want %v", got, tc.kept)
+			}
+			if int64(len(out)) > tc.limit || int64(len(out)) != rep.FinalBytes {
+				t.Errorf("%d bytes, report says %d, limit %d", len(out), rep.FinalBytes, tc.limit)
+			}
+			if _, err := jpeg.Decode(bytes.NewReader(out)); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
