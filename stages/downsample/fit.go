@@ -149,6 +149,12 @@ func (f *Fitter) FitJPEG(ctx context.Context, data []byte, maxBytes int64) (out 
 	}
 	rep.step("decoded")
 	out, err = f.fitImage(ctx, img, 1, target, maxQ, &rep)
+	var fe *FitError
+	if len(icc) > 0 && errors.As(err, &fe) && errors.Is(err, ErrCannotFit) {
+		// Say it in terms of the caller's limit.
+		fe.Limit, fe.Reached = maxBytes, fe.Reached+int64(len(icc))
+		fe.Reason += fmt.Sprintf(" (the limit of %d bytes less its %d-byte ICC profile)", maxBytes, len(icc))
+	}
 	if err != nil {
 		return nil, rep, err
 	}

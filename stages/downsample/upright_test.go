@@ -3,6 +3,7 @@ package downsample
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -647,5 +648,12 @@ func TestFitKeepsICC(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+	// What cannot fit is told against the caller's limit.
+	src := append(append(bytes.Clone(base[:2]), icc(200)...), base[2:]...)
+	_, _, err := FitJPEG(context.Background(), src, Options{MaxBytes: 2500, MinLongEdge: 256})
+	var fe *FitError
+	if !errors.As(err, &fe) || !errors.Is(err, ErrCannotFit) || fe.Limit != 2500 || !strings.Contains(fe.Reason, "less its 218-byte ICC profile") {
+		t.Errorf("err = %v (%+v), want ErrCannotFit against the limit of 2500 bytes, naming the profile", err, fe)
 	}
 }
