@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/gpdoc/gpdoc/internal/jpeg/segment"
-
 	"github.com/gabriel-vasile/mimetype"
 
 	"github.com/gpdoc/gpdoc/conneqt"
@@ -136,13 +134,11 @@ func checkAttachment(route *conneqt.Route, i int, att *conneqt.Attachment, opts 
 	case conneqt.MIMEPDF:
 		checkPDF(data, opts, content, r)
 	case conneqt.MIMEJPEG, conneqt.MIMEPNG:
-		// An oversize photo, and one stored sideways (an EXIF orientation
-		// other than 1), is decoded in full by the downsample stage (to fit
-		// it, or to turn it upright), which reports one that does not
-		// decode: decoding it here as well would double the most expensive
-		// step of a photo.
-		decodedLater := detected == conneqt.MIMEJPEG && (oversize || turnedLater(data))
-		fullDecode := opts.exact || !decodedLater
+		// An oversize photo is decoded in full by the downsample stage (to
+		// fit it), which reports one that does not decode: decoding it here
+		// as well would double the most expensive step of a photo. (So is
+		// one stored sideways: checkImage reads its orientation.)
+		fullDecode := opts.exact || !(oversize && detected == conneqt.MIMEJPEG)
 		checkImage(data, detected, opts, content, r, fullDecode)
 	}
 	if opts.exact && declared != conneqt.MIMEConsultation {
@@ -225,18 +221,4 @@ func checkPDF(data []byte, opts Options, content string, r *report) {
 	case opts.exact:
 		r.problem(content, "has active content the service's virus scan rejects ("+strings.Join(list, "; ")+"); the sanitise stage removes it", "")
 	}
-}
-
-// turnedLater reports whether a JPEG carries an EXIF orientation other
-// than 1, which the downsample stage turns upright by decoding it in full
-// (as it reads the same tag: the first APP1 segment's that has one).
-func turnedLater(jpeg []byte) bool {
-	o := 0
-	_ = segment.Header(jpeg, func(s segment.Segment) bool {
-		if s.Marker == segment.APP1 {
-			o = segment.ExifOrientation(s.Data)
-		}
-		return o == 0
-	})
-	return o > 1
 }

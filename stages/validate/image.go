@@ -61,6 +61,12 @@ func checkImage(data []byte, kind string, opts Options, content string, r *repor
 			return
 		}
 		progressive = info.SOF == 0xC2
+		// A photo stored sideways (an EXIF orientation other than 1, read
+		// as downsample reads it) is decoded in full by the downsample
+		// stage to turn it upright, which reports one that does not decode.
+		if !opts.exact && info.Orientation > 1 {
+			fullDecode = false
+		}
 	case conneqt.MIMEPNG:
 		var err error
 		plte, trns, err = checkPNGChunks(data)
